@@ -1,0 +1,204 @@
+"""The contract with editors (docs/protocol.md), as msgspec Structs.
+
+This module is the one place where method names and shapes live. The Neovim plugin
+(`editors/nvim/lua/ardaemon/protocol.lua`) and the VS Code extension
+(`editors/vscode/src/protocol.ts`) mirror it; drift tests compare them to `METHODS`.
+
+Params that editors send are decoded strictly (unknown fields are tolerated because
+editors add their own, but types are checked and errors name the field).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypeVar
+
+import msgspec
+
+LIST_MODELS = "ardaemon/listModels"
+SELECT_MODEL = "ardaemon/selectModel"
+COMPLETE = "ardaemon/complete"
+CHAT = "ardaemon/chat"
+DID_CHANGE_STATUS = "ardaemon/didChangeStatus"
+INLINE_COMPLETION = "textDocument/inlineCompletion"
+
+#: Every name of the contract, by kind; drift tests read this.
+METHODS: dict[str, str] = {
+    "listModels": LIST_MODELS,
+    "selectModel": SELECT_MODEL,
+    "complete": COMPLETE,
+    "chat": CHAT,
+    "didChangeStatus": DID_CHANGE_STATUS,
+    "inlineCompletion": INLINE_COMPLETION,
+}
+
+Api = Literal["openai", "anthropic"]
+Role = Literal["completion", "chat"]
+StatusState = Literal["idle", "inProgress", "error"]
+
+# RequestFailed / InvalidParams / RequestCancelled (LSP 3.17 codes).
+INVALID_PARAMS = -32602
+REQUEST_FAILED = -32803
+REQUEST_CANCELLED = -32800
+
+
+class Wire(msgspec.Struct, rename="camel", omit_defaults=True):
+    """Base for contract shapes: camelCase on the wire, defaults left out."""
+
+
+# --- ardaemon/listModels -------------------------------------------------------------
+
+
+class ListModelsParams(Wire):
+    refresh: bool = False
+
+
+class Model(Wire):
+    id: str
+    api: Api
+    provider: str
+    name: str | None = None
+    owned_by: str | None = None
+
+
+class Selected(Wire, omit_defaults=False):
+    completion: str | None = None
+    chat: str | None = None
+
+
+class ListModelsResult(Wire, omit_defaults=False):
+    models: list[Model]
+    source: Literal["network", "cache"]
+    stale: bool
+    fetched_at: str
+    selected: Selected
+
+
+# --- ardaemon/selectModel ------------------------------------------------------------
+
+
+class SelectModelParams(Wire):
+    model: str
+    role: Role | None = None
+
+
+class SelectModelResult(Wire, omit_defaults=False):
+    selected: Selected
+
+
+# --- ardaemon/complete ---------------------------------------------------------------
+
+
+class Position(Wire):
+    line: int
+    character: int
+
+
+class TextDocumentId(Wire):
+    uri: str
+
+
+class CompleteParams(Wire):
+    text_document: TextDocumentId | None = None
+    position: Position | None = None
+    prefix: str | None = None
+    suffix: str | None = None
+    language_id: str | None = None
+    model: str | None = None
+    max_tokens: int | None = None
+
+
+class CompletionItem(Wire):
+    insert_text: str
+
+
+class CompleteResult(Wire, omit_defaults=False):
+    items: list[CompletionItem]
+    model: str
+    api: Api
+    cached: bool
+
+
+# --- ardaemon/chat -------------------------------------------------------------------
+
+
+class ChatMessage(Wire):
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class ChatParams(Wire):
+    messages: list[ChatMessage]
+    model: str | None = None
+    max_tokens: int | None = None
+    temperature: float | None = None
+    partial_result_token: str | int | None = None
+
+
+class Usage(Wire):
+    input_tokens: int
+    output_tokens: int
+
+
+class ChatResult(Wire):
+    content: str
+    model: str
+    api: Api
+    stop_reason: str
+    usage: Usage | None = None
+
+
+class ChatDelta(Wire):
+    delta: str
+
+
+# --- ardaemon/didChangeStatus --------------------------------------------------------
+
+
+class Status(Wire):
+    state: StatusState
+    message: str | None = None
+    model: str | None = None
+    kind: str | None = None
+
+
+# --- helpers -------------------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+def decode_params(params: Any, type_: type[T]) -> T:
+    """Turn what pygls hands a custom method into a contract Struct.
+
+    pygls gives custom-method params as namedtuple-like objects; normalise to builtins
+    first. A type error becomes InvalidParams naming the field.
+    """
+    from .errors import InvalidParams
+
+    if params is None:
+        params = {}
+    try:
+        return msgspec.convert(_to_builtins(params), type_)
+    except msgspec.ValidationError as exc:
+        raise InvalidParams(f"Invalid params: {_camel_path(str(exc))}.") from None
+
+
+def encode(result: msgspec.Struct) -> Any:
+    """Builtins for pygls: a Struct returned from a handler sends no response at all."""
+    return msgspec.to_builtins(result)
+
+
+def _to_builtins(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _to_builtins(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_to_builtins(v) for v in obj]
+    if isinstance(obj, tuple) and hasattr(obj, "_asdict"):
+        return {k: _to_builtins(v) for k, v in obj._asdict().items()}
+    if isinstance(obj, tuple):
+        return [_to_builtins(v) for v in obj]
+    return obj
+
+
+def _camel_path(message: str) -> str:
+    # msgspec reports "... - at `$.messages[0].role`"; editors know the field by that path.
+    return message.replace("`$.", "`").replace("`$", "`params")
