@@ -1,0 +1,334 @@
+"""Settings, the providers table and file locations: one typed, fully defaulted view.
+
+Settings come in layers, later ones winning: built-in defaults, the user's `config.toml`,
+`initializationOptions`, `workspace/didChangeConfiguration`, then the environment. Each
+layer is checked on its own; an unknown or ill-typed key is reported and skipped, never
+fatal, so one typo in an editor setting cannot take the daemon down.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+APP = "ardaemon"
+
+# --- settings ------------------------------------------------------------------------
+
+
+class _Settings(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
+    """Base: camelCase keys as VS Code sends them; unknown keys are caught by `validate`."""
+
+
+class Models(_Settings):
+    completion: str | None = None
+    chat: str | None = None
+
+
+class Languages(_Settings):
+    allow: list[str] = msgspec.field(default_factory=list)
+    deny: list[str] = msgspec.field(default_factory=list)
+
+
+class CompletionSettings(_Settings):
+    enabled: bool = True
+    #: Only answer invoked (explicit) inline completion requests.
+    manual: bool = False
+    model: str | None = None
+    max_tokens: int = 128
+    debounce_ms: int = 75
+    multiline: bool = True
+    #: Seconds to wait for a completion; a late one is worthless.
+    timeout: float = 8.0
+    languages: Languages = msgspec.field(default_factory=Languages)
+
+
+class ChatSettings(_Settings):
+    max_tokens: int = 4096
+
+
+class CatalogSettings(_Settings):
+    max_age_hours: float = 24.0
+
+
+class Settings(_Settings):
+    provider: str = "agent_router"
+    base_url: str | None = None
+    models: Models = msgspec.field(default_factory=Models)
+    headers: dict[str, str] = msgspec.field(default_factory=dict)
+    #: Seconds between bytes before a chat request gives up.
+    request_timeout: float = 120.0
+    completion: CompletionSettings = msgspec.field(default_factory=CompletionSettings)
+    chat: ChatSettings = msgspec.field(default_factory=ChatSettings)
+    catalog: CatalogSettings = msgspec.field(default_factory=CatalogSettings)
+    #: Per-model wire format override, e.g. {"glm-4.6": "anthropic"}.
+    api_overrides: dict[str, Literal["openai", "anthropic"]] = msgspec.field(default_factory=dict)
+    #: User-defined providers or overrides of shipped ones (same keys as providers.toml).
+    providers: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict)
+
+
+def validate(layer: Any, source: str) -> tuple[dict[str, Any], list[str]]:
+    """Keep the valid part of one settings layer; describe what was dropped."""
+    warnings: list[str] = []
+    if layer is None:
+        return {}, warnings
+    if not isinstance(layer, Mapping):
+        return {}, [f"{source}: settings must be an object, got {type(layer).__name__}"]
+    return _validate(Settings, layer, "", source, warnings), warnings
+
+
+def _validate(
+    cls: type[msgspec.Struct], data: Mapping[str, Any], path: str, source: str, out: list[str]
+) -> dict[str, Any]:
+    fields = {f.encode_name: f for f in msgspec.structs.fields(cls)}
+    kept: dict[str, Any] = {}
+    for key, value in data.items():
+        where = f"{path}{key}"
+        field = fields.get(key)
+        if field is None:
+            out.append(f"{source}: unknown setting '{where}' ignored")
+            continue
+        sub = field.type
+        if isinstance(sub, type) and issubclass(sub, msgspec.Struct):
+            if isinstance(value, Mapping):
+                kept[key] = _validate(sub, value, where + ".", source, out)
+            else:
+                out.append(f"{source}: setting '{where}' must be an object; ignored")
+            continue
+        if value is None and field.required is False and field.default is None:
+            kept[key] = None
+            continue
+        try:
+            msgspec.convert(value, sub)
+        except msgspec.ValidationError as exc:
+            out.append(f"{source}: setting '{where}' ignored ({exc})")
+            continue
+        kept[key] = value
+    return kept
+
+
+def merge(*layers: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep-merge validated layers; later layers win key by key."""
+    out: dict[str, Any] = {}
+    for layer in layers:
+        for key, value in layer.items():
+            if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+                out[key] = merge(out[key], value)
+            else:
+                out[key] = value
+    return out
+
+
+def build_settings(layers: list[dict[str, Any]]) -> Settings:
+    return msgspec.convert(merge(*layers), Settings)
+
+
+def editor_layer(options: Any) -> Any:
+    """`initializationOptions` / pushed settings: `{"ardaemon": {...}}` or the bare object."""
+    if isinstance(options, Mapping) and isinstance(options.get(APP), Mapping):
+        return options[APP]
+    return options
+
+
+def env_layer(environ: Mapping[str, str], provider: ProviderSpec) -> dict[str, Any]:
+    layer: dict[str, Any] = {}
+    if provider.base_url_env and environ.get(provider.base_url_env):
+        layer["baseUrl"] = environ[provider.base_url_env]
+    return layer
+
+
+# --- providers -----------------------------------------------------------------------
+
+
+class ProviderSpec(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    label: str = ""
+    base_url: str
+    base_url_env: str | None = None
+    token_env: str | None = None
+    token_required: bool = True
+    api: Literal["auto", "openai", "anthropic"] = "openai"
+    #: With api = "auto": the wire format for Claude models (OpenRouter: "openai").
+    claude_api: Literal["openai", "anthropic"] = "anthropic"
+    auth: Literal["bearer", "x-api-key", "both"] = "bearer"
+    anthropic_auth: Literal["bearer", "x-api-key", "both"] = "both"
+    completion_model: str | None = None
+    chat_model: str | None = None
+
+
+@cache
+def shipped_providers() -> dict[str, dict[str, Any]]:
+    text = resources.files(__package__).joinpath("providers.toml").read_text("utf-8")
+    table: dict[str, dict[str, Any]] = tomllib.loads(text)
+    return table
+
+
+def providers_table(user: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, ProviderSpec]:
+    """Shipped providers overlaid with the user's; a bad user entry is skipped."""
+    table = merge(shipped_providers(), dict(user or {}))
+    out: dict[str, ProviderSpec] = {}
+    for name, raw in table.items():
+        try:
+            out[name] = msgspec.convert({**raw, "name": name}, ProviderSpec)
+        except msgspec.ValidationError:
+            continue
+    return out
+
+
+def provider_problems(user: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    table = merge(shipped_providers(), dict(user))
+    problems = []
+    for name in user:
+        try:
+            msgspec.convert({**table[name], "name": name}, ProviderSpec)
+        except msgspec.ValidationError as exc:
+            problems.append(f"provider '{name}' ignored ({exc})")
+    return problems
+
+
+def normalize_base_url(url: str) -> str:
+    """One form for every base URL: no trailing slash, no trailing `/v1`."""
+    url = url.strip().rstrip("/")
+    if url.endswith("/v1"):
+        url = url[: -len("/v1")]
+    return url
+
+
+# --- paths ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where the daemon keeps its files; platformdirs honours XDG_* variables."""
+
+    config_dir: Path
+    cache_dir: Path
+    state_dir: Path
+
+    @classmethod
+    def default(cls) -> Paths:
+        import platformdirs
+
+        return cls(
+            config_dir=Path(platformdirs.user_config_dir(APP, appauthor=False)),
+            cache_dir=Path(platformdirs.user_cache_dir(APP, appauthor=False)),
+            state_dir=Path(platformdirs.user_state_dir(APP, appauthor=False)),
+        )
+
+    @property
+    def config_file(self) -> Path:
+        return self.config_dir / "config.toml"
+
+    @property
+    def credentials_file(self) -> Path:
+        return self.config_dir / "credentials.json"
+
+    @property
+    def selection_file(self) -> Path:
+        return self.state_dir / "selection.json"
+
+    @property
+    def log_file(self) -> Path:
+        return self.state_dir / "ardaemon.log"
+
+
+def read_config_file(paths: Paths) -> tuple[Any, list[str]]:
+    """The user's TOML config, or nothing; a broken file is reported, not fatal."""
+    try:
+        text = paths.config_file.read_text("utf-8")
+    except FileNotFoundError:
+        return {}, []
+    except OSError as exc:
+        return {}, [f"{paths.config_file}: cannot read ({exc.strerror})"]
+    try:
+        return _camel_keys(tomllib.loads(text)), []
+    except tomllib.TOMLDecodeError as exc:
+        return {}, [f"{paths.config_file}: not valid TOML ({exc}); using defaults"]
+
+
+def _camel_keys(data: Any, depth: int = 0) -> Any:
+    # TOML users write snake_case (max_tokens); editors send camelCase. Accept both,
+    # except inside free-form tables (headers, providers, overrides) whose keys are data.
+    if not isinstance(data, dict):
+        return data
+    out = {}
+    for key, value in data.items():
+        camel = _to_camel(key)
+        free_form = camel in ("headers", "providers", "apiOverrides")
+        out[camel] = value if free_form else _camel_keys(value, depth + 1)
+    return out
+
+
+def _to_camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+@dataclass
+class SettingsStore:
+    """The layers and the merged result; `warnings` lists what was ignored and why."""
+
+    paths: Paths
+    environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    file_layer: dict[str, Any] | None = None
+    init_layer: dict[str, Any] | None = None
+    client_layer: dict[str, Any] | None = None
+    _settings: Settings | None = None
+
+    def load_file(self) -> list[str]:
+        raw, problems = read_config_file(self.paths)
+        self.file_layer, warnings = validate(raw, str(self.paths.config_file))
+        self._settings = None
+        return problems + warnings
+
+    def set_init(self, options: Any) -> list[str]:
+        self.init_layer, warnings = validate(editor_layer(options), "initializationOptions")
+        self._settings = None
+        return warnings
+
+    def set_client(self, settings: Any) -> list[str]:
+        self.client_layer, warnings = validate(editor_layer(settings), "settings")
+        self._settings = None
+        return warnings
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            layers = [self.file_layer or {}, self.init_layer or {}, self.client_layer or {}]
+            base = build_settings(layers)
+            env = env_layer(self.environ, self.provider_for(base))
+            self._settings = build_settings([*layers, env]) if env else base
+        return self._settings
+
+    def provider_for(self, settings: Settings) -> ProviderSpec:
+        table = providers_table(settings.providers)
+        return table.get(settings.provider) or table["agent_router"]
+
+    @property
+    def provider(self) -> ProviderSpec:
+        return self.provider_for(self.settings)
+
+    @property
+    def base_url(self) -> str:
+        return normalize_base_url(self.settings.base_url or self.provider.base_url)
+
+    def problems(self) -> list[str]:
+        """Warnings that depend on the merged view (unknown provider, bad provider tables)."""
+        settings = self.settings
+        out = provider_problems(settings.providers)
+        if settings.provider not in providers_table(settings.providers):
+            out.append(f"unknown provider '{settings.provider}'; using agent_router")
+        return out

@@ -1,0 +1,178 @@
+"""The token: environment variable, then the OS keyring, then a 0600 file. Nowhere else.
+
+Lookups happen per request (cheap: env and a small file; keyring only when the env has
+nothing), so a token stored by `ardaemon login` reaches a running daemon without restart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+from collections.abc import Mapping
+from typing import Literal
+
+from .config import Paths, ProviderSpec
+
+log = logging.getLogger(__name__)
+
+Source = Literal["env", "keyring", "file", "none"]
+KEYRING_SERVICE = "ardaemon"
+
+_known: set[str] = set()
+
+
+def known_tokens() -> frozenset[str]:
+    """Every token this process has seen, so logs and messages can redact them."""
+    return frozenset(_known)
+
+
+def remember(token: str) -> str:
+    if token:
+        _known.add(token)
+    return token
+
+
+def lookup(
+    provider: ProviderSpec, paths: Paths, environ: Mapping[str, str] | None = None
+) -> tuple[str | None, Source]:
+    environ = os.environ if environ is None else environ
+    if provider.token_env and environ.get(provider.token_env, "").strip():
+        return remember(environ[provider.token_env].strip()), "env"
+    token = _keyring_get(provider.name)
+    if token:
+        return remember(token), "keyring"
+    token = _file_get(paths, provider.name)
+    if token:
+        return remember(token), "file"
+    return None, "none"
+
+
+def store(provider: ProviderSpec, paths: Paths, token: str) -> Literal["keyring", "file"]:
+    """Keep the token in the keyring when one works, else in the 0600 file."""
+    remember(token)
+    if _keyring_set(provider.name, token):
+        _file_delete(paths, provider.name)
+        return "keyring"
+    _file_set(paths, provider.name, token)
+    return "file"
+
+
+def delete(provider: ProviderSpec, paths: Paths) -> list[Source]:
+    removed: list[Source] = []
+    if _keyring_delete(provider.name):
+        removed.append("keyring")
+    if _file_delete(paths, provider.name):
+        removed.append("file")
+    return removed
+
+
+def keyring_backend() -> str | None:
+    """Name of a usable keyring backend, or None (fail backends and missing module)."""
+    try:
+        import keyring
+        from keyring.backends import fail
+    except Exception:
+        return None
+    try:
+        backend = keyring.get_keyring()
+    except Exception:
+        return None
+    if isinstance(backend, fail.Keyring) or "fail" in type(backend).__module__:
+        return None
+    return f"{type(backend).__module__}.{type(backend).__name__}"
+
+
+def _keyring_get(name: str) -> str | None:
+    if os.environ.get("ARDAEMON_NO_KEYRING") or keyring_backend() is None:
+        return None
+    import keyring
+
+    try:
+        return keyring.get_password(KEYRING_SERVICE, name)
+    except Exception as exc:
+        log.debug("keyring lookup failed: %s", type(exc).__name__)
+        return None
+
+
+def _keyring_set(name: str, token: str) -> bool:
+    if os.environ.get("ARDAEMON_NO_KEYRING") or keyring_backend() is None:
+        return False
+    import keyring
+
+    try:
+        keyring.set_password(KEYRING_SERVICE, name, token)
+        return True
+    except Exception as exc:
+        log.debug("keyring store failed: %s", type(exc).__name__)
+        return False
+
+
+def _keyring_delete(name: str) -> bool:
+    if os.environ.get("ARDAEMON_NO_KEYRING") or keyring_backend() is None:
+        return False
+    import keyring
+
+    try:
+        if keyring.get_password(KEYRING_SERVICE, name) is None:
+            return False
+        keyring.delete_password(KEYRING_SERVICE, name)
+        return True
+    except Exception:
+        return False
+
+
+def _file_read(paths: Paths) -> dict[str, str]:
+    try:
+        data = json.loads(paths.credentials_file.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, str)} if isinstance(data, dict) else {}
+
+
+def _file_get(paths: Paths, name: str) -> str | None:
+    return _file_read(paths).get(name) or None
+
+
+def _file_write(paths: Paths, data: dict[str, str]) -> None:
+    path = paths.credentials_file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # Created 0600 from the first byte: never readable by others, even briefly.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def _file_set(paths: Paths, name: str, token: str) -> None:
+    data = _file_read(paths)
+    data[name] = token
+    _file_write(paths, data)
+
+
+def _file_delete(paths: Paths, name: str) -> bool:
+    data = _file_read(paths)
+    if name not in data:
+        return False
+    del data[name]
+    if data:
+        _file_write(paths, data)
+    else:
+        paths.credentials_file.unlink(missing_ok=True)
+    return True
+
+
+def redact(text: str) -> str:
+    """Replace every known token in `text`; used on log records and error messages."""
+    for token in _known:
+        if token and token in text:
+            text = text.replace(token, "***")
+    return text

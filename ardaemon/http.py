@@ -1,0 +1,300 @@
+"""One shared httpx client per provider, retries before the first body byte, error mapping.
+
+Retries follow the official SDKs: connection errors and 408/409/429/5xx/529, at most
+`retries` times, backing off `min(0.5 * 2**n, 8)` s with jitter, or the server's
+`retry-after(-ms)` when it is at most 60 s. Nothing is retried once a body byte was read.
+Redirects are never followed: a redirect to another host would carry the token there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import logging
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from . import errors
+from .credentials import redact
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 5.0
+RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+MAX_RETRY_AFTER = 60.0
+
+
+class Http:
+    """Keeps one `AsyncClient` (and so one keep-alive pool) per base URL and header set."""
+
+    def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self._transport = transport
+        self._clients: dict[tuple[str, tuple[tuple[str, str], ...]], httpx.AsyncClient] = {}
+
+    def client(self, base_url: str, headers: Mapping[str, str]) -> httpx.AsyncClient:
+        key = (base_url, tuple(sorted(headers.items())))
+        client = self._clients.get(key)
+        if client is None:
+            client = httpx.AsyncClient(
+                headers=dict(headers),
+                timeout=httpx.Timeout(30.0, connect=CONNECT_TIMEOUT),
+                follow_redirects=False,
+                transport=self._transport,
+                limits=httpx.Limits(max_keepalive_connections=8, keepalive_expiry=90),
+            )
+            self._clients[key] = client
+        return client
+
+    async def aclose(self) -> None:
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.aclose()
+
+
+@dataclass(frozen=True)
+class Call:
+    """One upstream request, described once so retries can rebuild it."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: bytes | None
+    read_timeout: float
+    retries: int = 2
+    label: str = "the gateway"
+    model: str | None = None
+
+
+async def send(client: httpx.AsyncClient, call: Call) -> httpx.Response:
+    """An open 2xx response (caller closes it), or the classified error."""
+    timeout = httpx.Timeout(call.read_timeout, connect=CONNECT_TIMEOUT)
+    attempt = 0
+    while True:
+        request = client.build_request(
+            call.method, call.url, headers=dict(call.headers), content=call.body, timeout=timeout
+        )
+        started = time.perf_counter()
+        try:
+            response = await client.send(request, stream=True)
+        except httpx.TimeoutException as exc:
+            error: errors.ArdaemonError = _transport_error(exc, call)
+            retryable = isinstance(exc, httpx.ConnectTimeout)
+        except httpx.TransportError as exc:
+            error, retryable = _transport_error(exc, call), True
+        else:
+            log.debug(
+                "%s %s -> %d in %.0f ms",
+                call.method,
+                httpx.URL(call.url).path,
+                response.status_code,
+                (time.perf_counter() - started) * 1000,
+            )
+            if response.status_code < 300:
+                return response
+            try:
+                body = await response.aread()
+            except httpx.HTTPError:
+                body = b""
+            finally:
+                await response.aclose()
+            error = classify(response.status_code, response.headers, body, call.label, call.model)
+            retryable = response.status_code in RETRY_STATUSES
+        if not retryable or attempt >= call.retries:
+            raise error
+        wait = _backoff(attempt, error.retry_after)
+        if wait is None:
+            raise error
+        log.info("retrying %s in %.2f s after %s", httpx.URL(call.url).path, wait, error.kind)
+        await asyncio.sleep(wait)
+        attempt += 1
+
+
+def _backoff(attempt: int, retry_after: float | None) -> float | None:
+    if retry_after is not None:
+        return retry_after if retry_after <= MAX_RETRY_AFTER else None
+    base: float = min(0.5 * 2.0**attempt, 8.0)
+    return base * (1 - 0.25 * random.random())
+
+
+def _transport_error(exc: httpx.HTTPError, call: Call) -> errors.ArdaemonError:
+    host = httpx.URL(call.url).host
+    if isinstance(exc, httpx.ConnectTimeout):
+        return errors.NetworkError(
+            f"Could not connect to {host} within {CONNECT_TIMEOUT:.0f} s: "
+            "check your network, proxy (HTTPS_PROXY) or the base URL."
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        return errors.Timeout(
+            f"{call.label} did not answer within {call.read_timeout:g} s: try again, "
+            "or raise `ardaemon.requestTimeout`.",
+            model=call.model,
+        )
+    if isinstance(exc, httpx.ConnectError):
+        return errors.NetworkError(
+            f"Could not reach {host} ({_reason(exc)}): check your network, proxy (HTTPS_PROXY) "
+            "or the base URL."
+        )
+    return errors.NetworkError(
+        f"The connection to {host} broke ({_reason(exc)}): try again; if it keeps happening, "
+        "check your network or proxy."
+    )
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return redact(text.splitlines()[0])[:160]
+
+
+def stream_broke(exc: httpx.HTTPError, call: Call) -> errors.ArdaemonError:
+    """An error after the first byte: never retried, the reply so far is already out."""
+    return _transport_error(exc, call)
+
+
+# --- classifying upstream answers -----------------------------------------------------
+
+
+def classify(
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    label: str = "the gateway",
+    model: str | None = None,
+) -> errors.UpstreamError:
+    text = body.decode("utf-8", "replace")
+    message, code, type_ = _error_fields(text)
+    lowered = text.lower()
+    detail = _detail(message)
+
+    if "unauthorized client detected" in lowered:
+        return errors.UnauthorizedClient(
+            f'{label} refused this client ("unauthorized client detected"): the token may be '
+            "fine, but the gateway has not allowed ardaemon; use another provider or base URL, "
+            "set the extra headers your gateway documents in `ardaemon.headers`, or ask the "
+            "gateway's support to allow it.",
+            status=status,
+            model=model,
+        )
+    if status in (401, 403) or type_ in ("authentication_error", "permission_error"):
+        return errors.AuthError(
+            f"{label} rejected the token (HTTP {status}{detail}): check AGENTROUTER_API_KEY "
+            "or run `ardaemon login`.",
+            status=status,
+            model=model,
+        )
+    if status == 429 or type_ == "rate_limit_error" or code == "rate_limit_exceeded":
+        retry_after = retry_after_seconds(headers)
+        when = f"retry in {retry_after:g} s" if retry_after is not None else "retry shortly"
+        return errors.RateLimited(
+            f"{label} is rate limiting requests{detail}: {when}, or pick another model.",
+            status=status,
+            retry_after=retry_after,
+            model=model,
+        )
+    if status == 529 or type_ == "overloaded_error":
+        return errors.Overloaded(
+            f"{label} is overloaded (HTTP {status}): try again in a moment or pick another model.",
+            status=status,
+            model=model,
+        )
+    if _is_model_not_found(status, code, type_, message):
+        name = f"'{model}'" if model else "The model"
+        return errors.ModelNotFound(
+            f"Model {name} is not available at {label}{detail}: pick another model "
+            "(ardaemon/listModels, `ardaemon models`).",
+            status=status,
+            model=model,
+        )
+    if status == 200:
+        return errors.BadResponse(
+            f"{label} answered with an error{detail}: try again or pick another model.",
+            status=status,
+            model=model,
+        )
+    if 300 <= status < 400:
+        return errors.UpstreamError(
+            f"{label} redirected the request (HTTP {status}); ardaemon does not follow redirects "
+            "with your token: set `ardaemon.baseUrl` to the final address.",
+            status=status,
+            model=model,
+        )
+    hint = (
+        "try again later" if status >= 500 else "check the request settings or pick another model"
+    )
+    return errors.UpstreamError(
+        f"{label} answered HTTP {status}{detail}: {hint}.", status=status, model=model
+    )
+
+
+def error_in_body(data: Any, label: str, model: str | None) -> errors.UpstreamError | None:
+    """A 200 body (or stream event) holding an `error` object is an error."""
+    if (
+        isinstance(data, dict)
+        and data.get("error")
+        and (("choices" not in data and "content" not in data) or data.get("type") == "error")
+    ):
+        return classify(200, {}, json.dumps(data).encode(), label, model)
+    return None
+
+
+def _is_model_not_found(status: int, code: str, type_: str, message: str) -> bool:
+    if code in ("model_not_found", "model_not_available") or type_ == "not_found_error":
+        return True
+    lowered = message.lower()
+    mentions = "model" in lowered and any(
+        s in lowered
+        for s in ("not found", "does not exist", "not exist", "no available", "unknown")
+    )
+    return mentions or (status == 404 and not message)
+
+
+def _error_fields(text: str) -> tuple[str, str, str]:
+    """(message, code, type) from OpenAI, Anthropic and New API error bodies."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return "", "", ""
+    if not isinstance(data, dict):
+        return "", "", ""
+    err = data.get("error", data)
+    if isinstance(err, str):
+        return err, "", ""
+    if not isinstance(err, dict):
+        return "", "", ""
+    message = err.get("message") if isinstance(err.get("message"), str) else ""
+    code = err.get("code") if isinstance(err.get("code"), str) else ""
+    type_ = err.get("type") if isinstance(err.get("type"), str) else ""
+    return message or "", code or "", type_ or ""
+
+
+def _detail(message: str) -> str:
+    if not message:
+        return ""
+    first = redact(message.strip().splitlines()[0])
+    return f": {first[:200]}"
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            return max(0.0, float(ms) / 1000.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())

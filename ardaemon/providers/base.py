@@ -1,0 +1,84 @@
+"""The provider-neutral shapes every adapter speaks."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from ..protocol import Usage
+
+Purpose = Literal["chat", "completion"]
+
+
+class Message(msgspec.Struct, frozen=True):
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class LlmRequest(msgspec.Struct, frozen=True, kw_only=True):
+    model: str
+    messages: tuple[Message, ...]
+    max_tokens: int
+    temperature: float | None = None
+    stop: tuple[str, ...] = ()
+    stream: bool = False
+    #: Completions want reasoning off and short timeouts; chat wants neither.
+    purpose: Purpose = "chat"
+
+
+class TextDelta(msgspec.Struct, frozen=True):
+    text: str
+
+
+class Finish(msgspec.Struct, frozen=True):
+    stop_reason: str
+
+
+class UsageReport(msgspec.Struct, frozen=True):
+    usage: Usage
+
+
+StreamEvent = TextDelta | Finish | UsageReport
+
+
+class LlmResult(msgspec.Struct, kw_only=True):
+    text: str
+    stop_reason: str
+    usage: Usage | None = None
+
+
+class ThinkFilter:
+    """Drops a leading `<think>…</think>` that some models emit inline, across chunk edges."""
+
+    OPEN, CLOSE = "<think>", "</think>"
+
+    def __init__(self) -> None:
+        self._buffer = ""
+        self._state: Literal["start", "inside", "pass"] = "start"
+
+    def feed(self, text: str) -> str:
+        if self._state == "pass":
+            return text
+        self._buffer += text
+        if self._state == "start":
+            head = self._buffer.lstrip()
+            if len(head) < len(self.OPEN) and self.OPEN.startswith(head):
+                return ""
+            if not head.startswith(self.OPEN):
+                self._state = "pass"
+                out, self._buffer = self._buffer, ""
+                return out
+            self._state = "inside"
+        end = self._buffer.find(self.CLOSE)
+        if end < 0:
+            return ""
+        rest = self._buffer[end + len(self.CLOSE) :].lstrip("\n")
+        self._state, self._buffer = "pass", ""
+        return rest
+
+    def flush(self) -> str:
+        # An unfinished think block is reasoning, never text.
+        out = self._buffer if self._state in ("start", "pass") else ""
+        self._buffer = ""
+        return out

@@ -1,0 +1,125 @@
+"""OpenAI Chat Completions: request body, result and stream events."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from .. import errors
+from ..http import error_in_body
+from ..protocol import Usage
+from .base import Finish, LlmRequest, LlmResult, StreamEvent, TextDelta, UsageReport
+
+# Reasoning models take max_completion_tokens and reject temperature.
+_REASONING = re.compile(r"^(o\d|gpt-5)")
+_STOP_REASONS = {
+    "stop": "end_turn",
+    "length": "max_tokens",
+    "tool_calls": "tool_use",
+    "function_call": "tool_use",
+    "content_filter": "content_filter",
+}
+MAX_STOPS = 4
+
+
+def _base_id(model: str) -> str:
+    return model.lower().rsplit("/", 1)[-1]
+
+
+def is_reasoning(model: str) -> bool:
+    return bool(_REASONING.match(_base_id(model)))
+
+
+def build_body(req: LlmRequest) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "model": req.model,
+        "messages": [{"role": m.role, "content": m.content} for m in req.messages],
+        "stream": req.stream,
+    }
+    model = _base_id(req.model)
+    if is_reasoning(req.model):
+        body["max_completion_tokens"] = req.max_tokens
+        if req.purpose == "completion" and model.startswith("gpt-5"):
+            body["reasoning_effort"] = "minimal"
+    else:
+        body["max_tokens"] = req.max_tokens
+        if req.temperature is not None:
+            body["temperature"] = req.temperature
+    if req.purpose == "completion" and model.startswith("glm-4"):
+        # GLM thinks by default; a completion has no time for it.
+        body["thinking"] = {"type": "disabled"}
+    if req.stop:
+        body["stop"] = list(req.stop[:MAX_STOPS])
+    if req.stream:
+        body["stream_options"] = {"include_usage": True}
+    return body
+
+
+def _usage(data: Any) -> Usage | None:
+    if not isinstance(data, dict):
+        return None
+    try:
+        return Usage(int(data.get("prompt_tokens") or 0), int(data.get("completion_tokens") or 0))
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_result(data: Any, label: str, model: str) -> LlmResult:
+    error = error_in_body(data, label, model)
+    if error:
+        raise error
+    try:
+        choice = data["choices"][0]
+        content = choice["message"].get("content") or ""
+        reason = choice.get("finish_reason") or "end_turn"
+    except (KeyError, IndexError, TypeError, AttributeError):
+        raise _bad(label, model) from None
+    return LlmResult(
+        text=str(content),
+        stop_reason=_STOP_REASONS.get(reason, reason),
+        usage=_usage(data.get("usage")),
+    )
+
+
+class StreamParser:
+    """Turns `data:` payloads into events; `[DONE]` ends the stream."""
+
+    def __init__(self, label: str, model: str) -> None:
+        self.label, self.model = label, model
+        self.done = False
+
+    def feed(self, event: str, data: str) -> Iterator[StreamEvent]:
+        if data.strip() == "[DONE]":
+            self.done = True
+            return
+        try:
+            chunk = json.loads(data)
+        except ValueError:
+            raise _bad(self.label, self.model) from None
+        error = error_in_body(chunk, self.label, self.model)
+        if error:
+            raise error
+        if not isinstance(chunk, dict):
+            raise _bad(self.label, self.model)
+        for choice in (chunk.get("choices") or [])[:1]:
+            delta = choice.get("delta") or {}
+            # `reasoning_content` is the model thinking aloud: never the answer.
+            text = delta.get("content")
+            if text:
+                yield TextDelta(text)
+            reason = choice.get("finish_reason")
+            if reason:
+                yield Finish(_STOP_REASONS.get(reason, reason))
+        usage = _usage(chunk.get("usage"))
+        if usage:
+            yield UsageReport(usage)
+
+
+def _bad(label: str, model: str) -> errors.BadResponse:
+    return errors.BadResponse(
+        f"{label} sent a Chat Completions answer ardaemon could not read: check the base URL "
+        "and provider, or try another model.",
+        model=model,
+    )

@@ -1,0 +1,84 @@
+"""Which wire format and endpoint a request for one model uses, decided per request."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from .config import ProviderSpec
+from .protocol import Api
+
+PATHS: dict[Api, str] = {
+    "openai": "/v1/chat/completions",
+    "anthropic": "/v1/messages",
+}
+CATALOG_PATH = "/v1/models"
+ANTHROPIC_VERSION = "2023-06-01"
+
+
+def is_claude(model_id: str) -> bool:
+    """The contract's rule: lower-cased, vendor prefix removed, starts with `claude`."""
+    return model_id.lower().rsplit("/", 1)[-1].startswith("claude")
+
+
+def wire_format(
+    provider: ProviderSpec,
+    model_id: str,
+    endpoint_types: Sequence[str] | None = None,
+    overrides: Mapping[str, Api] | None = None,
+) -> Api:
+    if overrides and model_id in overrides:
+        return overrides[model_id]
+    if provider.api != "auto":
+        return provider.api
+    api: Api = provider.claude_api if is_claude(model_id) else "openai"
+    # The gateway's catalog may say which endpoints serve a model; believe it over the
+    # name when the name's choice is not among them.
+    if endpoint_types:
+        offered = [t for t in endpoint_types if t in PATHS]
+        if offered and api not in offered:
+            api = "anthropic" if "anthropic" in offered else "openai"
+    return api
+
+
+@dataclass(frozen=True)
+class Route:
+    provider: ProviderSpec
+    base_url: str
+    model: str
+    api: Api
+
+    @property
+    def url(self) -> str:
+        return self.base_url + PATHS[self.api]
+
+    def headers(self, token: str | None) -> dict[str, str]:
+        headers = {"content-type": "application/json"}
+        style = self.provider.anthropic_auth if self.api == "anthropic" else self.provider.auth
+        if self.api == "anthropic":
+            headers["anthropic-version"] = ANTHROPIC_VERSION
+        headers.update(auth_headers(style, token))
+        return headers
+
+
+def auth_headers(style: str, token: str | None) -> dict[str, str]:
+    if not token:
+        return {}
+    headers = {}
+    if style in ("bearer", "both"):
+        headers["authorization"] = f"Bearer {token}"
+    if style in ("x-api-key", "both"):
+        headers["x-api-key"] = token
+    return headers
+
+
+def route(
+    provider: ProviderSpec,
+    base_url: str,
+    model_id: str,
+    endpoint_types: Sequence[str] | None = None,
+    overrides: Mapping[str, Api] | None = None,
+) -> Route:
+    return Route(
+        provider, base_url, model_id, wire_format(provider, model_id, endpoint_types, overrides)
+    )

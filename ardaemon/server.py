@@ -1,0 +1,295 @@
+"""The JSON-RPC face of the daemon: pygls registration, lifecycle, settings → `Service`.
+
+Handlers are thin: decode params with the contract's Structs, call one `Service` method,
+encode the result. Every failure leaves as `{code, message, data.kind}` from `errors.py`;
+nothing but protocol bytes reaches stdout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import unquote, urlparse
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pygls.lsp.server import LanguageServer
+
+from . import __version__, errors, protocol
+from .config import Paths, SettingsStore
+from .protocol import (
+    ChatDelta,
+    ChatParams,
+    CompleteParams,
+    ListModelsParams,
+    SelectModelParams,
+    SelectModelResult,
+    Status,
+    decode_params,
+    encode,
+)
+from .service import Service
+
+log = logging.getLogger(__name__)
+
+INTERNAL_ERROR = -32603
+PARENT_POLL_SECONDS = 1.0
+
+T = TypeVar("T")
+
+
+class ArdaemonServer(LanguageServer):
+    def __init__(self, service: Service) -> None:
+        super().__init__(
+            "ardaemon",
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+        )
+        self.service = service
+        self.pending_warnings: list[str] = []
+        self.parent_watch: asyncio.Task[None] | None = None
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        # pygls would pop a dialog per error; the editor gets errors in responses and
+        # status notifications instead. Request errors are logged where they happen.
+        if not isinstance(error, JsonRpcException):
+            log.error("internal error (%s): %s", getattr(source, "__name__", source), error)
+
+    def notify_status(self, status: Status) -> None:
+        self.protocol.notify(protocol.DID_CHANGE_STATUS, encode(status))
+
+    def warn(self, messages: list[str]) -> None:
+        for message in messages:
+            log.warning("%s", message)
+            self.window_show_message(
+                types.ShowMessageParams(
+                    type=types.MessageType.Warning, message=f"ardaemon: {message}"
+                )
+            )
+
+
+def rpc(handler: Callable[[ArdaemonServer, Any], Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+    """Map the error tree to JSON-RPC errors once; never leak a traceback to the editor."""
+
+    @functools.wraps(handler)
+    async def wrapper(ls: ArdaemonServer, params: Any) -> T:
+        try:
+            return await handler(ls, params)
+        except errors.ArdaemonError as exc:
+            log.info("%s failed: %s (%s)", handler.__name__, exc.kind, exc.message)
+            raise JsonRpcException(exc.message, code=exc.code, data=exc.to_data()) from None
+        except JsonRpcException:
+            raise
+        except Exception:
+            log.exception("internal error in %s", handler.__name__)
+            raise JsonRpcException(
+                "ardaemon hit an internal error: the details are in its log file "
+                "(`ardaemon status` shows where).",
+                code=INTERNAL_ERROR,
+                data={"kind": "internal"},
+            ) from None
+
+    return wrapper
+
+
+def create_server(service: Service) -> ArdaemonServer:
+    server = ArdaemonServer(service)
+    service.on_status = server.notify_status
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: ArdaemonServer, params: types.InitializeParams) -> None:
+        ls.pending_warnings += ls.service.store.set_init(params.initialization_options)
+        ls.pending_warnings += ls.service.store.problems()
+        if params.process_id:
+            ls.parent_watch = asyncio.ensure_future(_watch_parent(params.process_id))
+
+    @server.feature(types.INITIALIZED)
+    def initialized(ls: ArdaemonServer, params: types.InitializedParams) -> None:
+        ls.warn(ls.pending_warnings)
+        ls.pending_warnings = []
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(
+        ls: ArdaemonServer, params: types.DidChangeConfigurationParams
+    ) -> None:
+        settings = protocol._to_builtins(params.settings)
+        if not settings and _can_pull_configuration(ls):
+            pulled = await ls.workspace_configuration_async(
+                types.ConfigurationParams(items=[types.ConfigurationItem(section="ardaemon")])
+            )
+            settings = protocol._to_builtins(pulled[0]) if pulled else None
+        if settings is None:
+            return
+        before = ls.service.settings
+        ls.warn(ls.service.store.set_client(settings) + ls.service.store.problems())
+        ls.service.settings_changed(before)
+
+    @server.feature(protocol.LIST_MODELS)
+    @rpc
+    async def list_models(ls: ArdaemonServer, params: Any) -> Any:
+        p = decode_params(params, ListModelsParams)
+        return encode(await ls.service.list_models(p.refresh))
+
+    @server.feature(protocol.SELECT_MODEL)
+    @rpc
+    async def select_model(ls: ArdaemonServer, params: Any) -> Any:
+        p = decode_params(params, SelectModelParams)
+        return encode(SelectModelResult(await ls.service.select_model(p.model, p.role)))
+
+    @server.feature(protocol.CHAT)
+    @rpc
+    async def chat(ls: ArdaemonServer, params: Any) -> Any:
+        p = decode_params(params, ChatParams)
+        on_delta = None
+        if p.partial_result_token is not None:
+            token = p.partial_result_token
+
+            def on_delta(text: str) -> None:
+                ls.protocol.notify("$/progress", {"token": token, "value": encode(ChatDelta(text))})
+
+        return encode(await ls.service.chat(p, on_delta))
+
+    @server.feature(protocol.COMPLETE)
+    @rpc
+    async def complete(ls: ArdaemonServer, params: Any) -> Any:
+        p = decode_params(params, CompleteParams)
+        if p.text_document is not None:
+            if p.position is None:
+                raise errors.InvalidParams(
+                    "Invalid params: `position` is required with `textDocument`."
+                )
+            prefix, suffix, language_id, path = _document_context(
+                ls, p.text_document.uri, types.Position(p.position.line, p.position.character)
+            )
+        elif p.prefix is not None:
+            prefix, suffix = p.prefix, p.suffix or ""
+            language_id, path = "", None
+        else:
+            raise errors.InvalidParams(
+                "Invalid params: give `textDocument` and `position`, or `prefix` (and `suffix`)."
+            )
+        result = await ls.service.complete(
+            prefix,
+            suffix,
+            language_id=p.language_id or language_id,
+            path=path,
+            model=p.model,
+            max_tokens=p.max_tokens,
+        )
+        return encode(result)
+
+    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+    @rpc
+    async def inline_completion(
+        ls: ArdaemonServer, params: types.InlineCompletionParams
+    ) -> types.InlineCompletionList | None:
+        settings = ls.service.settings.completion
+        automatic = params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic
+        if not settings.enabled or (settings.manual and automatic):
+            return None
+        prefix, suffix, language_id, path = _document_context(
+            ls, params.text_document.uri, params.position
+        )
+        langs = settings.languages
+        if (langs.allow and language_id not in langs.allow) or language_id in langs.deny:
+            return None
+        try:
+            result = await ls.service.complete(prefix, suffix, language_id=language_id, path=path)
+        except errors.UpstreamError:
+            # Already reported through ardaemon/didChangeStatus; an error response per
+            # keystroke would only fill the editor's log.
+            return types.InlineCompletionList(items=[])
+        here = types.Range(params.position, params.position)
+        return types.InlineCompletionList(
+            items=[
+                types.InlineCompletionItem(insert_text=i.insert_text, range=here)
+                for i in result.items
+            ]
+        )
+
+    return server
+
+
+def _can_pull_configuration(ls: ArdaemonServer) -> bool:
+    caps = ls.client_capabilities.workspace
+    return bool(caps and caps.configuration)
+
+
+def _document_context(
+    ls: ArdaemonServer, uri: str, position: types.Position
+) -> tuple[str, str, str, str | None]:
+    """(prefix, suffix, language id, relative path) of an open document at a position."""
+    if uri not in ls.workspace.text_documents:
+        raise errors.InvalidParams(
+            "Invalid params: `textDocument.uri` is not open: send textDocument/didOpen first, "
+            "or pass `prefix` and `suffix`."
+        )
+    doc = ls.workspace.get_text_document(uri)
+    lines = doc.lines
+    if position.line < 0 or position.character < 0 or position.line > len(lines):
+        raise errors.InvalidParams(
+            f"Invalid params: `position` {position.line}:{position.character} is outside the "
+            "document."
+        )
+    offset = doc.offset_at_position(position)
+    source = doc.source
+    return source[:offset], source[offset:], doc.language_id or "", _relative_path(ls, uri)
+
+
+def _relative_path(ls: ArdaemonServer, uri: str) -> str | None:
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        return None
+    path = Path(unquote(parsed.path))
+    root = ls.workspace.root_path
+    if root:
+        try:
+            return str(path.relative_to(root))
+        except ValueError:
+            pass
+    return path.name
+
+
+async def _watch_parent(pid: int) -> None:
+    """Exit when the editor dies: an orphaned daemon would live on forever."""
+    while True:
+        await asyncio.sleep(PARENT_POLL_SECONDS)
+        if not _alive(pid):
+            log.info("editor process %d is gone; exiting", pid)
+            logging.shutdown()
+            os._exit(0)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        # A dead editor that nobody reaped yet is a zombie: gone for our purposes.
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def serve(paths: Paths | None = None) -> int:
+    from .logs import setup_logging
+
+    paths = paths or Paths.default()
+    setup_logging(paths)
+    store = SettingsStore(paths)
+    service = Service(paths, store)
+    server = create_server(service)
+    server.pending_warnings += store.load_file()
+    log.info("ardaemon %s serving on stdio (pid %d)", __version__, os.getpid())
+    server.start_io()
+    log.info("stdin closed; exiting")
+    return 0

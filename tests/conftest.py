@@ -1,0 +1,122 @@
+"""Shared fixtures: a gateway stand-in, an isolated daemon environment, a stdio client."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from lsprotocol import types
+from pygls.protocol import default_converter
+from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
+
+TOKEN = "sk-test-0123456789abcdef"
+SERVER = [sys.executable, "-m", "ardaemon", "serve"]
+
+
+@pytest.fixture
+def gateway() -> Iterator[Any]:
+    from ardaemon.gateway import Gateway
+
+    with Gateway(token=TOKEN) as gw:
+        yield gw
+
+
+def isolated_env(home: Path, **extra: str) -> dict[str, str]:
+    """The daemon's environment: own XDG dirs, no keyring, no token unless given."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AGENTROUTER_", "XDG_", "OPENAI_", "ANTHROPIC_"))
+    }
+    env.update(
+        XDG_CACHE_HOME=str(home / "cache"),
+        XDG_CONFIG_HOME=str(home / "config"),
+        XDG_STATE_HOME=str(home / "state"),
+        ARDAEMON_NO_KEYRING="1",
+        ARDAEMON_LOG_LEVEL="DEBUG",
+    )
+    env.update(extra)
+    return env
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def env(home: Path, gateway: Any) -> dict[str, str]:
+    return isolated_env(home, AGENTROUTER_API_KEY=TOKEN, AGENTROUTER_BASE_URL=gateway.base_url)
+
+
+class Client(LanguageClient):
+    """A test editor: records `$/progress` values and status notifications in order."""
+
+    def __init__(self) -> None:
+        super().__init__(converter_factory=default_converter)
+        self.progress: dict[str | int, list[Any]] = {}
+        self.statuses: list[dict[str, Any]] = []
+
+
+def make_client() -> Client:
+    client = Client()
+    # pytest-lsp's own $/progress handler only accepts work-done values.
+    features = {k: v for k, v in DEFAULT_CLIENT_FEATURES.items() if k != types.PROGRESS}
+    register_lsp_features(client, features)
+
+    @client.feature(types.PROGRESS)
+    def on_progress(ls: Client, params: Any) -> None:
+        ls.progress.setdefault(params.token, []).append(params.value)
+
+    @client.feature("ardaemon/didChangeStatus")
+    def on_status(ls: Client, params: Any) -> None:
+        ls.statuses.append(as_dict(params))
+
+    return client
+
+
+def as_dict(obj: Any) -> Any:
+    """pygls hands custom payloads over as namedtuple-like objects; tests want dicts."""
+    from ardaemon.protocol import _to_builtins
+
+    return _to_builtins(obj)
+
+
+async def start_daemon(
+    env: dict[str, str], init_options: Any = None, process_id: int | None = None
+) -> Client:
+    config = ClientServerConfig(server_command=SERVER, server_env=env, client_factory=make_client)
+    client: Client = await config.start()  # type: ignore[assignment]
+    await client.initialize_session(
+        types.InitializeParams(
+            capabilities=types.ClientCapabilities(),
+            initialization_options=init_options,
+            process_id=process_id,
+        )
+    )
+    return client
+
+
+async def request(client: Client, method: str, params: Any) -> Any:
+    return as_dict(await client.protocol.send_request_async(method, params))
+
+
+@pytest_asyncio.fixture
+async def daemon(env: dict[str, str]) -> AsyncIterator[Client]:
+    client = await start_daemon(env)
+    yield client
+    await stop_daemon(client)
+
+
+async def stop_daemon(client: Client) -> None:
+    try:
+        await asyncio.wait_for(client.shutdown_session(), 10)
+    finally:
+        await client.stop()
