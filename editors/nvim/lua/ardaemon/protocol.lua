@@ -1,0 +1,168 @@
+---The contract with the daemon (`ardaemon/protocol.py`, `docs/protocol.md`), mirrored once.
+---Every method name the plugin sends or handles comes from here; a drift test compares
+---`M.methods` with the daemon's `METHODS`.
+local M = {}
+
+---Method names, keyed exactly like `ardaemon.protocol.METHODS`.
+M.methods = {
+  listModels = 'ardaemon/listModels',
+  selectModel = 'ardaemon/selectModel',
+  complete = 'ardaemon/complete',
+  chat = 'ardaemon/chat',
+  didChangeStatus = 'ardaemon/didChangeStatus',
+  inlineCompletion = 'textDocument/inlineCompletion',
+}
+
+---JSON-RPC error codes the daemon uses.
+M.codes = {
+  InvalidParams = -32602,
+  RequestFailed = -32803,
+  RequestCancelled = -32800,
+}
+
+---`data.kind` of RequestFailed errors (`ardaemon.errors.KINDS`).
+M.kinds = {
+  'auth',
+  'unauthorized_client',
+  'model_not_found',
+  'rate_limited',
+  'overloaded',
+  'upstream',
+  'network',
+  'timeout',
+  'bad_response',
+}
+
+---LSP 3.18 InlineCompletionTriggerKind.
+M.trigger_kind = { Invoked = 1, Automatic = 2 }
+
+---@alias ardaemon.Api "openai"|"anthropic"
+---@alias ardaemon.Role "completion"|"chat"
+---@alias ardaemon.StatusState "idle"|"inProgress"|"error"
+
+---@class ardaemon.Model
+---@field id string
+---@field api ardaemon.Api wire format requests for this model use
+---@field provider string
+---@field name? string
+---@field ownedBy? string
+
+---@class ardaemon.Selected
+---@field completion string|nil
+---@field chat string|nil
+
+---@class ardaemon.ListModelsParams
+---@field refresh? boolean
+
+---@class ardaemon.ListModelsResult
+---@field models ardaemon.Model[]
+---@field source "network"|"cache"
+---@field stale boolean
+---@field fetchedAt string RFC 3339
+---@field selected ardaemon.Selected
+
+---@class ardaemon.SelectModelParams
+---@field model string
+---@field role? ardaemon.Role no role: both
+
+---@class ardaemon.SelectModelResult
+---@field selected ardaemon.Selected
+
+---@class ardaemon.CompleteParams
+---@field textDocument? {uri: string}
+---@field position? {line: integer, character: integer}
+---@field prefix? string
+---@field suffix? string
+---@field languageId? string
+---@field model? string
+---@field maxTokens? integer
+
+---@class ardaemon.CompleteResult
+---@field items {insertText: string}[]
+---@field model string
+---@field api ardaemon.Api
+---@field cached boolean
+
+---@class ardaemon.ChatMessage
+---@field role "system"|"user"|"assistant"
+---@field content string
+
+---@class ardaemon.ChatParams
+---@field messages ardaemon.ChatMessage[]
+---@field model? string
+---@field maxTokens? integer
+---@field temperature? number
+---@field partialResultToken? string|integer
+
+---@class ardaemon.ChatResult
+---@field content string
+---@field model string
+---@field api ardaemon.Api
+---@field stopReason string
+---@field usage? {inputTokens: integer, outputTokens: integer}
+
+---`$/progress` value for a chat stream: `{token, value = {delta}}`.
+---@class ardaemon.ChatDelta
+---@field delta string
+
+---@class ardaemon.Status
+---@field state ardaemon.StatusState
+---@field message? string
+---@field model? string
+---@field kind? string
+
+---@class ardaemon.ErrorData
+---@field kind string
+---@field status? integer
+---@field retryAfter? number
+---@field model? string
+
+---@class ardaemon.RpcError
+---@field code integer
+---@field message string
+---@field data? ardaemon.ErrorData
+
+---The `data.kind` of an error, or nil.
+---@param err table|nil
+---@return string|nil
+function M.error_kind(err)
+  if type(err) == 'table' and type(err.data) == 'table' and type(err.data.kind) == 'string' then
+    return err.data.kind
+  end
+  return nil
+end
+
+---@param err table|nil
+---@return boolean
+function M.is_cancelled(err)
+  return type(err) == 'table' and err.code == M.codes.RequestCancelled
+end
+
+---Text of an InlineCompletionItem (`insertText` is a string or a StringValue).
+---@param item table
+---@return string|nil
+function M.item_text(item)
+  local t = item and item.insertText
+  if type(t) == 'table' then
+    t = t.value
+  end
+  if type(t) == 'string' then
+    return t
+  end
+  return nil
+end
+
+---Items of an `InlineCompletionList | InlineCompletionItem[] | nil` result.
+---@param result table|nil
+---@return table[]
+function M.inline_items(result)
+  if type(result) ~= 'table' then
+    return {}
+  end
+  if vim.islist(result) then
+    return result
+  end
+  return result.items or {}
+end
+
+return M

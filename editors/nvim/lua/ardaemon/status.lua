@@ -1,0 +1,70 @@
+---What the statusline shows: the model and idle/in-progress/error, fed by
+---`ardaemon/didChangeStatus` when the daemon sends it and by the plugin's own requests otherwise.
+local M = {}
+
+---@class ardaemon.StatusInfo
+---@field state ardaemon.StatusState|"off"
+---@field model string|nil
+---@field message string|nil
+---@field kind string|nil
+---@field selected ardaemon.Selected
+M.current = { state = 'off', selected = {} }
+
+local function changed()
+  vim.schedule(function()
+    pcall(vim.api.nvim_exec_autocmds, 'User', { pattern = 'ArdaemonStatus', modeline = false })
+    pcall(vim.cmd.redrawstatus)
+  end)
+end
+
+---@param s ardaemon.Status|{state: string}
+function M.set(s)
+  local cur = M.current
+  cur.state = s.state or cur.state
+  if s.model and s.model ~= vim.NIL then
+    cur.model = s.model
+  end
+  if cur.state == 'error' then
+    cur.message = s.message ~= vim.NIL and s.message or nil
+    cur.kind = s.kind ~= vim.NIL and s.kind or nil
+  else
+    cur.message, cur.kind = nil, nil
+  end
+  changed()
+end
+
+---@param selected ardaemon.Selected
+function M.set_selected(selected)
+  if type(selected) ~= 'table' then
+    return
+  end
+  local function v(x)
+    return x ~= vim.NIL and x or nil
+  end
+  M.current.selected = { completion = v(selected.completion), chat = v(selected.chat) }
+  if M.current.selected.completion then
+    M.current.model = M.current.selected.completion
+  end
+  changed()
+end
+
+---Statusline component: `ardaemon glm-4.6`, with ` …` while working and ` ✗ <kind>` on error.
+---@return string
+function M.statusline()
+  local cur = M.current
+  if cur.state == 'off' then
+    return ''
+  end
+  local text = 'ardaemon'
+  if cur.model then
+    text = text .. ' ' .. cur.model
+  end
+  if cur.state == 'inProgress' then
+    text = text .. ' …'
+  elseif cur.state == 'error' then
+    text = text .. ' ✗ ' .. (cur.kind or 'error')
+  end
+  return text
+end
+
+return M

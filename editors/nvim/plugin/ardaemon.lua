@@ -1,0 +1,17 @@
+if vim.g.loaded_ardaemon then
+  return
+end
+vim.g.loaded_ardaemon = true
+
+vim.api.nvim_create_user_command('Ardaemon', function(o)
+  require('ardaemon').command(o.fargs)
+end, {
+  nargs = '*',
+  desc = 'ardaemon: models | chat [message] | status | log | suggest | enable | disable | toggle | restart',
+  complete = function(_, line)
+    if #vim.split(line, '%s+', { trimempty = false }) > 2 then
+      return {}
+    end
+    return vim.tbl_keys(require('ardaemon').subcommands)
+  end,
+})

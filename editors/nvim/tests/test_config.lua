@@ -1,0 +1,86 @@
+---Config validation and the protocol mirror (no daemon needed).
+return {
+  {
+    'validation names each bad option and keeps the defaults',
+    function(h)
+      local child = h.spawn({ setup = false })
+      local res = child:lua([[
+        local config = require('ardaemon.config')
+        local _, errs = config.validate({
+          inline = { debounce_ms = 'fast', keymaps = { accept = 3, dismiss = false }, foo = 1 },
+          cmd = {},
+          log_level = 'loud',
+        })
+        table.sort(errs)
+        local cfg = config.set({ inline = { debounce_ms = -1, keymaps = { accept = '<C-y>' } }, cmd = 'ardaemon' })
+        return { errs = errs, debounce = cfg.inline.debounce_ms, accept = cfg.inline.keymaps.accept,
+          word = cfg.inline.keymaps.accept_word, cmd = cfg.cmd, notes = _G.notes }
+      ]])
+      h.eq({
+        '`cmd` must be a non-empty list of strings, e.g. { "ardaemon", "serve" } (or a vim.lsp cmd function), got {} (table)',
+        '`inline.debounce_ms` must be a whole number of milliseconds >= 0, got "fast" (string)',
+        '`inline.keymaps.accept` must be a key such as "<M-l>", or false to disable it, got 3 (number)',
+        '`log_level` must be one of "debug", "info", "warn", "error", got "loud" (string)',
+        'unknown option `inline.foo` (ignored)',
+      }, res.errs)
+      h.eq(75, res.debounce, 'bad value replaced by the default')
+      h.eq('<C-y>', res.accept)
+      h.eq('<M-Right>', res.word, 'other keymaps keep their defaults')
+      h.eq({ 'ardaemon' }, res.cmd)
+      h.eq(1, #res.notes)
+      h.matches('^ardaemon%.setup: `inline%.debounce_ms` must be', res.notes[1].msg)
+    end,
+  },
+  {
+    'filetype allow/deny and buftype',
+    function(h)
+      local child = h.spawn({ setup = false })
+      local res = child:lua([[
+        local config = require('ardaemon.config')
+        config.set({ inline = { filetypes = { ['*'] = false, lua = true } } })
+        local function ft(name, bt)
+          local b = vim.api.nvim_create_buf(true, false)
+          vim.bo[b].filetype = name
+          if bt then vim.bo[b].buftype = bt end
+          return config.buf_enabled(b)
+        end
+        local a = { ft('lua'), ft('python'), ft('lua', 'nofile') }
+        config.set({})
+        return { a, { ft('python'), ft('help'), ft('') } }
+      ]])
+      h.eq({ { true, false, false }, { true, false, true } }, res)
+    end,
+  },
+  {
+    'protocol helpers read every InlineCompletion result shape',
+    function(h)
+      local child = h.spawn({ setup = false })
+      local res = child:lua([[
+        local p = require('ardaemon.protocol')
+        return {
+          #p.inline_items({ items = { { insertText = 'a' } } }),
+          #p.inline_items({ { insertText = 'a' }, { insertText = 'b' } }),
+          #p.inline_items(vim.NIL),
+          p.item_text({ insertText = { kind = 'snippet', value = 'x' } }),
+          p.error_kind({ code = -32803, message = 'm', data = { kind = 'auth' } }),
+          p.is_cancelled({ code = -32800 }),
+        }
+      ]])
+      h.eq({ 1, 2, 0, 'x', 'auth', true }, res)
+    end,
+  },
+  {
+    'the plugin file defines :Ardaemon only, and loads nothing else',
+    function(h)
+      local child = h.spawn({ setup = false })
+      local res = child:lua([[
+        return { vim.fn.exists(':Ardaemon'), package.loaded['ardaemon'] ~= nil,
+          vim.fn.getcompletion('Ardaemon ', 'cmdline') }
+      ]])
+      h.eq(2, res[1])
+      h.eq(false, res[2], 'lazy: nothing required at startup')
+      table.sort(res[3])
+      h.eq({ 'chat', 'disable', 'enable', 'log', 'models', 'restart', 'status', 'suggest', 'toggle' }, res[3])
+    end,
+  },
+}

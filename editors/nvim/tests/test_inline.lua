@@ -1,0 +1,236 @@
+---Ghost text and its keymaps against an in-process fake server (exact injected replies).
+local function fake_child(h, extra)
+  local child = h.spawn({ setup = false })
+  child:lua(
+    [[
+    local root, extra = ...
+    local opts = vim.tbl_deep_extend('force', {
+      cmd = dofile(root .. '/tests/fake_server.lua'),
+      inline = { debounce_ms = 10 },
+    }, extra ~= vim.NIL and extra or {})
+    require('ardaemon').setup(opts)
+  ]],
+    h.plugin_root,
+    extra or vim.NIL
+  )
+  child:cmd('edit ' .. child.dir .. '/main.py')
+  child:wait('local c = require("ardaemon.client").get(); return c and c.initialized', 5000, 'fake client')
+  return child
+end
+
+local function set_items(child, items)
+  child:lua('_G.fake.items = ...', items)
+end
+
+local function inline_requests(child)
+  return child:lua([[
+    local n = 0
+    for _, r in ipairs(_G.fake.requests) do
+      if r.method == 'textDocument/inlineCompletion' then n = n + 1 end
+    end
+    return n
+  ]])
+end
+
+return {
+  {
+    'ghost text shows first line inline and the rest as virtual lines',
+    function(h)
+      local child = fake_child(h)
+      set_items(child, { { insertText = 'b):\n    return a + b\n' } })
+      child:input('idef add(a, ')
+      local marks = child:wait_ghost()
+      h.eq(1, #marks, 'one extmark')
+      h.eq({ row = 0, col = 11, text = 'b):', lines = { '    return a + b', '' }, pos = 'inline', hl = 'ArdaemonSuggestion' }, marks[1])
+      h.eq({ 'def add(a, ' }, child:lines(), 'buffer unchanged by ghost text')
+      local req = child:lua('for _, r in ipairs(_G.fake.requests) do if r.method == "textDocument/inlineCompletion" then return r.params end end')
+      h.eq({ line = 0, character = 11 }, req.position, 'request position')
+      h.eq(2, req.context.triggerKind, 'automatic trigger')
+      h.matches('main%.py$', req.textDocument.uri)
+    end,
+  },
+  {
+    'accept inserts the whole suggestion and leaves no ghost text',
+    function(h)
+      local child = fake_child(h)
+      set_items(child, { { insertText = 'b):\n    return a + b' } })
+      child:input('idef add(a, ')
+      child:wait_ghost()
+      set_items(child, {})
+      child:input('<M-l>')
+      child:wait('return vim.api.nvim_buf_line_count(0) == 2', 3000, 'accepted text')
+      h.eq({ 'def add(a, b):', '    return a + b' }, child:lines())
+      h.eq({ 2, 16 }, child:lua('return vim.api.nvim_win_get_cursor(0)'), 'cursor at end of insertion')
+      h.eq({}, child:ghost(), 'no ghost text after accept')
+      h.eq('i', child:mode(), 'still in insert mode')
+      child:input('X<Esc>')
+      child:wait('return vim.api.nvim_get_mode().mode == "n"', 2000)
+      h.eq({ 'def add(a, b):', '    return a + bX' }, child:lines(), 'typing continues after the insertion')
+    end,
+  },
+  {
+    'accept word and accept line insert exactly one word / one line',
+    function(h)
+      local child = fake_child(h)
+      set_items(child, { { insertText = 'total = compute(items)\nprint(total)' } })
+      child:input('i')
+      child:input('x = 1<CR>')
+      child:wait_ghost()
+      child:input('<M-Right>')
+      child:wait('return vim.api.nvim_buf_get_lines(0, 1, 2, false)[1] == "total"', 3000, 'first word')
+      h.eq({ 'x = 1', 'total' }, child:lines())
+      local marks = child:ghost()
+      h.eq(' = compute(items)', marks[1].text, 'rest of the line still shown')
+      h.eq({ 'print(total)' }, marks[1].lines, 'following lines still shown')
+      child:input('<M-Right>')
+      child:wait('return vim.api.nvim_buf_get_lines(0, 1, 2, false)[1] == "total ="', 3000, 'second word')
+      child:input('<M-C-Right>')
+      child:wait('return vim.api.nvim_buf_get_lines(0, 1, 2, false)[1] == "total = compute(items)"', 3000, 'line')
+      h.eq({ 'x = 1', 'total = compute(items)' }, child:lines())
+      marks = child:ghost()
+      h.eq(1, #marks)
+      h.eq(vim.NIL, marks[1].text, 'nothing left on this line')
+      h.eq({ 'print(total)' }, marks[1].lines)
+      child:input('<M-C-Right>')
+      child:wait('return vim.api.nvim_buf_line_count(0) == 3', 3000, 'next line')
+      h.eq({ 'x = 1', 'total = compute(items)', 'print(total)' }, child:lines())
+      h.eq({}, child:ghost(), 'suggestion used up')
+      h.eq(1, inline_requests(child), 'partial accepts do not send new requests')
+    end,
+  },
+  {
+    'typing the suggested characters keeps the rest without a new request',
+    function(h)
+      local child = fake_child(h)
+      set_items(child, { { insertText = 'hello world' } })
+      child:input('iecho ')
+      child:wait_ghost()
+      child:input('hel')
+      child:wait('local m = vim.api.nvim_buf_get_extmarks(0, require("ardaemon.inline").ns, 0, -1, {details=true})[1]; return m and m[3] == 8', 3000)
+      h.eq('lo world', child:ghost()[1].text)
+      h.eq(1, inline_requests(child))
+    end,
+  },
+  {
+    'dismiss, leaving insert mode and moving the cursor leave nothing behind',
+    function(h)
+      local child = fake_child(h)
+      set_items(child, { { insertText = 'suggested()' } })
+      child:input('ifoo = ')
+      child:wait_ghost()
+      child:input('<C-]>')
+      child:wait('return #vim.api.nvim_buf_get_extmarks(0, require("ardaemon.inline").ns, 0, -1, {}) == 0', 2000, 'dismiss')
+      h.eq({ 'foo = ' }, child:lines())
+      h.eq('i', child:mode(), 'dismiss stays in insert mode')
+
+      child:input('x')
+      child:wait_ghost()
+      child:input('<Esc>')
+      child:wait('return vim.api.nvim_get_mode().mode == "n"', 2000)
+      h.eq({}, child:ghost(), 'no ghost text in normal mode')
+      h.eq({ 'foo = x' }, child:lines())
+
+      child:input('A')
+      child:input('y')
+      child:wait_ghost()
+      child:input('<Left>')
+      child:wait('return #vim.api.nvim_buf_get_extmarks(0, require("ardaemon.inline").ns, 0, -1, {}) == 0', 2000, 'cursor move clears')
+      h.eq({ 'foo = xy' }, child:lines())
+    end,
+  },
+  {
+    'a cursor move cancels the in-flight request',
+    function(h)
+      local child = fake_child(h)
+      child:lua('_G.fake.delay = 400')
+      set_items(child, { { insertText = 'late' } })
+      child:input('iabc')
+      child:wait('return require("ardaemon.inline")._state.req ~= nil', 3000, 'request in flight')
+      child:input('<Left>')
+      child:wait('for _, r in ipairs(_G.fake.requests) do if r.method == "$/cancelRequest" then return true end end', 3000, '$/cancelRequest')
+      vim.uv.sleep(500) -- the delayed reply would have arrived by now
+      h.eq({}, child:ghost(), 'a cancelled reply is never shown')
+    end,
+  },
+  {
+    'next and previous cycle through the items',
+    function(h)
+      local child = fake_child(h)
+      set_items(child, { { insertText = 'one' }, { insertText = 'two' }, { insertText = { kind = 'snippet', value = 'three' } } })
+      child:input('ix = ')
+      h.eq('one', child:wait_ghost()[1].text)
+      child:input('<M-]>')
+      child:wait('return require("ardaemon.inline").current() == "two"', 2000)
+      h.eq('two', child:ghost()[1].text)
+      child:input('<M-]>')
+      child:wait('return require("ardaemon.inline").current() == "three"', 2000)
+      child:input('<M-]>')
+      child:wait('return require("ardaemon.inline").current() == "one"', 2000)
+      child:input('<M-[>')
+      child:wait('return require("ardaemon.inline").current() == "three"', 2000)
+      child:input('<M-l>')
+      child:wait('return vim.api.nvim_get_current_line() == "x = three"', 2000)
+    end,
+  },
+  {
+    'keys fall back to their normal meaning when nothing is shown; <Tab> is untouched',
+    function(h)
+      local child = fake_child(h)
+      set_items(child, {})
+      local lhs = child:lua([[
+        local out = {}
+        for _, m in ipairs(vim.api.nvim_get_keymap('i')) do
+          if (m.desc or ''):find('^ardaemon') then table.insert(out, m.lhs) end
+        end
+        table.sort(out)
+        return out
+      ]])
+      h.eq({ '<C-]>', '<M-Bslash>', '<M-C-Right>', '<M-Right>', '<M-[>', '<M-]>', '<M-l>' }, lhs, 'insert-mode keys (no <Tab>)')
+      child:input('iab<C-]>c<Esc>')
+      child:wait('return vim.api.nvim_get_mode().mode == "n"', 2000)
+      h.eq({ 'abc' }, child:lines())
+    end,
+  },
+  {
+    'denied filetypes, auto_trigger = false and the manual trigger',
+    function(h)
+      local child = fake_child(h, { inline = { auto_trigger = false, filetypes = { markdown = false } } })
+      set_items(child, { { insertText = 'manual' } })
+      child:input('ihello ')
+      vim.uv.sleep(150)
+      h.eq(0, inline_requests(child), 'no automatic request')
+      child:input('<M-\\>')
+      h.eq('manual', child:wait_ghost()[1].text)
+      h.eq(1, child:lua('for _, r in ipairs(_G.fake.requests) do if r.method == "textDocument/inlineCompletion" then return r.params.context.triggerKind end end'))
+      child:input('<Esc>')
+      child:cmd('edit ' .. child.dir .. '/notes.md')
+      child:input('ihello <M-\\>')
+      vim.uv.sleep(150)
+      h.eq(1, inline_requests(child), 'markdown is denied')
+      h.eq({}, child:ghost())
+    end,
+  },
+  {
+    'daemon errors are notified once, logged every time, and shown in the statusline',
+    function(h)
+      local child = fake_child(h)
+      child:lua([[_G.fake.error = { code = -32803, message = 'The gateway refused this client; set headers.', data = { kind = 'unauthorized_client' } }]])
+      child:input('ia')
+      child:wait('return require("ardaemon.status").current.state == "error"', 3000, 'error status')
+      child:input('b')
+      child:wait('local n = 0; for _, l in ipairs(require("ardaemon.log").tail) do if l:find("unauthorized_client") then n = n + 1 end end; return n >= 2', 3000, 'two log lines')
+      child:input('c')
+      vim.uv.sleep(100)
+      local notes = child:lua('return _G.notes')
+      local n = 0
+      for _, note in ipairs(notes) do
+        if note.msg:find('unauthorized_client') then
+          n = n + 1
+          h.matches('set headers', note.msg)
+        end
+      end
+      h.eq(1, n, 'one notification for repeated errors')
+      h.eq('ardaemon fake-model ✗ unauthorized_client', child:lua('return require("ardaemon").statusline()'))
+    end,
+  },
+}
