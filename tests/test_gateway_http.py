@@ -95,6 +95,8 @@ def test_auth_rules(http: httpx.Client) -> None:
     )
     bearer = {**AUTH, "anthropic-version": "2023-06-01"}
     assert http.post("/v1/messages", json=CLAUDE, headers=bearer).status_code == 200
+    both = {**ANTHROPIC, "authorization": "Bearer sk-stale"}
+    assert http.post("/v1/messages", json=CLAUDE, headers=both).status_code == 200
 
 
 def test_any_token_mode() -> None:

@@ -64,7 +64,7 @@ async def handle(state: State, req: RecordedRequest) -> Reply:
     )
 
     rules, models, latency, chunk_delay = state.snapshot()
-    authorized = state.token_ok(_token(req.headers, api))
+    authorized = any(state.token_ok(t) for t in _tokens(req.headers, api))
     modifiers, fault = state.take_faults(req.path, authorized)
     delay = latency + sum(float(f.opts.get("delay", 0.0)) for f in modifiers)
     chunk_delay = max([chunk_delay, *(float(f.opts.get("chunk_delay", 0.0)) for f in modifiers)])
@@ -91,13 +91,15 @@ async def handle(state: State, req: RecordedRequest) -> Reply:
     return reply
 
 
-def _token(headers: dict[str, str], api: wire.Api) -> str | None:
+def _tokens(headers: dict[str, str], api: wire.Api) -> list[str]:
+    """`Authorization: Bearer` everywhere; `x-api-key` too on the Anthropic route."""
+    tokens = []
     scheme, _, value = headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
+    if scheme.lower() == "bearer":
+        tokens.append(value.strip())
     if api == "anthropic":
-        return headers.get("x-api-key") or None
-    return None
+        tokens.append(headers.get("x-api-key", ""))
+    return tokens
 
 
 def _wants_stream(req: RecordedRequest, fault: Fault) -> bool:
@@ -341,7 +343,8 @@ def _anthropic_invalid(message: str) -> BadRequest:
     )
 
 
-def _validate_messages(msgs: Any) -> None:
+def _validate_messages(msgs: Any) -> list[dict[str, Any]]:
+    """Anthropic's own checks, which catch real client bugs (a "system" message, bad order)."""
     if not isinstance(msgs, list):
         raise _anthropic_invalid("messages: Field required")
     if not msgs:
@@ -375,6 +378,25 @@ def _validate_messages(msgs: Any) -> None:
             raise _anthropic_invalid(
                 "messages: final assistant content cannot end with trailing whitespace"
             )
+    return msgs
+
+
+def _thinking_enabled(thinking: Any, max_tokens: int, temperature: Any) -> bool:
+    if not (isinstance(thinking, dict) and thinking.get("type") == "enabled"):
+        return False
+    budget = thinking.get("budget_tokens")
+    if not isinstance(budget, int) or budget < 1024:
+        raise _anthropic_invalid(
+            "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024"
+        )
+    if max_tokens <= budget:
+        raise _anthropic_invalid("`max_tokens` must be greater than `thinking.budget_tokens`")
+    if temperature is not None and temperature != 1:
+        raise _anthropic_invalid(
+            "`temperature` may only be set to 1 when thinking is enabled or in interleaved "
+            "thinking mode."
+        )
+    return True
 
 
 def messages(req: RecordedRequest, rules: list[tuple[str, str]], fault: Fault | None) -> Reply:
@@ -389,25 +411,11 @@ def messages(req: RecordedRequest, rules: list[tuple[str, str]], fault: Fault | 
         raise _anthropic_invalid("max_tokens: Field required")
     if not isinstance(limit, int) or limit < 1:
         raise _anthropic_invalid("max_tokens: Input should be greater than or equal to 1")
-    msgs = body.get("messages")
-    _validate_messages(msgs)
+    msgs = _validate_messages(body.get("messages"))
     temperature = body.get("temperature")
     if isinstance(temperature, (int, float)) and not 0 <= temperature <= 1:
         raise _anthropic_invalid("temperature: Input should be less than or equal to 1")
-    thinking = body.get("thinking")
-    reasoning = isinstance(thinking, dict) and thinking.get("type") == "enabled"
-    if reasoning:
-        budget = thinking.get("budget_tokens")
-        if not isinstance(budget, int) or budget < 1024:
-            raise _anthropic_invalid(
-                "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024"
-            )
-        if limit <= budget:
-            raise _anthropic_invalid("`max_tokens` must be greater than `thinking.budget_tokens`")
-        if temperature is not None and temperature != 1:
-            raise _anthropic_invalid(
-                "`temperature` may only be set to 1 when thinking is enabled or in interleaved thinking mode."
-            )
+    reasoning = _thinking_enabled(body.get("thinking"), limit, temperature)
     stops = [s for s in body.get("stop_sequences") or [] if isinstance(s, str)]
     prompt, last_user = _prompt(body.get("system"), msgs)
     gen = generate(
