@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from ardaemon.gateway import Gateway
+from ardaemon.gateway import Gateway, routes
 
 TOKEN = "sk-gw-http-token"
 AUTH = {"authorization": f"Bearer {TOKEN}"}
@@ -287,3 +288,39 @@ def test_cli() -> None:
     finally:
         proc.terminate()
         assert proc.wait(timeout=5) == 0
+
+
+async def test_async_task_cancel_closes_upstream(gw: Gateway) -> None:
+    """What the daemon does on $/cancelRequest: cancel the task reading an httpx.AsyncClient stream."""
+    gw.chunk_delay = 0.1
+    body = {**CLAUDE, "stream": True}
+    first = asyncio.Event()
+
+    async def consume(client: httpx.AsyncClient) -> None:
+        async with client.stream("POST", "/v1/messages", json=body, headers=ANTHROPIC) as r:
+            async for _ in r.aiter_raw():
+                first.set()
+
+    async with httpx.AsyncClient(base_url=gw.base_url) as client:
+        task = asyncio.create_task(consume(client))
+        await asyncio.wait_for(first.wait(), 3)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    gone = await asyncio.to_thread(gw.wait_disconnect, 3)
+    assert gone is not None and gone.path == "/v1/messages" and gone.status == 200
+
+
+def test_stand_in_bug_is_a_500_not_a_hang(
+    gw: Gateway, http: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(ValueError, match="reply rule"):
+        gw.set_replies([("hello", 42)])  # type: ignore[list-item]
+
+    async def broken(*_: object) -> None:
+        raise KeyError("oops")
+
+    monkeypatch.setattr(routes, "handle", broken)
+    response = http.post("/v1/chat/completions", json=CHAT, headers=AUTH)
+    assert response.status_code == 500
+    assert "stand-in bug" in response.json()["error"]["message"]

@@ -172,7 +172,8 @@ def fault_reply(fault: Fault, api: wire.Api, req: RecordedRequest, request_id: s
         text = message or "The server is overloaded or not ready yet."
         return json_reply(status, wire.openai_error(text, "server_error"), extra)
     if name == "model_not_found":
-        model = opts.get("model") or (req.json or {}).get("model", "unknown")
+        requested = req.json.get("model") if isinstance(req.json, dict) else None
+        model = opts.get("model") or requested or "unknown"
         status = int(opts.get("status", 404))
         if api == "anthropic" and status == 404:
             body = wire.anthropic_error("not_found_error", message or f"model: {model}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import logging
 import time
 from urllib.parse import urlsplit
 
@@ -19,6 +20,7 @@ from .routes import Reply
 from .state import RecordedRequest, State
 
 _READ_SIZE = 65536
+logger = logging.getLogger(__name__)
 
 
 class GatewayServer:
@@ -142,7 +144,12 @@ class _Connection:
         return keep_alive
 
     async def _respond(self, request: RecordedRequest) -> bool:
-        reply = await routes.handle(self.state, request)
+        try:
+            reply = await routes.handle(self.state, request)
+        except Exception as exc:  # a bug in the stand-in: say so instead of dropping the request
+            logger.exception("gateway stand-in failed on %s %s", request.method, request.path)
+            message = f"ardaemon gateway stand-in bug: {exc!r}"
+            reply = routes.json_reply(500, {"error": {"message": message, "type": "stand_in_bug"}})
         if reply.delay > 0:
             await asyncio.sleep(reply.delay)
         if reply.hang:
