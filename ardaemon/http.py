@@ -196,7 +196,7 @@ def classify(
             retry_after=retry_after,
             model=model,
         )
-    if status == 529 or type_ == "overloaded_error":
+    if status == 529 or type_ == "overloaded_error" or (status == 503 and "overload" in lowered):
         return errors.Overloaded(
             f"{label} is overloaded (HTTP {status}): try again in a moment or pick another model.",
             status=status,
@@ -275,8 +275,8 @@ def _error_fields(text: str) -> tuple[str, str, str]:
 def _detail(message: str) -> str:
     if not message:
         return ""
-    first = redact(message.strip().splitlines()[0])
-    return f": {first[:200]}"
+    first = redact(message.strip().splitlines()[0])[:200].rstrip(" .")
+    return f": {first}"
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:

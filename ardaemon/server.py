@@ -150,7 +150,8 @@ def create_server(service: Service) -> ArdaemonServer:
             token = p.partial_result_token
 
             def on_delta(text: str) -> None:
-                ls.protocol.notify("$/progress", {"token": token, "value": encode(ChatDelta(text))})
+                value = encode(ChatDelta(text))
+                ls.protocol.notify(types.PROGRESS, types.ProgressParams(token=token, value=value))
 
         return encode(await ls.service.chat(p, on_delta))
 

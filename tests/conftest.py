@@ -63,6 +63,7 @@ class Client(LanguageClient):
         super().__init__(converter_factory=default_converter)
         self.progress: dict[str | int, list[Any]] = {}
         self.statuses: list[dict[str, Any]] = []
+        self.init_result: types.InitializeResult | None = None
 
 
 def make_client() -> Client:
@@ -94,7 +95,7 @@ async def start_daemon(
 ) -> Client:
     config = ClientServerConfig(server_command=SERVER, server_env=env, client_factory=make_client)
     client: Client = await config.start()  # type: ignore[assignment]
-    await client.initialize_session(
+    client.init_result = await client.initialize_session(
         types.InitializeParams(
             capabilities=types.ClientCapabilities(),
             initialization_options=init_options,

@@ -1,0 +1,131 @@
+"""`ardaemon/listModels` and `ardaemon/selectModel`: disk cache, staleness, persistence."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Client, request, start_daemon, stop_daemon
+from pygls.exceptions import JsonRpcException
+
+
+def cache_files(home: Path) -> list[Path]:
+    return sorted((home / "cache" / "ardaemon").glob("catalog-*.json"))
+
+
+async def test_catalog_from_network_then_cache(daemon: Client, gateway: Any, home: Path) -> None:
+    first = await request(daemon, "ardaemon/listModels", {})
+    assert first["source"] == "network" and first["stale"] is False
+    assert datetime.fromisoformat(first["fetchedAt"].replace("Z", "+00:00"))
+    ids = [m["id"] for m in first["models"]]
+    assert "glm-4.6" in ids and "claude-sonnet-4-5-20250929" in ids
+    apis = {m["id"]: m["api"] for m in first["models"]}
+    assert apis["claude-sonnet-4-5-20250929"] == "anthropic" and apis["glm-4.6"] == "openai"
+    assert all(m["provider"] == "agent_router" for m in first["models"])
+    assert len(cache_files(home)) == 1
+
+    second = await request(daemon, "ardaemon/listModels", {})
+    assert second["source"] == "cache" and second["models"] == first["models"]
+    assert gateway.count("/v1/models") == 1, "a fresh cache makes no network call"
+
+    forced = await request(daemon, "ardaemon/listModels", {"refresh": True})
+    assert forced["source"] == "network"
+    assert gateway.count("/v1/models") == 2
+
+
+async def test_cache_survives_restart_without_network(env: dict[str, str], gateway: Any) -> None:
+    client = await start_daemon(env)
+    await request(client, "ardaemon/listModels", {})
+    await stop_daemon(client)
+    gateway.set_fault("drop")  # the network is gone now
+    client = await start_daemon(env)
+    try:
+        again = await request(client, "ardaemon/listModels", {})
+        assert again["source"] == "cache" and again["stale"] is False
+        assert gateway.count("/v1/models") == 1
+    finally:
+        await stop_daemon(client)
+
+
+async def test_stale_cache_served_when_upstream_fails(
+    daemon: Client, gateway: Any, home: Path
+) -> None:
+    await request(daemon, "ardaemon/listModels", {})
+    before = cache_files(home)[0].read_bytes()
+    gateway.set_fault("server_error", status=503)
+    stale = await request(daemon, "ardaemon/listModels", {"refresh": True})
+    assert stale["stale"] is True and stale["source"] == "cache"
+    assert "glm-4.6" in [m["id"] for m in stale["models"]]
+    assert cache_files(home)[0].read_bytes() == before, "a failed refresh never touches the cache"
+
+
+async def test_corrupt_cache_is_ignored_and_replaced(
+    env: dict[str, str], gateway: Any, home: Path
+) -> None:
+    client = await start_daemon(env)
+    await request(client, "ardaemon/listModels", {})
+    await stop_daemon(client)
+    (path,) = cache_files(home)
+    path.write_text('{"provider": "agent_router", "models": [tru')
+    client = await start_daemon(env)
+    try:
+        result = await request(client, "ardaemon/listModels", {})
+        assert result["source"] == "network"
+        assert json.loads(path.read_text())["models"], "replaced with a whole catalog"
+    finally:
+        await stop_daemon(client)
+
+
+async def test_no_cache_and_no_upstream_is_a_clear_error(daemon: Client, gateway: Any) -> None:
+    gateway.set_fault("server_error", status=500)
+    with pytest.raises(JsonRpcException) as err:
+        await request(daemon, "ardaemon/listModels", {})
+    assert err.value.code == -32803
+    assert err.value.data["kind"] == "upstream"
+
+
+async def test_selection_persists_across_restart(env: dict[str, str], gateway: Any) -> None:
+    client = await start_daemon(env)
+    try:
+        result = await request(
+            client, "ardaemon/selectModel", {"model": "glm-4.6", "role": "completion"}
+        )
+        assert result["selected"]["completion"] == "glm-4.6"
+        both = await request(client, "ardaemon/selectModel", {"model": "kimi-k2"})
+        assert both["selected"] == {"completion": "kimi-k2", "chat": "kimi-k2"}
+        chat = await request(
+            client, "ardaemon/selectModel", {"model": "claude-opus-4-1-20250805", "role": "chat"}
+        )
+        assert chat["selected"] == {"completion": "kimi-k2", "chat": "claude-opus-4-1-20250805"}
+    finally:
+        await stop_daemon(client)
+    client = await start_daemon(env)
+    try:
+        listed = await request(client, "ardaemon/listModels", {})
+        assert listed["selected"] == {"completion": "kimi-k2", "chat": "claude-opus-4-1-20250805"}
+        # The selection is what requests use when they name no model.
+        reply = await request(
+            client, "ardaemon/chat", {"messages": [{"role": "user", "content": "hi"}]}
+        )
+        assert reply["model"] == "claude-opus-4-1-20250805" and reply["api"] == "anthropic"
+    finally:
+        await stop_daemon(client)
+
+
+async def test_unknown_model_names_close_matches(daemon: Client, gateway: Any) -> None:
+    with pytest.raises(JsonRpcException) as err:
+        await request(daemon, "ardaemon/selectModel", {"model": "claude-sonet-4-5-20250929"})
+    assert err.value.code == -32602
+    assert "claude-sonnet-4-5-20250929" in err.value.message
+    # Still serving, selection untouched.
+    listed = await request(daemon, "ardaemon/listModels", {})
+    assert listed["selected"]["chat"] == "claude-sonnet-4-5-20250929"
+
+
+async def test_bad_role_is_invalid_params(daemon: Client) -> None:
+    with pytest.raises(JsonRpcException) as err:
+        await request(daemon, "ardaemon/selectModel", {"model": "glm-4.6", "role": "both"})
+    assert err.value.code == -32602 and "role" in err.value.message

@@ -1,0 +1,80 @@
+"""The token never leaves the credentials store: not in logs, stderr, messages or files."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from conftest import SERVER, TOKEN, isolated_env, request, start_daemon, stop_daemon
+from pygls.exceptions import JsonRpcException
+
+
+async def test_token_absent_from_logs_errors_and_files(home: Path, gateway: Any) -> None:
+    env = isolated_env(
+        home,
+        AGENTROUTER_API_KEY=TOKEN,
+        AGENTROUTER_BASE_URL=gateway.base_url,
+        ARDAEMON_LOG_LEVEL="DEBUG",
+    )
+    client = await start_daemon(env, init_options={"headers": {"X-Debug": "on"}})
+    messages: list[str] = []
+    try:
+        await request(client, "ardaemon/listModels", {})
+        await request(client, "ardaemon/selectModel", {"model": "glm-4.6"})
+        await request(client, "ardaemon/chat", {"messages": [{"role": "user", "content": TOKEN}]})
+        for fault in ("bad_token", "unauthorized_client", "server_error", "drop"):
+            # Three times outlasts the two retries of the retryable faults.
+            gateway.set_fault(fault, times=3, message=f"echo {TOKEN}")
+            try:
+                await request(
+                    client, "ardaemon/chat", {"messages": [{"role": "user", "content": "x"}]}
+                )
+            except JsonRpcException as exc:
+                messages.append(exc.message + repr(exc.data))
+    finally:
+        await stop_daemon(client)
+    assert len(messages) == 4
+    assert all(TOKEN not in m for m in messages)
+    written = [p for p in home.rglob("*") if p.is_file()]
+    assert any(p.name == "ardaemon.log" for p in written), "the log file exists"
+    for path in written:
+        assert TOKEN.encode() not in path.read_bytes(), f"token found in {path}"
+
+
+def test_token_absent_from_stderr(home: Path, gateway: Any) -> None:
+    env = isolated_env(
+        home,
+        AGENTROUTER_API_KEY=TOKEN,
+        AGENTROUTER_BASE_URL=gateway.base_url,
+        ARDAEMON_LOG_LEVEL="DEBUG",
+    )
+    import json
+
+    def frame(obj: Any) -> bytes:
+        body = json.dumps(obj).encode()
+        return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+    gateway.set_fault("bad_token", message=f"bad {TOKEN}")
+    stdin = frame(
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}
+    )
+    stdin += frame({"jsonrpc": "2.0", "id": 2, "method": "ardaemon/listModels", "params": {}})
+    proc = subprocess.Popen(
+        SERVER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    assert proc.stdin and proc.stdout
+    proc.stdin.write(stdin)
+    proc.stdin.flush()
+    out = b""
+    while b'"id": 2' not in out:
+        chunk = proc.stdout.read1(65536)
+        assert chunk, "daemon closed stdout before answering"
+        out += chunk
+    proc.stdin.close()
+    proc.wait(30)
+    assert proc.stderr
+    err = proc.stderr.read()
+    assert b'"kind": "auth"' in out
+    assert TOKEN.encode() not in err and TOKEN.encode() not in out
+    assert b"rejected the token" in err, "stderr does carry the log"
