@@ -237,6 +237,26 @@ function Child:mode()
   return vim.rpcrequest(self.chan, 'nvim_get_mode').mode
 end
 
+---What a failing test prints: the plugin's log tail, status, and the tail of Neovim's LSP log.
+---@return string
+function Child:diagnostics()
+  local ok, res = pcall(self.lua, self, [[
+    local out = { 'mode: ' .. vim.api.nvim_get_mode().mode }
+    local ok, st = pcall(function() return vim.inspect(require('ardaemon.status').current) end)
+    table.insert(out, 'status: ' .. tostring(st))
+    local ok2, tail = pcall(function() return require('ardaemon.log').tail end)
+    if ok2 then vim.list_extend(out, vim.list_slice(tail, math.max(1, #tail - 30))) end
+    local lsp = vim.fn.stdpath('log') .. '/lsp.log'
+    if vim.fn.filereadable(lsp) == 1 then
+      local lines = vim.fn.readfile(lsp)
+      table.insert(out, '--- lsp.log')
+      vim.list_extend(out, vim.list_slice(lines, math.max(1, #lines - 30)))
+    end
+    return table.concat(out, '\n')
+  ]])
+  return ok and res or ('(child unreachable: ' .. tostring(res) .. ')')
+end
+
 function Child:close()
   pcall(vim.rpcnotify, self.chan, 'nvim_command', 'qa!')
   if vim.fn.jobwait({ self.chan }, 3000)[1] == -1 then

@@ -47,6 +47,11 @@ for _, c in ipairs(cases) do
     }, { __index = H })
     local t0 = vim.uv.hrtime()
     local ok, err = xpcall(c.fn, debug.traceback, h)
+    if not ok then
+      for i, child in ipairs(children) do
+        err = err .. ('\n--- child %d\n%s'):format(i, child:diagnostics())
+      end
+    end
     for _, child in ipairs(children) do
       pcall(child.close, child)
     end

@@ -171,7 +171,7 @@ function M.send(text)
         event('ArdaemonChatDone', { error = err })
         return
       end
-      log.rearm('chat:')
+      log.success()
       if s.deltas == 0 and result.content then
         s.reply = result.content -- the daemon did not stream: show the whole reply
         append(bufnr, result.content)

@@ -62,7 +62,7 @@ handlers[protocol.methods.didChangeStatus] = function(_, result)
   status.set(result)
   if result.state == 'error' then
     log.notify_once(
-      'status:' .. tostring(result.kind or 'error'),
+      'error:' .. tostring(result.kind or 'error'),
       ('%s%s'):format(result.kind and (result.kind .. ': ') or '', result.message or 'request failed')
     )
   else
@@ -136,10 +136,10 @@ function M.start()
     on_init = function(client, result)
       M.server_info = result and result.serverInfo or nil
       log.info(
-        'daemon started: %s %s (pid %s)',
+        'daemon started: %s %s (client %d)',
         M.server_info and M.server_info.name or '?',
         M.server_info and M.server_info.version or '?',
-        client.rpc and client.rpc.pid or '?'
+        client.id
       )
       status.set({ state = 'idle' })
       local queued = waiting
@@ -220,6 +220,7 @@ end
 ---@return integer|nil
 function M.request(client, method, params, handler, bufnr)
   local ok, id
+  params = protocol.object(params)
   if has_011 then
     ok, id = client:request(method, params, handler, bufnr)
   else
@@ -256,7 +257,7 @@ function M.call(method, params, handler, feature)
       if err then
         log.daemon_error(feature or method, err)
       else
-        log.rearm((feature or method) .. ':')
+        log.success()
       end
       handler(err, result)
     end)

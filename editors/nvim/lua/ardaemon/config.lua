@@ -221,7 +221,7 @@ end
 ---The settings section sent to the daemon: `{ ardaemon = settings }`.
 ---@return table
 function M.daemon_settings()
-  return { ardaemon = vim.deepcopy(current.settings) }
+  return require('ardaemon.protocol').object({ ardaemon = vim.deepcopy(current.settings) })
 end
 
 ---Is ghost text allowed in `bufnr`?

@@ -64,7 +64,7 @@ function M.probe(cmd, env, settings, timeout_ms)
     processId = vim.fn.getpid(),
     clientInfo = { name = 'ardaemon.nvim checkhealth' },
     rootUri = vim.NIL,
-    capabilities = {},
+    capabilities = vim.empty_dict(),
     initializationOptions = settings,
   }, function(err, result)
     out.init, out.init_err, done = result, err, true
@@ -75,7 +75,7 @@ function M.probe(cmd, env, settings, timeout_ms)
   if not done then
     out.init_err = out.init_err or (exited and 'the daemon exited during initialize' or 'no answer to initialize')
   elseif out.init then
-    rpc.notify('initialized', {})
+    rpc.notify('initialized', vim.empty_dict())
     done = false
     rpc.request(protocol.methods.listModels, { refresh = true }, function(err, result)
       out.models, out.models_err, done = result, err, true

@@ -83,9 +83,8 @@ function M.status_lines()
   local lines = {}
   if c then
     local info = client.server_info or {}
-    table.insert(lines, ('daemon: %s %s, client %d, pid %s, %s'):format(
-      info.name or 'ardaemon', info.version or '?', c.id,
-      c.rpc and c.rpc.pid or '?', c.initialized and 'ready' or 'starting'))
+    table.insert(lines, ('daemon: %s %s, client %d, %s'):format(
+      info.name or 'ardaemon', info.version or '?', c.id, c.initialized and 'ready' or 'starting'))
     table.insert(lines, ('buffers attached: %d'):format(vim.tbl_count(c.attached_buffers)))
   else
     table.insert(lines, 'daemon: not running')

@@ -174,7 +174,7 @@ function M.request(trigger_kind)
       end
       return
     end
-    log.rearm('completion:')
+    log.success()
     if status.current.state ~= 'idle' then
       status.set({ state = 'idle' })
     end

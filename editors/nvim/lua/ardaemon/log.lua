@@ -93,6 +93,11 @@ function M.rearm(prefix)
   end
 end
 
+---A request worked: the next failure is worth showing again.
+function M.success()
+  M.rearm('error:')
+end
+
 ---Report a daemon error for `feature` once; cancellations are not errors.
 ---@param feature string
 ---@param err table
@@ -103,7 +108,8 @@ function M.daemon_error(feature, err)
   end
   local kind = protocol.error_kind(err) or tostring(err.code or 'error')
   local msg = type(err) == 'table' and err.message or tostring(err)
-  M.notify_once(feature .. ':' .. kind, ('%s failed (%s): %s'):format(feature, kind, msg))
+  -- Keyed by kind: one cause (a bad token, a refused client) is shown once, whichever feature hit it.
+  M.notify_once('error:' .. kind, ('%s failed (%s): %s'):format(feature, kind, msg))
 end
 
 return M

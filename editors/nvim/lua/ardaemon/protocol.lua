@@ -122,6 +122,26 @@ M.trigger_kind = { Invoked = 1, Automatic = 2 }
 ---@field message string
 ---@field data? ardaemon.ErrorData
 
+---JSON objects: Lua's `{}` encodes as `[]`, so empty tables become `vim.empty_dict()` (deeply).
+---@param t table
+---@return table
+function M.object(t)
+  if type(t) ~= 'table' then
+    return t
+  end
+  if next(t) == nil then
+    return vim.empty_dict()
+  end
+  if vim.islist(t) then
+    return t
+  end
+  local out = {}
+  for k, v in pairs(t) do
+    out[k] = type(v) == 'table' and M.object(v) or v
+  end
+  return out
+end
+
 ---The `data.kind` of an error, or nil.
 ---@param err table|nil
 ---@return string|nil

@@ -1,0 +1,223 @@
+---End to end: the real `ardaemon serve` and the gateway stand-in (started by tests/test_nvim.py).
+local function daemon_child(h, opts)
+  local child = h.spawn(opts)
+  child:cmd('edit ' .. child.dir .. '/main.py')
+  child:wait('local c = require("ardaemon.client").get(); return c and c.initialized', 15000, 'daemon initialized')
+  return child
+end
+
+---Pick `model` and then `role_label` in the two vim.ui.select prompts; record what was offered.
+local function stub_select(child, model, role_label)
+  child:lua(
+    [[
+    local model, role_label = ...
+    _G.offered = {}
+    vim.ui.select = function(items, opts, on_choice)
+      local shown = {}
+      for _, it in ipairs(items) do table.insert(shown, opts.format_item(it)) end
+      table.insert(_G.offered, { kind = opts.kind, prompt = opts.prompt, items = shown })
+      for i, it in ipairs(items) do
+        if (opts.kind == 'ardaemon.model' and it.id == model) or (opts.kind == 'ardaemon.role' and it.label == role_label) then
+          return vim.schedule(function() on_choice(it, i) end)
+        end
+      end
+      vim.schedule(function() on_choice(nil, nil) end)
+    end
+  ]],
+    model,
+    role_label
+  )
+end
+
+local function list_models(child)
+  child:lua([[
+    _G.listed = nil
+    require('ardaemon.models').list(function(err, result) _G.listed = { err = err, result = result } end)
+  ]])
+  return child:wait('return _G.listed', 10000, 'listModels')
+end
+
+local function checkhealth(child)
+  child:cmd('checkhealth ardaemon')
+  return child:wait([[
+    local lines = vim.api.nvim_buf_get_lines(0, 0, -1, false)
+    local text = table.concat(lines, '\n')
+    if text:find('this session') then return text end
+  ]], 30000, 'checkhealth output')
+end
+
+return {
+  {
+    'ghost text from the daemon; accept puts exactly the reply in the buffer',
+    function(h)
+      h.gateway.replies({ { 'def area_of_circle(', 'r):\n    return 3.14159 * r * r' } })
+      local child = daemon_child(h)
+      child:input('idef area_of_circle(')
+      local marks = child:wait_ghost(15000)
+      h.eq({ { row = 0, col = 20, text = 'r):', lines = { '    return 3.14159 * r * r' }, pos = 'inline', hl = 'ArdaemonSuggestion' } }, marks)
+      child:input('<M-l>')
+      child:wait('return vim.api.nvim_buf_line_count(0) == 2', 5000, 'accept')
+      h.eq({ 'def area_of_circle(r):', '    return 3.14159 * r * r' }, child:lines())
+      child:input('<Esc>')
+      child:wait('return vim.api.nvim_get_mode().mode == "n"', 2000)
+      h.eq({}, child:ghost(), 'nothing left after leaving insert mode')
+    end,
+  },
+  {
+    'accept word and accept line with the daemon reply (fences stripped)',
+    function(h)
+      local child = daemon_child(h)
+      -- A default rule of the stand-in answers inside a markdown fence.
+      child:input('idef fibonacci(n):<CR>')
+      local marks = child:wait_ghost(15000)
+      h.eq('    if n < 2:', marks[1].text)
+      h.eq({ '        return n', '    return fibonacci(n - 1) + fibonacci(n - 2)' }, marks[1].lines)
+      child:input('<M-Right>')
+      child:wait('return vim.api.nvim_buf_get_lines(0, 1, 2, false)[1] == "    if"', 5000, 'accept word')
+      child:input('<M-C-Right>')
+      child:wait('return vim.api.nvim_buf_get_lines(0, 1, 2, false)[1] == "    if n < 2:"', 5000, 'accept line')
+      h.eq({ 'def fibonacci(n):', '    if n < 2:' }, child:lines())
+      h.eq({ '        return n', '    return fibonacci(n - 1) + fibonacci(n - 2)' }, child:ghost()[1].lines)
+      child:input('<C-]>')
+      child:wait('return #vim.api.nvim_buf_get_extmarks(0, require("ardaemon.inline").ns, 0, -1, {}) == 0', 3000, 'dismiss')
+      h.eq({ 'def fibonacci(n):', '    if n < 2:' }, child:lines())
+    end,
+  },
+  {
+    'model picker shows wire formats and the choice persists in the daemon',
+    function(h)
+      local child = daemon_child(h)
+      stub_select(child, 'glm-4.6', 'completion (ghost text)')
+      child:cmd('Ardaemon models')
+      child:wait('for _, n in ipairs(_G.notes) do if n.msg:find("now uses") then return n.msg end end', 10000, 'selection notice')
+      local offered = child:lua('return _G.offered')
+      h.eq('ardaemon.model', offered[1].kind)
+      h.eq('ardaemon.role', offered[2].kind)
+      local function line_for(id)
+        for _, l in ipairs(offered[1].items) do
+          if vim.startswith(l, id .. '  ') then
+            return l
+          end
+        end
+      end
+      h.matches('^glm%-4%.6  %[openai · ', line_for('glm-4.6'))
+      h.matches('^claude%-sonnet%-4%-5%-20250929  %[anthropic · ', line_for('claude-sonnet-4-5-20250929'))
+      h.eq({ 'completion and chat', 'completion (ghost text)', 'chat' }, offered[2].items)
+      local listed = list_models(child)
+      h.eq('glm-4.6', listed.result.selected.completion, 'daemon has the selection')
+      h.matches('glm%-4%.6', child:lua('return require("ardaemon").statusline()'))
+      -- A restarted daemon keeps it.
+      child:lua('require("ardaemon.client").stop()')
+      child:wait('return require("ardaemon.client").get() == nil and #vim.lsp.get_clients({ name = "ardaemon" }) == 0', 10000, 'stopped')
+      child:lua('require("ardaemon.client").start()')
+      child:wait('local c = require("ardaemon.client").get(); return c and c.initialized', 15000, 'restarted')
+      listed = list_models(child)
+      h.eq('glm-4.6', listed.result.selected.completion, 'persisted across restarts')
+    end,
+  },
+  {
+    'chat streams the reply into the buffer in order',
+    function(h)
+      local reply = 'Ghost text is a suggestion drawn after the cursor.\nAccept it with one key; keep typing to ignore it.'
+      h.gateway.replies({ { 'what-is-ghost-text', reply } })
+      local child = daemon_child(h)
+      child:lua([[
+        _G.snaps, _G.chat_done = {}, nil
+        vim.api.nvim_create_autocmd('User', { pattern = 'ArdaemonChatDelta', callback = function(ev)
+          table.insert(_G.snaps, { delta = ev.data.delta, text = table.concat(vim.api.nvim_buf_get_lines(require('ardaemon.chat').session.bufnr, 0, -1, false), '\n') })
+        end })
+        vim.api.nvim_create_autocmd('User', { pattern = 'ArdaemonChatDone', callback = function(ev) _G.chat_done = ev.data end })
+      ]])
+      child:cmd('Ardaemon chat what-is-ghost-text, briefly')
+      local done = child:wait('return _G.chat_done', 15000, 'chat reply')
+      h.eq(reply, done.result.content)
+      h.eq({
+        '## You',
+        'what-is-ghost-text, briefly',
+        '',
+        '## Assistant',
+        'Ghost text is a suggestion drawn after the cursor.',
+        'Accept it with one key; keep typing to ignore it.',
+        '',
+        '## You',
+        '',
+      }, child:lines())
+      local snaps = child:lua('return _G.snaps')
+      h.ok(#snaps >= 3, ('streamed in several deltas, got %d'):format(#snaps))
+      local joined = ''
+      for i, s in ipairs(snaps) do
+        joined = joined .. s.delta
+        if i > 1 then
+          h.ok(vim.startswith(s.text, snaps[i - 1].text), 'each delta appends to the previous text')
+        end
+        h.ok(vim.endswith(s.text, joined), 'buffer ends with the deltas so far, in order')
+      end
+      h.eq(reply, joined)
+    end,
+  },
+  {
+    '<C-c> cancels a streaming chat reply',
+    function(h)
+      h.gateway.replies({ { 'long-story', string.rep('word ', 200) } })
+      local child = daemon_child(h)
+      h.gateway.fault('slow', { chunk_delay = 0.05 })
+      child:lua([[
+        _G.chat_done = nil
+        vim.api.nvim_create_autocmd('User', { pattern = 'ArdaemonChatDone', callback = function(ev) _G.chat_done = ev.data end })
+      ]])
+      child:cmd('Ardaemon chat tell me a long-story')
+      child:wait('local s = require("ardaemon.chat").session; return s and s.deltas >= 2', 15000, 'first deltas')
+      child:input('<C-c>')
+      child:wait('return _G.chat_done and _G.chat_done.cancelled', 5000, 'cancelled')
+      local lines = child:lines()
+      h.eq({ '> [cancelled]', '', '## You', '' }, vim.list_slice(lines, #lines - 3, #lines))
+      vim.uv.sleep(300)
+      h.eq(lines, child:lines(), 'no text arrives after the cancel')
+      h.eq(false, child:lua('return require("ardaemon.chat").busy()'))
+    end,
+  },
+  {
+    ':checkhealth ardaemon reports OK with a working gateway',
+    function(h)
+      local child = daemon_child(h)
+      local text = checkhealth(child)
+      h.matches('OK Neovim 0%.', text)
+      h.matches('OK [^\n]*ardaemon[^\n]*%d+%.%d+', text)
+      h.matches('OK token: from AGENTROUTER_API_KEY', text)
+      h.matches('OK daemon answers initialize: ardaemon %d', text)
+      h.matches('OK catalog: %d+ models %(network', text)
+      h.ok(not text:find('ERROR'), 'no errors:\n' .. text)
+    end,
+  },
+  {
+    ':checkhealth ardaemon reports the unauthorized client with its fix',
+    function(h)
+      local child = daemon_child(h)
+      h.gateway.fault('unauthorized_client')
+      local text = checkhealth(child)
+      h.matches('OK daemon answers initialize', text)
+      h.matches('ERROR catalog unreachable %(unauthorized_client%): [^\n]+', text)
+      h.matches('ADVICE:%s*\n%s*%- The gateway refuses this client: [^\n]*headers', text)
+    end,
+  },
+  {
+    'a daemon error while typing is notified once and shown in the statusline',
+    function(h)
+      local child = daemon_child(h)
+      h.gateway.fault('unauthorized_client')
+      child:input('iprint(')
+      child:wait('return require("ardaemon.status").current.state == "error"', 15000, 'error state')
+      child:input('1')
+      child:wait([[local n = 0; for _, l in ipairs(require('ardaemon.log').tail) do if l:find('unauthorized_client') then n = n + 1 end end; return n >= 2]], 15000, 'second error logged')
+      local n = 0
+      for _, note in ipairs(child:lua('return _G.notes')) do
+        if note.msg:find('unauthorized_client') then
+          n = n + 1
+        end
+      end
+      h.eq(1, n, 'one notification')
+      h.matches('✗ unauthorized_client$', child:lua('return require("ardaemon").statusline()'))
+      h.eq({}, child:ghost())
+    end,
+  },
+}

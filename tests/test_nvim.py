@@ -1,0 +1,98 @@
+"""Neovim plugin tests: a real headless Neovim, the real daemon, the gateway stand-in.
+
+The cases are plain Lua (`editors/nvim/tests/test_*.lua`, run by `editors/nvim/tests/run.lua`);
+each drives a child `nvim --embed` the way a user would and asserts what the user sees. This
+driver starts the stand-in in-process, points the daemon at it through the environment, and runs
+one case per pytest test so a failure names the case.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNNER = ROOT / "editors" / "nvim" / "tests" / "run.lua"
+TOKEN = "sk-nvim-test"
+
+
+def find_nvim() -> str | None:
+    env = os.environ.get("NVIM_BIN")
+    if env:
+        return env
+    venv = Path(sys.executable).parent / "nvim"
+    if venv.exists():
+        return str(venv)
+    local = ROOT / ".venv" / "bin" / "nvim"
+    if local.exists():
+        return str(local)
+    return shutil.which("nvim")
+
+
+def find_ardaemon() -> str | None:
+    for candidate in (Path(sys.executable).parent / "ardaemon", ROOT / ".venv" / "bin" / "ardaemon"):
+        if candidate.exists():
+            return str(candidate)
+    return shutil.which("ardaemon")
+
+
+NVIM = find_nvim()
+
+
+def list_cases() -> list[str]:
+    if NVIM is None:
+        return []
+    out = subprocess.run(
+        [NVIM, "--clean", "-l", str(RUNNER), "--list"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return [line for line in out.stdout.splitlines() if "::" in line]
+
+
+CASES = list_cases()
+
+
+@pytest.fixture(scope="module")
+def nvim_gateway():
+    from ardaemon.gateway import Gateway
+
+    gw = Gateway(token=TOKEN).start()
+    yield gw
+    gw.stop()
+
+
+@pytest.mark.skipif(NVIM is None, reason="nvim not found (.venv/bin/nvim or PATH)")
+@pytest.mark.parametrize("case", CASES)
+def test_nvim(case: str, nvim_gateway, tmp_path: Path) -> None:
+    gateway = nvim_gateway
+    gateway.reset()
+    env = {
+        **os.environ,
+        "AGENTROUTER_BASE_URL": gateway.base_url,
+        "AGENTROUTER_API_KEY": TOKEN,
+        # The runner itself and every child Neovim get their own XDG dirs (children override).
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "ARDAEMON_BIN": find_ardaemon() or "ardaemon",
+    }
+    proc = subprocess.run(
+        [NVIM, "--clean", "-l", str(RUNNER), case],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=90,
+        cwd=tmp_path,
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output
+    assert f"ok   {case}" in output, output

@@ -1,0 +1,77 @@
+"""`editors/nvim/lua/ardaemon/protocol.lua` mirrors `ardaemon/protocol.py`: fail when they drift."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ardaemon import errors, protocol
+
+ROOT = Path(__file__).resolve().parent.parent
+NVIM = (
+    os.environ.get("NVIM_BIN")
+    or next(
+        (
+            str(p)
+            for p in (Path(sys.executable).parent / "nvim", ROOT / ".venv" / "bin" / "nvim")
+            if p.exists()
+        ),
+        None,
+    )
+    or shutil.which("nvim")
+)
+
+SCRIPT = """
+package.path = arg[1] .. '/lua/?.lua;' .. package.path
+local p = require('ardaemon.protocol')
+io.stdout:write(vim.json.encode({ methods = p.methods, codes = p.codes, kinds = p.kinds }))
+"""
+
+
+@pytest.fixture(scope="module")
+def lua_protocol(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    if NVIM is None:
+        pytest.skip("nvim not found")
+    script = tmp_path_factory.mktemp("drift") / "dump.lua"
+    script.write_text(SCRIPT)
+    out = subprocess.run(
+        [NVIM, "--clean", "-l", str(script), str(ROOT / "editors" / "nvim")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return json.loads(out.stdout)
+
+
+def test_method_names_match(lua_protocol: dict) -> None:
+    assert lua_protocol["methods"] == protocol.METHODS
+
+
+def test_error_codes_match(lua_protocol: dict) -> None:
+    assert lua_protocol["codes"] == {
+        "InvalidParams": protocol.INVALID_PARAMS,
+        "RequestFailed": protocol.REQUEST_FAILED,
+        "RequestCancelled": protocol.REQUEST_CANCELLED,
+    }
+
+
+def test_error_kinds_match(lua_protocol: dict) -> None:
+    assert lua_protocol["kinds"] == list(errors.KINDS)
+
+
+def test_plugin_uses_only_protocol_names() -> None:
+    """Method strings live in protocol.lua only; the other modules go through it."""
+    lua = ROOT / "editors" / "nvim" / "lua" / "ardaemon"
+    for path in lua.glob("*.lua"):
+        if path.name == "protocol.lua":
+            continue
+        text = path.read_text()
+        for name in protocol.METHODS.values():
+            assert f"'{name}'" not in text and f'"{name}"' not in text, (path.name, name)
