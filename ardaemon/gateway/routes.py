@@ -127,10 +127,12 @@ def fault_reply(fault: Fault, api: wire.Api, req: RecordedRequest, request_id: s
     if name == "unauthorized_client":
         if opts.get("html"):
             status = int(opts.get("status", 403))
-            return Reply(status, [*wire.HTML_HEADERS, *extra], wire.firewall_page(status))
-        return json_reply(int(opts.get("status", 401)), wire.gateway_unauthorized_client(), extra)
+            page = wire.firewall_page(status, message)
+            return Reply(status, [*wire.HTML_HEADERS, *extra], page)
+        body = wire.gateway_unauthorized_client(message)
+        return json_reply(int(opts.get("status", 401)), body, extra)
     if name == "bad_token":
-        return json_reply(401, wire.gateway_invalid_token(request_id), extra)
+        return json_reply(401, wire.gateway_invalid_token(request_id, message), extra)
     if name == "rate_limit":
         retry_after = opts.get("retry_after", 1)
         if retry_after is not None:

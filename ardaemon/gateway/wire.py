@@ -6,6 +6,7 @@ after a few body frames.
 
 from __future__ import annotations
 
+import html
 import json
 import secrets
 import string
@@ -71,11 +72,14 @@ def anthropic_error(type_: str, message: str, request_id: str | None = None) -> 
     return body
 
 
-def gateway_invalid_token(request_id: str) -> dict[str, Any]:
+UNAUTHORIZED_CLIENT = "unauthorized client detected, contact support"
+
+
+def gateway_invalid_token(request_id: str, message: str | None = None) -> dict[str, Any]:
     """What New API answers for a missing or wrong token, on every route."""
     return {
         "error": {
-            "message": f"invalid token (request id: {request_id})",
+            "message": message or f"invalid token (request id: {request_id})",
             "type": "new_api_error",
             "param": "",
             "code": None,
@@ -83,21 +87,21 @@ def gateway_invalid_token(request_id: str) -> dict[str, Any]:
     }
 
 
-def gateway_unauthorized_client() -> dict[str, Any]:
+def gateway_unauthorized_client(message: str | None = None) -> dict[str, Any]:
     return {
         "error": {
-            "message": "unauthorized client detected, contact support",
+            "message": message or UNAUTHORIZED_CLIENT,
             "type": "unauthorized_client_error",
         },
         "success": False,
     }
 
 
-def firewall_page(status: int) -> bytes:
+def firewall_page(status: int, message: str | None = None) -> bytes:
     return (
         "<!DOCTYPE html>\n<html>\n<head><title>Access denied</title></head>\n<body>\n"
         f"<h1>{status} Access denied</h1>\n"
-        "<p>unauthorized client detected, contact support</p>\n"
+        f"<p>{html.escape(message or UNAUTHORIZED_CLIENT)}</p>\n"
         "<hr><p>gateway firewall</p>\n</body>\n</html>\n"
     ).encode()
 
