@@ -111,8 +111,17 @@ function H.gateway.replies(rules)
   H.gateway.control('replies', { rules = rules, prepend = true })
 end
 
-function H.gateway.fault(name)
-  H.gateway.control('fault', { name = name })
+---@param name string fault name (see `ardaemon.gateway`)
+---@param opts? table fault options, e.g. { chunk_delay = 0.05 }
+function H.gateway.fault(name, opts)
+  H.gateway.control('fault', vim.tbl_extend('force', { name = name }, opts or {}))
+end
+
+---The request the daemon dropped (the stand-in saw its client leave), or nil.
+function H.gateway.wait_disconnect(timeout)
+  local body = H.gateway.control('wait_disconnect', { timeout = timeout or 5 })
+  local ok, v = pcall(vim.json.decode, body)
+  return ok and v ~= vim.NIL and v or nil
 end
 
 ---@class ardaemon.test.Child

@@ -174,6 +174,7 @@ return {
       vim.uv.sleep(300)
       h.eq(lines, child:lines(), 'no text arrives after the cancel')
       h.eq(false, child:lua('return require("ardaemon.chat").busy()'))
+      h.ok(h.gateway.wait_disconnect(5), 'the daemon closed the upstream stream')
     end,
   },
   {
