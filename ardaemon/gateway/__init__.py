@@ -15,7 +15,16 @@ replies deterministically, and can misbehave on request. Faults (`Gateway.set_fa
 - `drop` (`after` frames, for streams): closes the connection without (finishing) a response
 
 Every fault takes `times=N` (then it clears itself), `paths=[...]` (path prefixes),
-`message` and `headers` (extra response headers).
+`message` (replaces the error message) and `headers` (extra response headers).
+
+Other processes control it over HTTP, without auth and without being recorded:
+`POST /_gateway/fault {"name", "times", "paths", ...opts}`, `POST /_gateway/clear`,
+`POST /_gateway/reset`, `POST /_gateway/replies {"rules": [[substring, reply], ...], "prepend"}`,
+`POST /_gateway/config {"latency", "chunkDelay", "models"}`, `GET /_gateway/requests`,
+`POST /_gateway/wait_disconnect {"timeout"}` (the request, or null).
+
+Run it alone with `python -m ardaemon.gateway [--port 0] [--token T | --any-token]`: it prints
+`ardaemon-gateway listening on http://127.0.0.1:PORT` and serves until SIGTERM/SIGINT.
 """
 
 from .api import DEFAULT_TOKEN, Gateway

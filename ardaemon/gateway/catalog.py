@@ -78,6 +78,3 @@ def build_catalog(models: Iterable[str | Mapping[str, Any]] | None) -> list[dict
     if models is None:
         models = [mid for mid, _, _ in _DEFAULT_MODELS]
     return [model_entry(m) for m in models]
-
-
-DEFAULT_MODEL_IDS: tuple[str, ...] = tuple(mid for mid, _, _ in _DEFAULT_MODELS)
