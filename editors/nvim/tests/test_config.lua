@@ -83,4 +83,26 @@ return {
       h.eq({ 'chat', 'disable', 'enable', 'log', 'models', 'restart', 'status', 'suggest', 'toggle' }, res[3])
     end,
   },
+  {
+    'vimdoc builds its tags and :help finds them',
+    function(h)
+      local child = h.spawn({ setup = false })
+      local res = child:lua([[
+        local root = ...
+        local doc = vim.fn.tempname()
+        vim.fn.mkdir(doc .. '/doc', 'p')
+        vim.fn.writefile(vim.fn.readfile(root .. '/doc/ardaemon.txt'), doc .. '/doc/ardaemon.txt')
+        vim.cmd('helptags ' .. vim.fn.fnameescape(doc .. '/doc'))
+        vim.opt.rtp:prepend(doc)
+        local found = {}
+        for _, tag in ipairs({ 'ardaemon.txt', 'ardaemon-config', 'ardaemon-ghost-text', ':Ardaemon', 'ardaemon-unauthorized-client', 'ArdaemonSuggestion' }) do
+          local ok = pcall(vim.cmd, 'help ' .. tag)
+          table.insert(found, ok and vim.bo.filetype == 'help' and tag or ('missing ' .. tag))
+          pcall(vim.cmd, 'helpclose')
+        end
+        return found
+      ]], h.plugin_root)
+      h.eq({ 'ardaemon.txt', 'ardaemon-config', 'ardaemon-ghost-text', ':Ardaemon', 'ardaemon-unauthorized-client', 'ArdaemonSuggestion' }, res)
+    end,
+  },
 }
