@@ -1,0 +1,151 @@
+"""`ardaemon login` and `logout`: one token per provider, checked before it is stored."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .. import catalog, credentials, errors
+from ..service import Service
+from . import ui
+from .common import UsageError, make_service, run
+
+if TYPE_CHECKING:
+    from ..catalog import CachedCatalog
+
+
+async def verify(service: Service, token: str | None) -> CachedCatalog:
+    """`GET /v1/models` with this token, the way the daemon would send it."""
+    return await catalog.fetch(
+        service.http,
+        provider=service.provider.name,
+        label=service.label,
+        base_url=service.base_url,
+        auth_style=service.provider.auth,
+        token=token,
+        extra_headers=service.settings.headers,
+        timeout=min(service.settings.request_timeout, 20.0),
+    )
+
+
+def save_catalog(service: Service, found: CachedCatalog) -> None:
+    """The check already fetched the catalog: keep it, so `ardaemon models` is instant."""
+    catalog.save(catalog.cache_path(service.paths.cache_dir, found.provider, found.base_url), found)
+
+
+def unauthorized_client_help(service: Service, style: ui.Style) -> list[str]:
+    """What "unauthorized client detected" means and what the user can do about it."""
+    spec = service.provider
+    env = f"{spec.base_url_env}=URL " if spec.base_url_env else ""
+    b = style.bullet
+    return [
+        f'  {service.label} answered, but refused this client ("unauthorized client detected").',
+        "  That is not a verdict on the token: the gateway only serves clients it has allowed,",
+        "  and it has not allowed ardaemon (yet). What you can do:",
+        f"    {b} try the token with another base URL or provider: "
+        f"`{env}ardaemon login` or `ardaemon login --provider NAME`",
+        f"    {b} if the gateway documents extra request headers for your client, put them under",
+        f"      [headers] in {service.paths.config_file} and run `ardaemon login` again",
+        f"    {b} ask the gateway's support to allow ardaemon",
+    ]
+
+
+def _read_token(args: argparse.Namespace, service: Service) -> str:
+    if args.token_stdin or not ui.is_tty(sys.stdin):
+        token = sys.stdin.read()
+    else:
+        import getpass
+
+        try:
+            token = getpass.getpass(f"Paste your {service.label} token (input is hidden): ")
+        except EOFError:
+            token = ""
+    token = token.strip()
+    if token.lower().startswith("bearer "):
+        token = token[len("bearer ") :].strip()
+    if not token:
+        raise UsageError("no token given: paste it at the prompt, or pipe it with --token-stdin.")
+    if any(c.isspace() for c in token):
+        raise UsageError("that does not look like a token (it contains spaces or line breaks).")
+    return credentials.remember(token)
+
+
+def login(args: argparse.Namespace) -> int:
+    service, _ = make_service(args)
+    style = ui.Style(sys.stderr)
+    spec = service.provider
+    if not args.token_stdin and ui.is_tty(sys.stdin):
+        ui.err(f"Logging in to {service.label} at {service.base_url}")
+    token = _read_token(args, service)
+
+    found: CachedCatalog | None = None
+    if not args.no_verify:
+        try:
+            found = run(service, lambda s: verify(s, token))
+        except errors.UnauthorizedClient:
+            ui.err(style.bad(f"{service.label} refused this client; the token was not stored."))
+            for line in unauthorized_client_help(service, style):
+                ui.err(line)
+            ui.err("  To store the token anyway: `ardaemon login --no-verify`.")
+            return 1
+        except errors.AuthError as exc:
+            status = f" (HTTP {exc.status})" if exc.status else ""
+            ui.err(style.bad(f"{service.label} rejected this token{status}; it was not stored."))
+            ui.err(
+                "  Check that you copied all of it, that it has not expired or been deleted, "
+                f"and that it belongs to {service.base_url}."
+            )
+            return 1
+        except errors.ArdaemonError as exc:
+            ui.err(style.bad(f"Could not check the token: {exc.message}"))
+            ui.err(
+                "  Nothing was stored. To store it without checking: `ardaemon login --no-verify`."
+            )
+            return 1
+
+    where = credentials.store(spec, service.paths, token)
+    if found is not None:
+        save_catalog(service, found)
+        count = len(found.models)
+        ui.err(
+            style.good(
+                f"Logged in to {service.label} at {service.base_url} "
+                f"({count} model{'s' if count != 1 else ''} available)"
+            )
+        )
+    if where == "keyring":
+        ui.err(style.good(f"Token stored in the system keyring ({credentials.keyring_backend()})"))
+    else:
+        ui.err(style.good(f"Token stored in {service.paths.credentials_file} (mode 0600)"))
+    if spec.token_env and credentials.lookup(spec, service.paths)[1] == "env":
+        ui.warn(
+            f"{spec.token_env} is set in this environment and wins over the stored token; "
+            f"unset it to use the one you just stored."
+        )
+    ui.err("Running daemons use it from their next request. Next: `ardaemon models`.")
+    return 0
+
+
+def logout(args: argparse.Namespace) -> int:
+    service, _ = make_service(args)
+    style = ui.Style(sys.stderr)
+    removed = credentials.delete(service.provider, service.paths)
+    places = {"keyring": "the system keyring", "file": str(service.paths.credentials_file)}
+    if removed:
+        names = " and ".join(places[r] for r in removed if r in places)
+        ui.err(style.good(f"Removed the {service.label} token from {names}"))
+    else:
+        ui.err(f"No stored token for {service.label}; nothing to remove.")
+    env = service.provider.token_env
+    if env and service.environ.get(env, "").strip():
+        ui.warn(f"{env} is still set in this environment; unset it to log out completely.")
+    return 0
+
+
+def credentials_file_mode(path: Path) -> int | None:
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        return None
