@@ -1,7 +1,7 @@
 ---An in-process stand-in for the daemon (a vim.lsp `cmd` function), for tests of the editor side
 ---alone: ghost-text rendering and keymaps with exact, injected responses.
 ---`_G.fake = { items = {...}, error = nil|{...}, delay = ms, requests = {} }` steers it.
-_G.fake = _G.fake or { items = {}, requests = {}, delay = 0 }
+_G.fake = _G.fake or { items = {}, requests = {}, notifications = {}, delay = 0 }
 
 return function(dispatchers)
   local closing, id = false, 0
@@ -47,6 +47,7 @@ return function(dispatchers)
     return true, my
   end
   function srv.notify(method, params)
+    table.insert(_G.fake.notifications, { method = method, params = params })
     if method == '$/cancelRequest' then
       table.insert(_G.fake.requests, { method = method, params = params })
       if pending[params.id] then

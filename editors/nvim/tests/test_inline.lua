@@ -233,4 +233,40 @@ return {
       h.eq('ardaemon fake-model ✗ unauthorized_client', child:lua('return require("ardaemon").statusline()'))
     end,
   },
+  {
+    'settings go to the daemon as init_options and again when setup() changes them',
+    function(h)
+      local child = fake_child(h, { settings = { models = { completion = 'glm-4.6' }, completion = { maxTokens = 64 } } })
+      local init = child:lua('for _, r in ipairs(_G.fake.requests) do if r.method == "initialize" then return r.params.initializationOptions end end')
+      h.eq({ ardaemon = { models = { completion = 'glm-4.6' }, completion = { maxTokens = 64 } } }, init)
+      child:lua([[require('ardaemon').setup({ cmd = require('ardaemon.config').get().cmd, settings = { models = { completion = 'gpt-5' } } })]])
+      local pushed = child:wait('local last; for _, n in ipairs(_G.fake.notifications) do if n.method == "workspace/didChangeConfiguration" then last = n.params end end; return last and vim.inspect(last):find("gpt%-5") and vim.json.encode(last)', 3000, 'didChangeConfiguration')
+      h.eq({ settings = { ardaemon = { models = { completion = 'gpt-5' } } } }, vim.json.decode(pushed))
+      h.eq(1, child:lua('return #vim.lsp.get_clients({ name = "ardaemon" })'), 'still one client')
+    end,
+  },
+  {
+    'one client is shared by all buffers',
+    function(h)
+      local child = fake_child(h)
+      child:cmd('edit ' .. child.dir .. '/other.lua')
+      child:cmd('edit ' .. child.dir .. '/third.txt')
+      local res = child:lua([[
+        local clients = vim.lsp.get_clients({ name = 'ardaemon' })
+        return { #clients, vim.tbl_count(clients[1].attached_buffers) }
+      ]])
+      h.eq({ 1, 3 }, res)
+    end,
+  },
+  {
+    '<C-o> from insert mode clears the ghost text',
+    function(h)
+      local child = fake_child(h)
+      set_items(child, { { insertText = 'rest' } })
+      child:input('iabc')
+      child:wait_ghost()
+      child:input('<C-o>')
+      child:wait('return #vim.api.nvim_buf_get_extmarks(0, require("ardaemon.inline").ns, 0, -1, {}) == 0', 2000, 'cleared on <C-o>')
+    end,
+  },
 }

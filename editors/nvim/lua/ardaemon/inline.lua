@@ -351,6 +351,16 @@ end
 local group = api.nvim_create_augroup('ardaemon.inline', { clear = true })
 local attached = {} ---@type table<integer, boolean>
 
+api.nvim_create_autocmd('ModeChanged', {
+  group = group,
+  pattern = 'i*:[^i]*', -- leaving insert mode, also for <C-o> (insert → niI)
+  callback = function()
+    if st.bufnr or st.req then
+      M.clear()
+    end
+  end,
+})
+
 ---Watch `bufnr` for typing, cursor moves, leaving insert mode and leaving the buffer.
 ---@param bufnr integer
 function M.attach(bufnr)
