@@ -488,3 +488,62 @@ def test_serve_does_not_import_the_cli(plain_env: dict[str, str]) -> None:
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
     assert "ardaemon.server" in imported
     assert not {"ardaemon.cli", "keyring", "argparse"} & imported
+
+
+# --- on a terminal ----------------------------------------------------------------------
+
+
+def run_in_pty(args: list[str], env: dict[str, str], answer: str | None = None) -> tuple[int, str]:
+    """Run the CLI with a pseudo-terminal as its controlling terminal; type `answer` at
+    the first prompt. Returns (exit code, everything the terminal showed)."""
+    import pty
+    import select
+
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.execve(sys.executable, [*CLI, *args], env)
+    shown = b""
+    typed = answer is None
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+        if not typed and b"(input is hidden)" in shown:
+            assert answer is not None
+            os.write(fd, answer.encode() + b"\n")
+            typed = True
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), shown.decode("utf-8", "replace")
+
+
+def test_login_prompt_hides_the_token(plain_env: dict[str, str], home: Path) -> None:
+    code, shown = run_in_pty(["login"], {**plain_env, "TERM": "xterm"}, answer=TOKEN)
+    assert code == 0, shown
+    assert "Paste your AgentRouter token (input is hidden)" in shown
+    assert "Logged in to AgentRouter" in shown
+    assert TOKEN not in shown  # not echoed
+    assert stat.S_IMODE(credentials_file(home).stat().st_mode) == 0o600
+    assert_token_nowhere(home, [shown], (credentials_file(home),))
+
+
+def test_terminal_gets_a_spinner_and_colour(
+    plain_env: dict[str, str], gateway: Any, home: Path
+) -> None:
+    gateway.latency = 0.5
+    env = {**with_token(plain_env), "TERM": "xterm"}
+    code, shown = run_in_pty(["chat", "-m", "gpt-5", "hi"], env)
+    assert code == 0, shown
+    assert "waiting for gpt-5" in shown and "\r\033[K" in shown
+    assert "Hello from gpt-5" in shown
+    code, shown = run_in_pty(["status"], env)
+    assert "\033[1m" in shown  # bold keys on a terminal
+    code, shown = run_in_pty(["status"], {**env, "NO_COLOR": "1"})
+    assert "\033[" not in shown

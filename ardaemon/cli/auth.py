@@ -41,7 +41,6 @@ def unauthorized_client_help(service: Service, style: ui.Style) -> list[str]:
     env = f"{spec.base_url_env}=URL " if spec.base_url_env else ""
     b = style.bullet
     return [
-        f'  {service.label} answered, but refused this client ("unauthorized client detected").',
         "  That is not a verdict on the token: the gateway only serves clients it has allowed,",
         "  and it has not allowed ardaemon (yet). What you can do:",
         f"    {b} try the token with another base URL or provider: "
@@ -85,7 +84,12 @@ def login(args: argparse.Namespace) -> int:
         try:
             found = run(service, lambda s: verify(s, token))
         except errors.UnauthorizedClient:
-            ui.err(style.bad(f"{service.label} refused this client; the token was not stored."))
+            ui.err(
+                style.bad(
+                    f'{service.label} refused this client ("unauthorized client detected"); '
+                    "the token was not stored."
+                )
+            )
             for line in unauthorized_client_help(service, style):
                 ui.err(line)
             ui.err("  To store the token anyway: `ardaemon login --no-verify`.")

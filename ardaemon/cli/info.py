@@ -161,9 +161,15 @@ def models(args: argparse.Namespace) -> int:
         rows.append(["*" if roles else "", m.id, m.api, m.owned_by or "", ", ".join(roles)])
     ui.out(ui.table(["", "ID", "API", "OWNER", "SELECTED"], rows, style))
     if result.stale:
+        token, _ = service.token()
+        why = (
+            "there is no token: run `ardaemon login`"
+            if token is None and service.provider.token_required
+            else "`ardaemon doctor` tells why"
+        )
         ui.warn(
             f"could not refresh the catalog from {service.base_url}; this is the cached list "
-            f"from {result.fetched_at}. `ardaemon doctor` tells why."
+            f"from {result.fetched_at} ({why})."
         )
     elif ui.is_tty(sys.stdout):
         found = service.cached_catalog()
