@@ -547,3 +547,73 @@ def test_terminal_gets_a_spinner_and_colour(
     assert "\033[1m" in shown  # bold keys on a terminal
     code, shown = run_in_pty(["status"], {**env, "NO_COLOR": "1"})
     assert "\033[" not in shown
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """An https endpoint with a self-signed certificate: what a TLS-inspecting proxy looks like."""
+    import shutil
+    import socket
+    import ssl
+    import threading
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-keyout", str(key), "-out", str(cert)),
+            *(
+                "-subj",
+                "/O=Example Corp CA/CN=localhost",
+                "-addext",
+                "subjectAltName=DNS:localhost",
+            ),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            try:
+                with ctx.wrap_socket(conn, server_side=True) as tls:
+                    tls.settimeout(1)
+                    tls.recv(1024)
+            except OSError:
+                pass
+            finally:
+                conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"https://localhost:{listener.getsockname()[1]}", cert
+    stop.set()
+    thread.join(5)
+    listener.close()
+
+
+def test_doctor_names_an_untrusted_certificate_and_its_fix(
+    cli: Runner, home: Path, tls_server: tuple[str, Path]
+) -> None:
+    url, cert = tls_server
+    env = {**with_token(cli.env), "AGENTROUTER_BASE_URL": url}
+    env = {k: v for k, v in env.items() if k not in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
+    data = json.loads(cli("doctor", "--json", env=env).stdout)
+    tls = next(c for c in data["checks"] if c["name"] == "tls")
+    assert not tls["ok"] and "not trusted" in tls["detail"] and "SSL_CERT_FILE" in tls["fix"]
+
+    data = json.loads(cli("doctor", "--json", env={**env, "SSL_CERT_FILE": str(cert)}).stdout)
+    tls = next(c for c in data["checks"] if c["name"] == "tls")
+    assert tls["ok"], tls
+    assert "issued by Example Corp CA" in tls["detail"] and "SSL_CERT_FILE" in tls["detail"]
