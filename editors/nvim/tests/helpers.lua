@@ -237,8 +237,16 @@ function Child:ghost()
 end
 
 ---Wait for ghost text to appear; returns the extmarks.
+---Fails at once when the daemon answered with an error instead (no ghost text will come).
 function Child:wait_ghost(timeout_ms)
-  self:wait('return #vim.api.nvim_buf_get_extmarks(0, require("ardaemon.inline").ns, 0, -1, {}) > 0', timeout_ms or 10000, 'ghost text')
+  local res = self:wait([[
+    if #vim.api.nvim_buf_get_extmarks(0, require("ardaemon.inline").ns, 0, -1, {}) > 0 then return 'ok' end
+    local st = require('ardaemon.status').current
+    if st.state == 'error' then return ('daemon error (%s): %s'):format(st.kind or '?', st.message or '') end
+  ]], timeout_ms or 10000, 'ghost text')
+  if res ~= 'ok' then
+    error('no ghost text: ' .. res, 2)
+  end
   return self:ghost()
 end
 

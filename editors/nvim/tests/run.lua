@@ -33,10 +33,39 @@ for _, a in ipairs(args) do
   wanted[a] = true
 end
 
+-- Run alone (not from tests/test_nvim.py), daemon cases need a gateway stand-in: start one.
+local gateway_proc
+local function ensure_gateway()
+  if vim.env.AGENTROUTER_BASE_URL or gateway_proc then
+    return
+  end
+  local python = H.repo_root .. '/.venv/bin/python'
+  if vim.fn.executable(python) ~= 1 then
+    python = 'python3'
+  end
+  local url
+  gateway_proc = vim.system({ python, '-m', 'ardaemon.gateway', '--port', '0', '--token', 'sk-nvim-test' }, {
+    cwd = H.repo_root,
+    stdout = function(_, data)
+      url = url or (data and data:match('listening on (http://[%d%.]+:%d+)'))
+    end,
+  })
+  vim.wait(10000, function()
+    return url ~= nil
+  end, 20)
+  assert(url, 'could not start the gateway stand-in (python -m ardaemon.gateway)')
+  vim.env.AGENTROUTER_BASE_URL = url
+  vim.env.AGENTROUTER_API_KEY = 'sk-nvim-test'
+end
+
 local failed, ran = 0, 0
 for _, c in ipairs(cases) do
   if next(wanted) == nil or wanted[c.id] then
     ran = ran + 1
+    if c.id:match('^test_daemon::') then
+      ensure_gateway()
+      H.gateway.reset() -- faults and reply rules of earlier cases
+    end
     local children = {}
     local h = setmetatable({
       spawn = function(opts)
@@ -63,6 +92,9 @@ for _, c in ipairs(cases) do
       io.stdout:write(('FAIL %s (%.0f ms)\n%s\n'):format(c.id, ms, err))
     end
   end
+end
+if gateway_proc then
+  gateway_proc:kill(15)
 end
 if ran == 0 then
   io.stdout:write('no test matched\n')
