@@ -186,9 +186,11 @@ return {
         return out
       ]])
       h.eq({ '<C-]>', '<M-Bslash>', '<M-C-Right>', '<M-Right>', '<M-[>', '<M-]>', '<M-l>' }, lhs, 'insert-mode keys (no <Tab>)')
-      child:input('iab<C-]>c<Esc>')
+      -- <C-]> falls back to expanding the abbreviation, in order with the keys typed after it.
+      child:cmd('iabbrev teh the')
+      child:input('iteh<C-]>x<Esc>')
       child:wait('return vim.api.nvim_get_mode().mode == "n"', 2000)
-      h.eq({ 'abc' }, child:lines())
+      h.eq({ 'thex' }, child:lines())
     end,
   },
   {

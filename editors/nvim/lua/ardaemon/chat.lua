@@ -74,7 +74,7 @@ function M.open()
   end, { buffer = bufnr, desc = 'ardaemon: send the message under the last "## You"' })
   vim.keymap.set({ 'n', 'i' }, '<C-c>', function()
     if not M.cancel() then
-      api.nvim_feedkeys(vim.keycode('<C-c>'), 'n', false)
+      api.nvim_feedkeys(vim.keycode('<C-c>'), 'ni', false)
     end
   end, { buffer = bufnr, desc = 'ardaemon: cancel the reply' })
   return bufnr

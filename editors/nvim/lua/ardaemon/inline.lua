@@ -412,7 +412,7 @@ end
 function M.set_keymaps()
   local keys = config.get().inline.keymaps
   local function fallback(key)
-    api.nvim_feedkeys(vim.keycode(key), 'n', false)
+    api.nvim_feedkeys(vim.keycode(key), 'ni', false)
   end
   local actions = {
     accept = function() return M.accept('all') end,
@@ -455,7 +455,7 @@ function M.enable_native()
   if keys.accept then
     vim.keymap.set('i', keys.accept, function()
       if not ic.get() then
-        api.nvim_feedkeys(vim.keycode(keys.accept), 'n', false)
+        api.nvim_feedkeys(vim.keycode(keys.accept), 'ni', false)
       end
     end, { desc = 'ardaemon: accept' })
   end
