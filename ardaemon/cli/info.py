@@ -19,12 +19,13 @@ def token_info(service: Service) -> dict[str, Any]:
     """Where the token comes from; never the token itself."""
     _, source = service.token()
     spec = service.provider
-    detail = {
-        "env": spec.token_env,
-        "keyring": credentials.keyring_backend(),
-        "file": str(service.paths.credentials_file),
-        "none": None,
-    }[source]
+    detail: str | None = None
+    if source == "env":
+        detail = spec.token_env
+    elif source == "keyring":
+        detail = credentials.keyring_backend()
+    elif source == "file":
+        detail = str(service.paths.credentials_file)
     return {"source": source, "detail": detail, "required": spec.token_required}
 
 
