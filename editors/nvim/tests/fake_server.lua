@@ -5,6 +5,10 @@ _G.fake = _G.fake or { items = {}, requests = {}, notifications = {}, delay = 0 
 
 return function(dispatchers)
   local closing, id = false, 0
+  ---Send a notification to the client as the daemon would.
+  _G.fake.send = function(method, params)
+    dispatchers.notification(method, params)
+  end
   local srv = {}
   local pending = {}
   function srv.request(method, params, callback)

@@ -271,4 +271,21 @@ return {
       child:wait('return #vim.api.nvim_buf_get_extmarks(0, require("ardaemon.inline").ns, 0, -1, {}) == 0', 2000, 'cleared on <C-o>')
     end,
   },
+  {
+    'statusline follows ardaemon/didChangeStatus; :Ardaemon status and :Ardaemon log',
+    function(h)
+      local child = fake_child(h)
+      child:wait('return require("ardaemon").statusline() == "ardaemon fake-model"', 3000, 'idle statusline')
+      child:lua([[_G.fake.send('ardaemon/didChangeStatus', { state = 'inProgress', model = 'gpt-5' })]])
+      child:wait('return require("ardaemon").statusline() == "ardaemon gpt-5 …"', 3000, 'in progress')
+      child:lua([[_G.fake.send('ardaemon/didChangeStatus', { state = 'idle', model = 'gpt-5' })]])
+      child:wait('return require("ardaemon").statusline() == "ardaemon gpt-5"', 3000, 'idle again')
+      child:cmd('Ardaemon status')
+      local note = child:lua('return _G.notes[#_G.notes].msg')
+      h.matches('^daemon: fake 0%.0%.0, client %d+, ready\nbuffers attached: 1\nstate: idle\nmodels: completion = fake%-model, chat = %(daemon default%)', note)
+      child:cmd('Ardaemon log')
+      h.matches('ardaemon%.log$', child:lua('return vim.api.nvim_buf_get_name(0)'))
+      h.matches('daemon started: fake', table.concat(child:lines(), '\n'))
+    end,
+  },
 }
