@@ -59,6 +59,7 @@ handlers[protocol.methods.didChangeStatus] = function(_, result)
   if type(result) ~= 'table' then
     return
   end
+  status.from_daemon = true
   status.set(result)
   if result.state == 'error' then
     log.notify_once(

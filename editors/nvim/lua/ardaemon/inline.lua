@@ -59,7 +59,7 @@ function M.cancel()
     st.req = nil
     client.cancel(req.client, req.id)
     if status.current.state == 'inProgress' then
-      status.set({ state = 'idle' })
+      status.local_set({ state = 'idle' })
     end
   end
 end
@@ -170,13 +170,13 @@ function M.request(trigger_kind)
     if err then
       if not protocol.is_cancelled(err) then
         log.daemon_error('completion', err)
-        status.set({ state = 'error', kind = protocol.error_kind(err), message = err.message })
+        status.local_set({ state = 'error', kind = protocol.error_kind(err), message = err.message })
       end
       return
     end
     log.success()
     if status.current.state ~= 'idle' then
-      status.set({ state = 'idle' })
+      status.local_set({ state = 'idle' })
     end
     local now = cursor()
     if
@@ -207,7 +207,7 @@ function M.request(trigger_kind)
   end, bufnr)
   if id then
     st.req = { client = c, id = id }
-    status.set({ state = 'inProgress' })
+    status.local_set({ state = 'inProgress' })
   end
 end
 

@@ -10,6 +10,17 @@ local M = {}
 ---@field selected ardaemon.Selected
 M.current = { state = 'off', selected = {} }
 
+---True once the daemon sent `ardaemon/didChangeStatus`: from then on it alone says idle/busy/error.
+M.from_daemon = false
+
+---Set the state from the plugin's own view of a request, unless the daemon reports it.
+---@param s ardaemon.Status|{state: string}
+function M.local_set(s)
+  if not M.from_daemon then
+    M.set(s)
+  end
+end
+
 local function changed()
   vim.schedule(function()
     pcall(vim.api.nvim_exec_autocmds, 'User', { pattern = 'ArdaemonStatus', modeline = false })
@@ -19,6 +30,9 @@ end
 
 ---@param s ardaemon.Status|{state: string}
 function M.set(s)
+  if s.state == 'off' then
+    M.from_daemon = false
+  end
   local cur = M.current
   cur.state = s.state or cur.state
   if s.model and s.model ~= vim.NIL then
