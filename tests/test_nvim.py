@@ -35,7 +35,10 @@ def find_nvim() -> str | None:
 
 
 def find_ardaemon() -> str | None:
-    for candidate in (Path(sys.executable).parent / "ardaemon", ROOT / ".venv" / "bin" / "ardaemon"):
+    for candidate in (
+        Path(sys.executable).parent / "ardaemon",
+        ROOT / ".venv" / "bin" / "ardaemon",
+    ):
         if candidate.exists():
             return str(candidate)
     return shutil.which("ardaemon")

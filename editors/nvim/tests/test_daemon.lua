@@ -158,6 +158,31 @@ return {
     end,
   },
   {
+    'chat: write under ## You, <CR> sends; the second turn carries the history',
+    function(h)
+      h.gateway.replies({ { 'second-turn', 'Second answer.' }, { 'first-turn', 'First answer.' } })
+      local child = daemon_child(h)
+      child:lua([[
+        _G.chat_done = 0
+        vim.api.nvim_create_autocmd('User', { pattern = 'ArdaemonChatDone', callback = function() _G.chat_done = _G.chat_done + 1 end })
+      ]])
+      child:cmd('Ardaemon chat')
+      h.eq({ '## You', '' }, child:lines())
+      child:input('ifirst-turn<Esc><CR>')
+      child:wait('return _G.chat_done == 1', 15000, 'first reply')
+      child:input('Gisecond-turn<Esc><CR>')
+      child:wait('return _G.chat_done == 2', 15000, 'second reply')
+      h.eq({
+        '## You', 'first-turn', '', '## Assistant', 'First answer.', '',
+        '## You', 'second-turn', '', '## Assistant', 'Second answer.', '',
+        '## You', '',
+      }, child:lines())
+      h.eq({ 'user', 'assistant', 'user', 'assistant' }, child:lua([[
+        return vim.tbl_map(function(m) return m.role end, require('ardaemon.chat').session.messages)
+      ]]))
+    end,
+  },
+  {
     '<C-c> cancels a streaming chat reply',
     function(h)
       h.gateway.replies({ { 'long-story', string.rep('word ', 200) } })
