@@ -1,0 +1,194 @@
+"""What a completion request knows about the cursor: text around it, cut to budget, and its shape.
+
+Pure functions over strings: no I/O, no editor types. Text is kept with `\\n` line ends; a
+document written with `\\r\\n` is remembered in `CompletionContext.newline` so the answer can be
+given back in the document's own line ends.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import msgspec
+
+__all__ = [
+    "CompletionContext",
+    "Snippet",
+    "build_context",
+    "decide_multiline",
+    "is_block_opener",
+]
+
+
+class Snippet(msgspec.Struct, frozen=True):
+    """A piece of another open document, shown to the model as reference only."""
+
+    path: str
+    text: str
+
+
+class CompletionContext(msgspec.Struct, frozen=True):
+    #: Text before the cursor, cut to budget at a line boundary (the end is kept).
+    prefix: str
+    #: Text after the cursor, cut to budget at a line boundary (the start is kept).
+    suffix: str
+    #: Editor language id ("python", "typescript", ...), "" when unknown.
+    language_id: str
+    #: File path as the user knows it (relative when possible), None when unknown.
+    path: str | None
+    #: True: a block may be inserted; False: only the rest of the cursor's line.
+    multiline: bool
+    #: Leading whitespace of the cursor's line as far as it lies before the cursor. When the
+    #: cursor sits in the indentation (a whitespace-only line), this is everything before it.
+    indent: str
+    #: Excerpts of other open documents of the same language, already cut to budget.
+    snippets: tuple[Snippet, ...] = ()
+    #: Line end of the document: "\n", or "\r\n" when the editor sent CRLF text.
+    newline: str = "\n"
+
+
+def _normalize(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _keep_tail(text: str, budget: int) -> str:
+    """The last `budget` characters, starting at a line start when that is possible."""
+    if len(text) <= budget:
+        return text
+    if budget <= 0:
+        return ""
+    window = text[-budget:]
+    cut = window.find("\n")
+    # The cursor's own line longer than the budget: a cut mid-line beats losing it all.
+    return window if cut < 0 else window[cut + 1 :]
+
+
+def _keep_head(text: str, budget: int) -> str:
+    """The first `budget` characters, ending at a line end when that is possible."""
+    if len(text) <= budget:
+        return text
+    if budget <= 0:
+        return ""
+    window = text[:budget]
+    cut = window.rfind("\n")
+    return window if cut < 0 else window[:cut]
+
+
+# A line that opens a block whose body comes on the following lines. Checked on the line with
+# trailing whitespace and a trailing line comment removed.
+_OPENER = re.compile(
+    r"""(
+        [:{(\[]                         # Python blocks, braces, an open call or literal
+      | =>                              # arrow functions
+      | (?<![\w.])(do|then|else|repeat|begin)   # Lua, Ruby, shell, Pascal
+      | ^\s*(local\s+)?function\b.*\)   # a Lua function header
+      | ^\s*(async\s+)?(def|class|fn|func|function)\b.*\)   # a header whose ':'/'{' comes later
+    )$""",
+    re.VERBOSE,
+)
+_TRAILING_COMMENT = re.compile(r"\s+(#|//|--)\s.*$")
+
+
+def is_block_opener(line: str) -> bool:
+    """Whether `line` ends the header of a block whose body goes on the next lines."""
+    stripped = _TRAILING_COMMENT.sub("", line).rstrip()
+    if not stripped.strip() or _OPENER.search(stripped) is None:
+        return False
+    # `def f(x:` is an annotation being typed, not a block header: a ':' counts only when the
+    # line's brackets are closed.
+    if stripped.endswith(":"):
+        depth = sum(stripped.count(c) for c in "([{") - sum(stripped.count(c) for c in ")]}")
+        return depth <= 0
+    return True
+
+
+_CLOSERS_ONLY = re.compile(r"""^[\s)\]};,'"`>]*$""")
+
+
+def decide_multiline(prefix: str, suffix: str) -> bool:
+    """Whether a block (True) or only the rest of the cursor's line (False) should be offered.
+
+    - Code after the cursor on its line (anything beyond closing brackets, quotes and `;`/`,`):
+      the user is mid-line, so only the rest of the line → False.
+    - The cursor's line, up to the cursor, ends a block header (`def f():`, `{`, `(`, `=>`,
+      `do`, `then`, ...): the body is wanted → True. With text before the cursor the answer
+      then starts with a line break.
+    - The cursor on an empty or whitespace-only line: True. A new statement starts there and
+      statements often span lines (`if err != nil {…}`); the prompt asks the model to stop
+      where the following code takes over, and `postprocess` cuts a repeat of it.
+    - The cursor at the end of any other line: False (finish the statement being typed).
+    """
+    prefix = _normalize(prefix)
+    suffix = _normalize(suffix)
+    before = prefix.rsplit("\n", 1)[-1]
+    after = suffix.split("\n", 1)[0]
+    if not _CLOSERS_ONLY.match(after):
+        return False
+    if before.strip():
+        # `foo(|)`: arguments, not a block; `{|}` and `foo(|` at the end of a line may be blocks.
+        if after.strip() and before.rstrip().endswith(("(", "[")):
+            return False
+        return is_block_opener(before)
+    return True
+
+
+def _indent_at_cursor(prefix: str) -> str:
+    line = prefix.rsplit("\n", 1)[-1]
+    return line[: len(line) - len(line.lstrip(" \t"))]
+
+
+def _cut_snippets(
+    snippets: Sequence[Snippet], budget: int, own_path: str | None
+) -> tuple[Snippet, ...]:
+    """Snippets in the order given, each cut at a line end, all together within `budget`."""
+    kept: list[Snippet] = []
+    left = budget
+    for snippet in snippets:
+        if own_path is not None and snippet.path == own_path:
+            continue
+        text = _normalize(snippet.text).strip("\n")
+        if not text.strip() or left <= 0:
+            continue
+        text = _keep_head(text, left).rstrip()
+        if not text:
+            continue
+        kept.append(Snippet(path=snippet.path, text=text))
+        left -= len(text)
+    return tuple(kept)
+
+
+def build_context(
+    prefix: str,
+    suffix: str,
+    *,
+    language_id: str = "",
+    path: str | None = None,
+    snippets: Sequence[Snippet] = (),
+    prefix_chars: int = 6000,
+    suffix_chars: int = 2000,
+    snippet_chars: int = 1500,
+    multiline: bool | None = None,
+) -> CompletionContext:
+    """The context of one completion: text nearest the cursor within budget, and its shape.
+
+    The prefix keeps its end and the suffix its start, each cut at a line boundary unless the
+    cursor's own line alone exceeds the budget. `multiline=None` lets `decide_multiline` choose
+    (on the full text, before cutting).
+    """
+    newline = "\r\n" if "\r\n" in prefix or "\r\n" in suffix else "\n"
+    prefix = _normalize(prefix)
+    suffix = _normalize(suffix)
+    if multiline is None:
+        multiline = decide_multiline(prefix, suffix)
+    cut_prefix = _keep_tail(prefix, prefix_chars)
+    return CompletionContext(
+        prefix=cut_prefix,
+        suffix=_keep_head(suffix, suffix_chars),
+        language_id=language_id.strip().lower(),
+        path=path or None,
+        multiline=multiline,
+        indent=_indent_at_cursor(cut_prefix),
+        snippets=_cut_snippets(snippets, snippet_chars, path),
+        newline=newline,
+    )
