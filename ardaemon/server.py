@@ -13,7 +13,7 @@ import logging
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
@@ -34,6 +34,9 @@ from .protocol import (
     encode,
 )
 from .service import Service
+
+if TYPE_CHECKING:
+    from .completion import Snippet
 
 log = logging.getLogger(__name__)
 
@@ -104,14 +107,14 @@ def create_server(service: Service) -> ArdaemonServer:
     @server.feature(types.INITIALIZE)
     def initialize(ls: ArdaemonServer, params: types.InitializeParams) -> None:
         ls.pending_warnings += ls.service.store.set_init(params.initialization_options)
-        ls.pending_warnings += ls.service.store.problems()
         if params.process_id:
             ls.parent_watch = asyncio.ensure_future(_watch_parent(params.process_id))
 
     @server.feature(types.INITIALIZED)
     def initialized(ls: ArdaemonServer, params: types.InitializedParams) -> None:
-        ls.warn(ls.pending_warnings)
+        ls.warn(ls.pending_warnings + ls.service.store.problems())
         ls.pending_warnings = []
+        asyncio.get_running_loop().run_in_executor(None, ls.service.warm_up)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(
@@ -159,13 +162,15 @@ def create_server(service: Service) -> ArdaemonServer:
     @rpc
     async def complete(ls: ArdaemonServer, params: Any) -> Any:
         p = decode_params(params, CompleteParams)
+        document = None
         if p.text_document is not None:
             if p.position is None:
                 raise errors.InvalidParams(
                     "Invalid params: `position` is required with `textDocument`."
                 )
+            document = p.text_document.uri
             prefix, suffix, language_id, path = _document_context(
-                ls, p.text_document.uri, types.Position(p.position.line, p.position.character)
+                ls, document, types.Position(p.position.line, p.position.character)
             )
         elif p.prefix is not None:
             prefix, suffix = p.prefix, p.suffix or ""
@@ -181,7 +186,10 @@ def create_server(service: Service) -> ArdaemonServer:
             path=path,
             model=p.model,
             max_tokens=p.max_tokens,
+            document=document,
         )
+        if result is None:  # superseded by a newer request for the same document
+            raise errors.Cancelled("Superseded by a newer completion request for this document.")
         return encode(result)
 
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
@@ -193,27 +201,60 @@ def create_server(service: Service) -> ArdaemonServer:
         automatic = params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic
         if not settings.enabled or (settings.manual and automatic):
             return None
-        prefix, suffix, language_id, path = _document_context(
-            ls, params.text_document.uri, params.position
-        )
+        uri = params.text_document.uri
+        prefix, suffix, language_id, path = _document_context(ls, uri, params.position)
         langs = settings.languages
         if (langs.allow and language_id not in langs.allow) or language_id in langs.deny:
             return None
+        here = types.Range(params.position, params.position)
+        selected = params.context.selected_completion_info
+        if selected is not None:
+            # The suggest widget is open: complete as if its item were accepted; the
+            # editor wants an item that replaces that range and starts with its text.
+            doc = ls.workspace.get_text_document(uri)
+            prefix = doc.source[: doc.offset_at_position(selected.range.start)] + selected.text
+            here = selected.range
         try:
-            result = await ls.service.complete(prefix, suffix, language_id=language_id, path=path)
+            result = await ls.service.complete(
+                prefix,
+                suffix,
+                language_id=language_id,
+                path=path,
+                document=uri,
+                trigger="automatic" if automatic else "invoked",
+                snippets=_snippets(ls, uri, language_id),
+            )
         except errors.UpstreamError:
             # Already reported through ardaemon/didChangeStatus; an error response per
             # keystroke would only fill the editor's log.
             return types.InlineCompletionList(items=[])
-        here = types.Range(params.position, params.position)
+        if result is None:
+            return types.InlineCompletionList(items=[])
+        lead = selected.text if selected is not None else ""
         return types.InlineCompletionList(
             items=[
-                types.InlineCompletionItem(insert_text=i.insert_text, range=here)
-                for i in result.items
+                types.InlineCompletionItem(insert_text=lead + item.insert_text, range=here)
+                for item in result.items
             ]
         )
 
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: ArdaemonServer, params: types.DidCloseTextDocumentParams) -> None:
+        if ls.service._engine is not None:
+            ls.service.engine.forget(params.text_document.uri)
+
     return server
+
+
+def _snippets(ls: ArdaemonServer, uri: str, language_id: str) -> list[Snippet]:
+    """Other open documents of the same language: the model sees the project's style."""
+    from .completion import Snippet
+
+    out = []
+    for other_uri, doc in list(ls.workspace.text_documents.items()):
+        if other_uri != uri and language_id and doc.language_id == language_id:
+            out.append(Snippet(path=_relative_path(ls, other_uri) or other_uri, text=doc.source))
+    return out[:8]
 
 
 def _can_pull_configuration(ls: ArdaemonServer) -> bool:

@@ -9,13 +9,12 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import catalog, credentials, errors
+from . import credentials, errors
 from .config import Paths, ProviderSpec, Settings, SettingsStore
-from .http import Http
 from .protocol import (
     ChatParams,
     ChatResult,
@@ -27,17 +26,21 @@ from .protocol import (
     Selected,
     Status,
 )
-from .providers import LlmRequest, Message, generate
 from .router import Route, route
 from .state import load_selection, save_selection
 
 if TYPE_CHECKING:
     from .catalog import CachedCatalog
+    from .completion.context import CompletionContext, Snippet
+    from .completion.engine import Engine, Trigger
+    from .http import Http
+
+# httpx, the adapters and the catalog are imported on first use (or by `warm_up` right
+# after the editor's `initialized`), so answering `initialize` costs no more than pygls.
 
 log = logging.getLogger(__name__)
 
 StatusSink = Callable[[Status], None]
-CACHE_SIZE = 256
 
 
 class Service:
@@ -52,11 +55,26 @@ class Service:
         self.paths = paths
         self.environ = os.environ if environ is None else environ
         self.store = store or SettingsStore(paths, environ=self.environ)
-        self.http = http or Http()
-        self.selection = load_selection(paths.selection_file)
+        self._http = http
+        self._selection = Selected()
+        self._selection_mtime: int | None = -1
         self.on_status: StatusSink | None = None
         self._catalogs: dict[str, CachedCatalog] = {}
-        self._completions: OrderedDict[tuple[str, ...], str] = OrderedDict()
+        self._engine: Engine | None = None
+        self._active = 0
+
+    @property
+    def http(self) -> Http:
+        if self._http is None:
+            from .http import Http
+
+            self._http = Http()
+        return self._http
+
+    @staticmethod
+    def warm_up() -> None:
+        """Import the request path ahead of the first request (called off the event loop)."""
+        from . import catalog, completion, providers  # noqa: F401
 
     # --- settings & credentials ---------------------------------------------------------
 
@@ -98,12 +116,17 @@ class Service:
                 chat=changed.get("chat", self.selection.chat),
             )
             self._save_selection()
-        if (before.provider, before.base_url) != (after.provider, after.base_url):
-            self._completions.clear()
+        if self._engine is not None and (before.provider, before.base_url) != (
+            after.provider,
+            after.base_url,
+        ):
+            self._engine.clear()
 
     # --- catalog ------------------------------------------------------------------------
 
     def _catalog_path(self) -> str:
+        from . import catalog
+
         return str(catalog.cache_path(self.paths.cache_dir, self.provider.name, self.base_url))
 
     @property
@@ -111,11 +134,11 @@ class Service:
         return self.store.base_url
 
     def cached_catalog(self) -> CachedCatalog | None:
+        from . import catalog
+
         key = self._catalog_path()
         found = self._catalogs.get(key)
         if found is None:
-            from pathlib import Path
-
             found = catalog.load(Path(key))
             if found is not None:
                 self._catalogs[key] = found
@@ -123,7 +146,8 @@ class Service:
 
     async def fetch_catalog(self, refresh: bool = False) -> tuple[CachedCatalog, str, bool]:
         """(catalog, source, stale): fresh cache, else network, else stale cache."""
-        from pathlib import Path
+
+        from . import catalog
 
         cached = self.cached_catalog()
         if cached and not refresh and catalog.is_fresh(cached, self.settings.catalog.max_age_hours):
@@ -172,6 +196,19 @@ class Service:
 
     # --- selection ----------------------------------------------------------------------
 
+    @property
+    def selection(self) -> Selected:
+        """The persisted selection; re-read when another process (`ardaemon use`) changed it."""
+        mtime = _mtime(self.paths.selection_file)
+        if mtime != self._selection_mtime:
+            self._selection = load_selection(self.paths.selection_file)
+            self._selection_mtime = mtime
+        return self._selection
+
+    @selection.setter
+    def selection(self, value: Selected) -> None:
+        self._selection = value
+
     def selected(self) -> Selected:
         return Selected(
             completion=self.model_for("completion", None, required=False),
@@ -189,6 +226,8 @@ class Service:
             except errors.ArdaemonError:
                 known = None
         if known is not None and known.get(model) is None:
+            from . import catalog
+
             near = catalog.close_matches(model, known.ids)
             hint = f" Did you mean {', '.join(near)}?" if near else ""
             raise errors.InvalidParams(
@@ -204,7 +243,8 @@ class Service:
 
     def _save_selection(self) -> None:
         try:
-            save_selection(self.paths.selection_file, self.selection)
+            save_selection(self.paths.selection_file, self._selection)
+            self._selection_mtime = _mtime(self.paths.selection_file)
         except OSError as exc:
             log.warning("could not save the model selection (%s)", exc.strerror)
 
@@ -250,6 +290,8 @@ class Service:
             raise errors.InvalidParams("Invalid params: `messages` must not be empty.")
         if params.max_tokens is not None and params.max_tokens < 1:
             raise errors.InvalidParams("Invalid params: `maxTokens` must be at least 1.")
+        from .providers import LlmRequest, Message, generate
+
         model = self.model_for("chat", params.model)
         assert model is not None
         target = self.route_for(model)
@@ -280,6 +322,14 @@ class Service:
 
     # --- completion ---------------------------------------------------------------------
 
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            from .completion.engine import Engine
+
+            self._engine = Engine(fetch=self._fetch_completion)
+        return self._engine
+
     async def complete(
         self,
         prefix: str,
@@ -289,47 +339,60 @@ class Service:
         path: str | None = None,
         model: str | None = None,
         max_tokens: int | None = None,
-    ) -> CompleteResult:
-        from .completion import build_context, build_prompt, postprocess
-
+        document: str | None = None,
+        trigger: Trigger = "explicit",
+        snippets: Sequence[Snippet] = (),
+    ) -> CompleteResult | None:
+        """One completion through the engine; None when a newer request superseded it."""
         if max_tokens is not None and max_tokens < 1:
             raise errors.InvalidParams("Invalid params: `maxTokens` must be at least 1.")
+        settings = self.settings.completion
         chosen = self.model_for("completion", model)
         assert chosen is not None
-        target = self.route_for(chosen)
-        ctx = build_context(
+        api = self.route_for(chosen).api
+        answer = await self.engine.complete(
             prefix,
             suffix,
+            model=chosen,
+            api=api,
+            max_tokens=max_tokens or settings.max_tokens,
             language_id=language_id,
             path=path,
-            multiline=None if self.settings.completion.multiline else False,
+            document=document,
+            trigger=trigger,
+            snippets=snippets,
+            multiline=None if settings.multiline else False,
+            debounce_ms=settings.debounce_ms,
         )
-        limit = max_tokens or self.settings.completion.max_tokens
-        key = (chosen, target.api, str(limit), ctx.language_id, ctx.prefix, ctx.suffix)
-        hit = self._completions.get(key)
-        if hit is not None:
-            self._completions.move_to_end(key)
-            return CompleteResult(
-                items=[CompletionItem(hit)] if hit else [],
-                model=chosen,
-                api=target.api,
-                cached=True,
-            )
+        if answer is None:
+            return None
+        items = [CompletionItem(answer.text)] if answer.text else []
+        return CompleteResult(items=items, model=chosen, api=api, cached=answer.cached)
+
+    async def _fetch_completion(self, ctx: CompletionContext, model: str, max_tokens: int) -> str:
+        """One upstream completion request, cleaned to exactly what goes at the cursor."""
+        from .completion import build_prompt, postprocess
+        from .providers import LlmRequest, Message, generate
+
+        target = self.route_for(model)
         prompt = build_prompt(ctx, target.api)
         messages = [Message("system", prompt.system)] if prompt.system else []
         messages += [Message("user" if r == "user" else "assistant", c) for r, c in prompt.messages]
         if prompt.prefill:
             messages.append(Message("assistant", prompt.prefill))
         req = LlmRequest(
-            model=chosen,
+            model=model,
             messages=tuple(messages),
-            max_tokens=limit,
+            max_tokens=max_tokens,
             temperature=0.0,
             stop=prompt.stop,
             purpose="completion",
         )
-        self._status(Status(state="inProgress", model=chosen))
+        self._active += 1
+        if self._active == 1:
+            self._status(Status(state="inProgress", model=model))
         started = time.perf_counter()
+        failed: errors.ArdaemonError | None = None
         try:
             result = await generate(
                 self.http,
@@ -341,33 +404,40 @@ class Service:
                 retries=1,
             )
         except errors.ArdaemonError as exc:
-            self._status(Status(state="error", message=exc.message, model=chosen, kind=exc.kind))
+            failed = exc
             raise
-        except BaseException:
-            self._status(Status(state="idle", model=chosen))
-            raise
+        finally:
+            self._active -= 1
+            if failed is not None:
+                self._status(
+                    Status(state="error", message=failed.message, model=model, kind=failed.kind)
+                )
+            elif self._active == 0:
+                self._status(Status(state="idle", model=model))
         text = postprocess(result.text, ctx)
         log.info(
             "completion %s via %s: %d chars in %.0f ms",
-            chosen,
+            model,
             target.api,
             len(text),
             (time.perf_counter() - started) * 1000,
         )
-        self._completions[key] = text
-        if len(self._completions) > CACHE_SIZE:
-            self._completions.popitem(last=False)
-        self._status(Status(state="idle", model=chosen))
-        return CompleteResult(
-            items=[CompletionItem(text)] if text else [], model=chosen, api=target.api, cached=False
-        )
+        return text
 
     def _status(self, status: Status) -> None:
         if self.on_status is not None:
             self.on_status(status)
 
     async def aclose(self) -> None:
-        await self.http.aclose()
+        if self._http is not None:
+            await self._http.aclose()
+
+
+def _mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
 
 
 class _Empty:

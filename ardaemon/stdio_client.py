@@ -96,7 +96,10 @@ class StdioClient:
             elif "method" in message:
                 # Server → client requests (workspace/configuration…): answer with nothing.
                 self._send({"jsonrpc": "2.0", "id": message["id"], "result": None})
-            elif (future := self._pending.pop(message.get("id"), None)) and not future.done():
+            elif message.get("id") in self._pending:
+                future = self._pending.pop(message["id"])
+                if future.done():
+                    continue
                 if "error" in message:
                     future.set_exception(RpcError(message["error"]))
                 else:

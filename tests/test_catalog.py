@@ -129,3 +129,22 @@ async def test_bad_role_is_invalid_params(daemon: Client) -> None:
     with pytest.raises(JsonRpcException) as err:
         await request(daemon, "ardaemon/selectModel", {"model": "glm-4.6", "role": "both"})
     assert err.value.code == -32602 and "role" in err.value.message
+
+
+async def test_selection_from_another_process_reaches_a_running_daemon(
+    daemon: Client, env: dict[str, str]
+) -> None:
+    import subprocess
+    import sys
+
+    await request(daemon, "ardaemon/listModels", {})
+    done = subprocess.run(
+        [sys.executable, "-m", "ardaemon", "use", "kimi-k2", "--role", "chat"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    listed = await request(daemon, "ardaemon/listModels", {})
+    assert listed["selected"]["chat"] == "kimi-k2"

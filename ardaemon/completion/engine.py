@@ -1,0 +1,218 @@
+"""The inline completion engine: few upstream requests, answers that are quick and clean.
+
+Between an editor's keystrokes and the gateway sit, in order:
+1. typing-through: the user typed the start of the suggestion on screen → answer the rest
+   at once, no upstream;
+2. an LRU cache keyed on model + context;
+3. a debounce for automatic triggers, adaptive to the user's typing speed (a newer request
+   for the same document supersedes this one before it costs anything);
+4. in-flight reuse: a request whose context matches a running one waits for that one;
+5. cancel-previous: a new upstream request for a document cancels the older one.
+Upstream work runs as a job separate from the handler so the cases above can share it; the
+job is cancelled (closing the HTTP response) once nobody waits for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .context import CompletionContext, Snippet, build_context
+
+Trigger = Literal["automatic", "invoked", "explicit"]
+CacheKey = tuple[str, ...]
+Fetch = Callable[[CompletionContext, str, int], Awaitable[str]]
+
+CACHE_SIZE = 512
+#: Intervals longer than this are pauses, not typing rhythm.
+TYPING_GAP = 1.0
+
+
+@dataclass
+class Answer:
+    text: str
+    #: Answered without a new upstream request (cache, typing-through or a shared job).
+    cached: bool
+
+
+@dataclass
+class _Job:
+    key: CacheKey
+    task: asyncio.Task[str]
+    waiters: int = 0
+
+
+@dataclass
+class _Shown:
+    prefix: str
+    suffix: str
+    text: str
+
+
+@dataclass
+class _Rhythm:
+    last: float | None = None
+    interval: float | None = None  # moving average of recent keystroke intervals
+    generation: int = 0
+
+
+@dataclass
+class Engine:
+    """Per-daemon state; `fetch(ctx, model, max_tokens)` does one upstream completion."""
+
+    fetch: Fetch
+    clock: Callable[[], float] = time.monotonic
+    stats: Counter[str] = field(default_factory=Counter)
+    _cache: OrderedDict[CacheKey, str] = field(default_factory=OrderedDict)
+    _jobs: dict[CacheKey, _Job] = field(default_factory=dict)
+    _latest: dict[str, _Job] = field(default_factory=dict)
+    _shown: dict[str, _Shown] = field(default_factory=dict)
+    _rhythm: dict[str, _Rhythm] = field(default_factory=dict)
+
+    async def complete(
+        self,
+        prefix: str,
+        suffix: str,
+        *,
+        model: str,
+        api: str,
+        max_tokens: int,
+        language_id: str = "",
+        path: str | None = None,
+        document: str | None = None,
+        trigger: Trigger = "explicit",
+        snippets: Sequence[Snippet] = (),
+        multiline: bool | None = None,
+        debounce_ms: int = 0,
+    ) -> Answer | None:
+        """The text to insert at the cursor; None when a newer request superseded this one."""
+        doc = document or ""
+        rhythm = self._rhythm.setdefault(doc, _Rhythm())
+        delay = self._debounce(rhythm, debounce_ms) if trigger == "automatic" else 0.0
+        rhythm.generation += 1
+        generation = rhythm.generation
+
+        through = self._type_through(doc, prefix, suffix)
+        if through is not None:
+            self.stats["typed_through"] += 1
+            return Answer(through, cached=True)
+
+        ctx = build_context(
+            prefix,
+            suffix,
+            language_id=language_id,
+            path=path,
+            snippets=snippets,
+            multiline=multiline,
+        )
+        key = (
+            model,
+            api,
+            str(max_tokens),
+            ctx.language_id,
+            str(ctx.multiline),
+            ctx.prefix,
+            ctx.suffix,
+        )
+        hit = self._cache.get(key)
+        if hit is not None:
+            self._cache.move_to_end(key)
+            self.stats["cache_hits"] += 1
+            self._remember(doc, prefix, suffix, hit)
+            return Answer(hit, cached=True)
+
+        if delay > 0:
+            await asyncio.sleep(delay)
+            if rhythm.generation != generation:
+                self.stats["debounced"] += 1
+                return None
+
+        job = self._jobs.get(key)
+        shared = job is not None
+        if job is None:
+            previous = self._latest.get(doc) if doc else None
+            if previous is not None and not previous.task.done():
+                self.stats["cancelled_previous"] += 1
+                previous.task.cancel()
+            job = _Job(key, asyncio.ensure_future(self.fetch(ctx, model, max_tokens)))
+            self._jobs[key] = job
+            job.task.add_done_callback(functools.partial(self._finish, key, job))
+            self.stats["upstream"] += 1
+        else:
+            self.stats["reused"] += 1
+        if doc:
+            self._latest[doc] = job
+        job.waiters += 1
+        try:
+            await asyncio.wait({job.task})
+        except asyncio.CancelledError:
+            # The editor cancelled this request: stop the upstream if nobody else waits.
+            job.waiters -= 1
+            if job.waiters <= 0:
+                job.task.cancel()
+            raise
+        job.waiters -= 1
+        if job.task.cancelled():
+            return None  # superseded by a newer request for this document
+        text = job.task.result()
+        self._remember(doc, prefix, suffix, text)
+        return Answer(text, cached=shared)
+
+    def _finish(self, key: CacheKey, job: _Job, _task: object = None) -> None:
+        if self._jobs.get(key) is job:
+            del self._jobs[key]
+        if job.task.cancelled() or job.task.exception() is not None:
+            return
+        self._cache[key] = job.task.result()
+        self._cache.move_to_end(key)
+        while len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+
+    def _debounce(self, rhythm: _Rhythm, base_ms: int) -> float:
+        """Wait a little longer than the user's typing rhythm, within 1×–4× the base."""
+        now = self.clock()
+        if rhythm.last is not None:
+            gap = now - rhythm.last
+            if gap < TYPING_GAP:
+                rhythm.interval = (
+                    gap if rhythm.interval is None else 0.7 * rhythm.interval + 0.3 * gap
+                )
+        rhythm.last = now
+        base = base_ms / 1000
+        if base <= 0:
+            return 0.0
+        if rhythm.interval is None:
+            return base
+        return min(4 * base, max(base, 1.25 * rhythm.interval))
+
+    def _type_through(self, doc: str, prefix: str, suffix: str) -> str | None:
+        shown = self._shown.get(doc) if doc else None
+        if shown is None or suffix != shown.suffix or not prefix.startswith(shown.prefix):
+            return None
+        typed = prefix[len(shown.prefix) :]
+        if not typed or not shown.text.startswith(typed) or len(typed) >= len(shown.text):
+            return None
+        return shown.text[len(typed) :]
+
+    def _remember(self, doc: str, prefix: str, suffix: str, text: str) -> None:
+        if doc and text:
+            self._shown[doc] = _Shown(prefix, suffix, text)
+        elif doc:
+            self._shown.pop(doc, None)
+
+    def forget(self, document: str) -> None:
+        """The document closed: drop what is kept for it, stop its upstream work."""
+        self._shown.pop(document, None)
+        self._rhythm.pop(document, None)
+        job = self._latest.pop(document, None)
+        if job is not None and job.waiters <= 0 and not job.task.done():
+            job.task.cancel()
+
+    def clear(self) -> None:
+        self._cache.clear()
+        self._shown.clear()
