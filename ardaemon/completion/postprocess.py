@@ -31,7 +31,7 @@ Finally the answer gets the document's line ends back.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from .context import CompletionContext, is_block_opener
 from .prompt import CLOSE_TAG, MARKERS, OPEN_TAG
@@ -46,6 +46,7 @@ __all__ = [
     "postprocess",
     "remove_prefix_echo",
     "remove_suffix_overlap",
+    "run_steps",
     "single_line",
     "strip_fences",
     "strip_markers",
@@ -167,6 +168,9 @@ _EXPLANATION = re.compile(
     r"^(this|these|the\ above|it|that|note|explanation|i|in\ this|here)\b[^\n]*[.:!]$",
     re.IGNORECASE | re.VERBOSE,
 )
+_INTERJECTION = re.compile(
+    r"^\s*(sure|certainly|of course|okay|ok|alright|absolutely|got it)\s*[.!:]\s*$", re.IGNORECASE
+)
 #: A bare label line; capitalised, since `result:` in lower case is a YAML key.
 _LABEL = re.compile(r"^\s*(Completion|Answer|Output|Result|Code|Insert(ed)?( text| code)?):\s*$")
 _CODE_CHARS = re.compile(r"[=;{}()\[\]<>]")
@@ -185,7 +189,8 @@ def strip_preamble(text: str, ctx: CompletionContext) -> str:
     dropped = 0
     while dropped < min(3, len(lines)):
         line = lines[dropped]
-        if line.strip() and not (_PREAMBLE.match(line) and (_is_prose(line) or _LABEL.match(line))):
+        chatter = _PREAMBLE.match(line) and (_is_prose(line) or _LABEL.match(line))
+        if line.strip() and not (chatter or _INTERJECTION.match(line)):
             break
         dropped += 1
     if dropped and any(ln.strip() for ln in lines[:dropped]):
@@ -270,10 +275,15 @@ def fix_line_start(text: str, ctx: CompletionContext) -> str:
         ctx.multiline
         and is_block_opener(current)
         and not text.startswith("\n")
-        and len(_leading_ws(text)) > len(_leading_ws(current))
+        and _looks_indented(_leading_ws(text), _leading_ws(current))
     ):
         return "\n" + text
     return text
+
+
+def _looks_indented(ws: str, than: str) -> bool:
+    """Indentation deeper than `than`, not just the space that separates tokens."""
+    return len(ws) > len(than) and ("\t" in ws or len(ws) >= 2)
 
 
 # --- 9. single-line mode ----------------------------------------------------------------------
@@ -605,8 +615,13 @@ PIPELINE: tuple[Step, ...] = (
 
 def postprocess(raw: str, ctx: CompletionContext) -> str:
     """The text to insert at the cursor; "" means show nothing."""
+    return run_steps(raw, ctx, PIPELINE)
+
+
+def run_steps(raw: str, ctx: CompletionContext, steps: Sequence[Step]) -> str:
+    """`postprocess` with a chosen list of steps (tests check that each one is needed)."""
     text = raw
-    for step in PIPELINE:
+    for step in steps:
         text = step(text, ctx)
         if not text.strip():
             return ""

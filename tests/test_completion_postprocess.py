@@ -1,0 +1,287 @@
+"""Each step of the post-processing pipeline on its own, then the pipeline's order and ends."""
+
+from __future__ import annotations
+
+import pytest
+
+from ardaemon.completion import CompletionContext, build_context, postprocess
+from ardaemon.completion.postprocess import (
+    balance_brackets,
+    extract_tagged,
+    fix_line_start,
+    match_indentation,
+    normalize_newlines,
+    remove_prefix_echo,
+    remove_suffix_overlap,
+    single_line,
+    strip_fences,
+    strip_markers,
+    strip_preamble,
+    strip_think,
+    trim_trailing_whitespace,
+)
+
+
+def ctx(
+    prefix: str = "x = ",
+    suffix: str = "\n",
+    language_id: str = "python",
+    multiline: bool | None = None,
+) -> CompletionContext:
+    return build_context(prefix, suffix, language_id=language_id, multiline=multiline)
+
+
+def test_normalize_newlines() -> None:
+    assert normalize_newlines("a\r\nb\rc\n", ctx()) == "a\nb\nc\n"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("<think>\nplan\n</think>\n\nfoo()", "foo()"),
+        ("<thinking>x</thinking>foo()", "foo()"),
+        ("<think>\nnever finished", ""),
+        ("reasoning without an opening tag\n</think>\nfoo()", "foo()"),
+        ("foo()  # no <think> here", "foo()  # no <think> here"),
+        ("\n    return 1", "\n    return 1"),  # a leading newline of a real answer stays
+    ],
+)
+def test_strip_think(raw: str, expected: str) -> None:
+    assert strip_think(raw, ctx()) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("<completion>foo()</completion>", "foo()"),
+        ("Sure.\n<completion>foo()</completion>\nDone.", "foo()"),
+        ("<completion>foo()", "foo()"),  # closing tag was the stop sequence
+        ("foo()</completion>", "foo()"),  # opening tag was prefilled
+        ("<completion>\nfoo()\n</completion>", "foo()"),  # pretty-printed
+        ("<completion>\n    return 1", "\n    return 1"),  # a real leading newline
+        ("<completion></completion>", ""),
+        ("no tags at all", "no tags at all"),
+    ],
+)
+def test_extract_tagged(raw: str, expected: str) -> None:
+    assert extract_tagged(raw, ctx()) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("```python\nfoo()\n```", "foo()"),
+        ("```\nfoo()\n```", "foo()"),
+        ("Here:\n```js\na();\nb();\n```\nThat's it.", "a();\nb();"),
+        ("```go\nreturn nil", "return nil"),  # never closed
+        ("```py\none()\n```\n\n```py\ntwo()\n```", "one()"),
+        ("~~~\nfoo()\n~~~", "foo()"),
+        ("    ```python\n    foo()\n    ```", "    foo()"),
+        ("foo()\n```", "foo()"),  # a stray closing fence
+        ("`inline`", "`inline`"),
+    ],
+)
+def test_strip_fences(raw: str, expected: str) -> None:
+    assert strip_fences(raw, ctx()) == expected
+
+
+def test_fences_are_content_in_markdown() -> None:
+    md = ctx("# Usage\n\n", "\n", language_id="markdown")
+    assert strip_fences("Run:\n```sh\nmake\n```", md) == "Run:\n```sh\nmake\n```"
+    assert strip_fences("```markdown\nText\n```", md) == "Text"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Here is the completion:\nfoo()", "foo()"),
+        ("Sure! Here's the code:\n\nfoo()", "foo()"),
+        ("Completion:\nfoo()", "foo()"),
+        ("Certainly.\nfoo()", "foo()"),
+        ("foo()\n\nThis calls foo.", "foo()"),
+        ("foo()\n\nNote: `foo` may raise.", "foo()"),
+        ("I'm sorry, I can't help with that.", ""),
+        ("I cannot complete this without more context.", ""),
+        ("The code is already complete.", ""),
+        # Code that merely starts with such words stays.
+        ("result = compute()", "result = compute()"),
+        ("output:\n  path: build", "output:\n  path: build"),
+        ("ok := check()", "ok := check()"),
+        ("sure(x)", "sure(x)"),
+    ],
+)
+def test_strip_preamble(raw: str, expected: str) -> None:
+    assert strip_preamble(raw, ctx()) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("<CURSOR>", ""),
+        ("<CURSOR>foo()", "foo()"),
+        ("x = <CURSOR>foo()", "foo()"),  # echo of the prefix before the marker
+        ("foo(<CURSOR>)", "foo()"),  # not an echo: the marker just goes
+        ("{{FILL_HERE}}bar", "bar"),
+    ],
+)
+def test_strip_markers(raw: str, expected: str) -> None:
+    assert strip_markers(raw, ctx()) == expected
+
+
+def test_markers_that_are_in_the_code_are_kept() -> None:
+    c = ctx('tag = "<CURSOR>"\nx = ', "\n")
+    assert strip_markers("<CURSOR>", c) == "<CURSOR>"
+
+
+@pytest.mark.parametrize(
+    ("prefix", "raw", "expected"),
+    [
+        ("    total = add(", "    total = add(a, b)", "a, b)"),
+        ("    total = add(", "total = add(a, b)", "a, b)"),
+        ("    return ", "return x", "x"),  # the typed space is not doubled
+        ("def f(a):\n    ", "def f(a):\n    return a", "    return a"),
+        ("import os\ndef f(a):\n    x = ", "def f(a):\n    x = 1", "1"),
+        ("      - ", '- "80:80"', '"80:80"'),
+        ("x = ", "y + 1", "y + 1"),
+        ("}\n", "}\nfoo()", "}\nfoo()"),  # a lone brace is no evidence of an echo
+    ],
+)
+def test_remove_prefix_echo(prefix: str, raw: str, expected: str) -> None:
+    assert remove_prefix_echo(raw, ctx(prefix, "\n")) == expected
+
+
+@pytest.mark.parametrize(
+    ("prefix", "raw", "multiline", "expected"),
+    [
+        ("def f():\n    ", "\n\n    return 1", True, "    return 1"),
+        ("def f():", "    return 1", True, "\n    return 1"),
+        ("def f():", "\n    return 1", True, "\n    return 1"),
+        ("x = ", "1", False, "1"),
+        ("def f():", " pass", True, " pass"),  # not deeper: stays on the line
+    ],
+)
+def test_fix_line_start(prefix: str, raw: str, multiline: bool, expected: str) -> None:
+    assert fix_line_start(raw, ctx(prefix, "\n", multiline=multiline)) == expected
+
+
+def test_single_line() -> None:
+    assert single_line("a\nb", ctx(multiline=False)) == "a"
+    assert single_line("\nb", ctx(multiline=False)) == ""
+    assert single_line("a\nb", ctx(multiline=True)) == "a\nb"
+
+
+@pytest.mark.parametrize(
+    ("prefix", "suffix", "raw", "expected"),
+    [
+        # Absolute first line: the typed indentation is not repeated.
+        ("def f():\n    ", "\n", "    return 1", "return 1"),
+        # From column 0: the block moves to the cursor.
+        ("def f():\n    ", "\n", "if x:\n    y()\nz()", "if x:\n        y()\n    z()"),
+        # First line at the cursor, the rest absolute: unchanged.
+        ("def f():\n    ", "\n", "if x:\n        y()\n    z()", "if x:\n        y()\n    z()"),
+        # Only closers after the first line: they tell nothing, nothing moves.
+        ("fn f() {\n    ", "\n}\n", "g();\n}", "g();\n}"),
+        # Tabs in the document, spaces from the model.
+        ("func f() {\n\t", "\n}\n", "if x {\n    y()\n}", "if x {\n\t\ty()\n\t}"),
+        # Spaces in the document, tabs from the model.
+        ("def f():\n    ", "\n", "if x:\n\ty()", "if x:\n        y()"),
+        # After a block header on the cursor's line, a body left of the header moves.
+        ("    def f(self):", "\n", "\nreturn 1", "\n        return 1"),
+        ("    def f(self):", "\n", "\n        return 1", "\n        return 1"),
+        ("  if (x) {", "\n  }\n", "\n  y();", "\n    y();"),
+    ],
+)
+def test_match_indentation(prefix: str, suffix: str, raw: str, expected: str) -> None:
+    assert match_indentation(raw, ctx(prefix, suffix, multiline=True)) == expected
+
+
+@pytest.mark.parametrize(
+    ("prefix", "suffix", "raw", "expected"),
+    [
+        ("print(", '"x")\n', '1, "x")', "1, "),
+        ("for i in range(", "):\n", "n):", "n"),
+        ("print(", '"x")\n', '"x")', ""),
+        # Closers only: left to balance_brackets.
+        ("xs = [", "]\n", "x[0]", "x[0]"),
+        # Whole lines that follow.
+        ("def f():\n    ", "\n    return x\n", "x = 1\n    return x", "x = 1"),
+        ("int f() {\n    ", "\n}\n", "return 0;\n}", "return 0;"),
+        # A nested block's brace at another indentation is not the suffix's.
+        (
+            "int f() {\n    ",
+            "\n}\n",
+            "if (x) {\n        y();\n    }",
+            "if (x) {\n        y();\n    }",
+        ),
+        # The single line that follows, written again on a blank line.
+        ("def f():\n    ", "\n    return x\n", "return x", ""),
+    ],
+)
+def test_remove_suffix_overlap(prefix: str, suffix: str, raw: str, expected: str) -> None:
+    c = ctx(prefix, suffix, language_id="c" if "{" in prefix else "python")
+    assert remove_suffix_overlap(raw, c) == expected
+
+
+@pytest.mark.parametrize(
+    ("prefix", "suffix", "raw", "expected"),
+    [
+        ("foo(", ")\n", "a, b)", "a, b"),
+        ("foo(", ")\n", "a, b);", "a, b"),
+        ("print(foo(", ")\n", "x))", "x)"),
+        ("xs = [", "]\n", "x[0]", "x[0]"),
+        ("y = ", "\n", "x)", "x"),
+        ("y = ", "\n", "x);", "x;"),
+        ("class A {\n  f() {", "}\n}\n", "\n    return 1;\n  }", "\n    return 1;"),
+        ('s = "(', '"\n', "a)", "a)"),  # brackets inside a string do not count
+        ("# (\nx = ", "\n", "1", "1"),
+        ("f(", "\n", "a)", "a)"),  # nothing after the cursor closes it: keep
+    ],
+)
+def test_balance_brackets(prefix: str, suffix: str, raw: str, expected: str) -> None:
+    assert (
+        balance_brackets(
+            raw, ctx(prefix, suffix, language_id="typescript" if "{" in prefix else "python")
+        )
+        == expected
+    )
+
+
+def test_balance_brackets_rust_lifetimes_are_not_strings() -> None:
+    c = ctx("fn f<'a>(x: &'a str) -> Option<&'a str> {\n    Some(", ")\n}\n", language_id="rust")
+    assert balance_brackets("x)", c) == "x"
+
+
+@pytest.mark.parametrize(
+    ("suffix", "raw", "expected"),
+    [
+        ("\n", "a + 1   \n\n", "a + 1"),
+        ("\n", "a  \n  b\t\n", "a\n  b"),
+        ("\n", "  \n", ""),
+        ("x\n", "a + ", "a + "),  # joins the code after the cursor
+        (")\n", "a, ", "a,"),
+    ],
+)
+def test_trim_trailing_whitespace(suffix: str, raw: str, expected: str) -> None:
+    assert trim_trailing_whitespace(raw, ctx("y = ", suffix)) == expected
+
+
+def test_crlf_documents_get_crlf_answers() -> None:
+    c = build_context("def f():\r\n    ", "\r\n", language_id="python", multiline=True)
+    assert postprocess("if x:\n    y()", c) == "if x:\r\n        y()"
+
+
+def test_order_fences_inside_tags_after_reasoning() -> None:
+    raw = "<think>hm</think>\nSure:\n<completion>```python\nreturn a + b\n```</completion>"
+    assert postprocess(raw, ctx("def f(a, b):\n    ", "\n")) == "return a + b"
+
+
+def test_single_line_is_cut_before_the_suffix_is_compared() -> None:
+    c = ctx("x = max(", ")\nprint(x)\n")
+    assert postprocess("a, b)\nprint(x)", c) == "a, b"
+
+
+@pytest.mark.parametrize(
+    "raw", ["", " ", "\n\n", "```\n```", "<completion></completion>", "<think>"]
+)
+def test_nothing_to_show(raw: str) -> None:
+    assert postprocess(raw, ctx()) == ""
