@@ -8,7 +8,13 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["serve"] and all(a in ("--stdio",) for a in args[1:]):
-        # The editor's path: import only what the daemon needs.
+        # The editor's path: import only what the daemon needs. lsprotocol makes ~10^5
+        # long-lived objects; frozen, later imports and requests never rescan them.
+        import gc
+
+        import pygls.lsp.server  # noqa: F401
+
+        gc.freeze()
         from .server import serve
 
         return serve()
