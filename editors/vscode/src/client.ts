@@ -1,0 +1,183 @@
+// The daemon as a child process: `ardaemon serve --stdio` through vscode-languageclient.
+// Owns start, stop and restart; everything else talks to the daemon through `request`.
+
+import * as os from 'node:os';
+import * as vscode from 'vscode';
+import {
+  type CancellationToken,
+  DidChangeConfigurationNotification,
+  LanguageClient,
+  type LanguageClientOptions,
+  type Middleware,
+  ProgressType,
+  type ServerOptions,
+  State,
+  TransportKind,
+} from 'vscode-languageclient/node';
+import { METHODS, type Status } from './protocol';
+import {
+  daemonSettings,
+  INSTALL_COMMAND,
+  missingServerMessage,
+  resolveServerPath,
+  SECTION,
+  serverEnv,
+  wrapSection,
+} from './settings';
+
+export type DaemonEvent =
+  | { type: 'starting' }
+  | { type: 'running' }
+  | { type: 'missing'; message: string }
+  | { type: 'stopped' }
+  | { type: 'status'; status: Status };
+
+export interface DaemonOptions {
+  log: vscode.LogOutputChannel;
+  /** The signed-in token, or undefined (the daemon then uses its own stored one, if any). */
+  token: () => Promise<string | undefined>;
+  middleware: Middleware;
+}
+
+export function currentSettings(): ReturnType<typeof daemonSettings> {
+  const config = vscode.workspace.getConfiguration(SECTION);
+  return daemonSettings((key) => config.get(key));
+}
+
+export class Daemon implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private readonly events = new vscode.EventEmitter<DaemonEvent>();
+  readonly onEvent = this.events.event;
+  private starting: Promise<LanguageClient | undefined> | undefined;
+
+  constructor(private readonly opts: DaemonOptions) {}
+
+  get running(): boolean {
+    return this.client?.state === State.Running;
+  }
+
+  /** Start the daemon unless it runs; resolves to undefined when it cannot start. */
+  start(): Promise<LanguageClient | undefined> {
+    if (this.client && this.client.state !== State.Stopped) {
+      return Promise.resolve(this.client);
+    }
+    this.starting ??= this.doStart().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  private async doStart(): Promise<LanguageClient | undefined> {
+    const { log } = this.opts;
+    this.events.fire({ type: 'starting' });
+    const configured = vscode.workspace.getConfiguration(SECTION).get<string>('serverPath');
+    const command = resolveServerPath({
+      configured,
+      env: process.env,
+      home: os.homedir(),
+      platform: process.platform,
+    });
+    if (!command) {
+      const message = missingServerMessage(configured);
+      log.error(message);
+      this.events.fire({ type: 'missing', message });
+      void this.offerInstall(message);
+      return undefined;
+    }
+
+    const serverOptions: ServerOptions = {
+      command,
+      args: ['serve'],
+      transport: TransportKind.stdio,
+      options: { env: serverEnv(process.env, await this.opts.token()) },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
+      outputChannel: log,
+      initializationOptions: () => wrapSection(currentSettings()),
+      middleware: this.opts.middleware,
+    };
+    const client = new LanguageClient('ardaemon', 'ardaemon', serverOptions, clientOptions);
+    client.onNotification(METHODS.didChangeStatus, (status: Status) => {
+      this.events.fire({ type: 'status', status });
+    });
+    client.onDidChangeState((change) => {
+      if (change.newState === State.Running) {
+        this.events.fire({ type: 'running' });
+      } else if (change.newState === State.Stopped) {
+        this.events.fire({ type: 'stopped' });
+      }
+    });
+    this.client = client;
+    log.info(`starting ${command} serve --stdio`);
+    try {
+      await client.start();
+    } catch (err) {
+      log.error(`the daemon did not start: ${err instanceof Error ? err.message : String(err)}`);
+      this.events.fire({ type: 'stopped' });
+      return undefined;
+    }
+    return client;
+  }
+
+  private async offerInstall(message: string): Promise<void> {
+    const copy = 'Copy Install Command';
+    const settings = 'Open Settings';
+    const choice = await vscode.window.showErrorMessage(message, copy, settings);
+    if (choice === copy) {
+      await vscode.env.clipboard.writeText(INSTALL_COMMAND);
+    } else if (choice === settings) {
+      await vscode.commands.executeCommand('workbench.action.openSettings', 'ardaemon.serverPath');
+    }
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client && client.state !== State.Stopped) {
+      try {
+        await client.stop(5000);
+      } catch (err) {
+        this.opts.log.warn(`stopping the daemon: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  }
+
+  /** A new process: picks up a new token (it travels in the environment) or server path. */
+  async restart(): Promise<LanguageClient | undefined> {
+    await this.stop();
+    return this.start();
+  }
+
+  /** Push the `ardaemon` section; the daemon applies it without a restart. */
+  async pushSettings(): Promise<void> {
+    if (!this.running || !this.client) {
+      return;
+    }
+    await this.client.sendNotification(DidChangeConfigurationNotification.type, {
+      settings: wrapSection(currentSettings()),
+    });
+  }
+
+  async request<R>(method: string, params: object, token?: CancellationToken): Promise<R> {
+    const client = await this.start();
+    if (!client) {
+      throw new Error('The ardaemon daemon is not running: see "ardaemon: Show Log".');
+    }
+    return token ? client.sendRequest<R>(method, params, token) : client.sendRequest<R>(method, params);
+  }
+
+  /** Listen to `$/progress` for one token (chat streaming). */
+  async onProgress<P>(token: string | number, handler: (value: P) => void): Promise<vscode.Disposable> {
+    const client = await this.start();
+    if (!client) {
+      return new vscode.Disposable(() => undefined);
+    }
+    return client.onProgress(new ProgressType<P>(), token, handler);
+  }
+
+  dispose(): void {
+    void this.stop();
+    this.events.dispose();
+  }
+}

@@ -1,0 +1,166 @@
+// Settings: what the daemon is told, and where its executable is. No `vscode` import here,
+// so the logic is unit-tested under plain Node.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** The section every setting lives under, in VS Code and on the wire. */
+export const SECTION = 'ardaemon';
+
+/**
+ * Keys (below `ardaemon.`) that belong to the daemon. Everything else in the section
+ * (`serverPath`, `trace.server`) is the extension's own and is never sent.
+ */
+export const DAEMON_KEYS = [
+  'provider',
+  'baseUrl',
+  'models.completion',
+  'models.chat',
+  'headers',
+  'requestTimeout',
+  'completion.enabled',
+  'completion.manual',
+  'completion.maxTokens',
+  'completion.debounceMs',
+  'completion.multiline',
+  'completion.timeout',
+  'completion.languages.allow',
+  'completion.languages.deny',
+  'chat.maxTokens',
+] as const;
+
+export type DaemonKey = (typeof DAEMON_KEYS)[number];
+export type Settings = { [key: string]: unknown };
+
+/**
+ * The `ardaemon` section as the daemon reads it: dotted keys become nested objects, as VS Code
+ * sends them. Unset values (undefined, null, empty strings) are left out so that the daemon's
+ * own layers (its config.toml, then its defaults) apply instead of an empty override.
+ */
+export function daemonSettings(get: (key: DaemonKey) => unknown): Settings {
+  const out: Settings = {};
+  for (const key of DAEMON_KEYS) {
+    const value = get(key);
+    if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
+      continue;
+    }
+    setPath(out, key.split('.'), typeof value === 'string' ? value.trim() : value);
+  }
+  return out;
+}
+
+function setPath(target: Settings, parts: string[], value: unknown): void {
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    const next = node[part];
+    if (typeof next !== 'object' || next === null) {
+      node[part] = {};
+    }
+    node = node[part] as Settings;
+  }
+  node[parts[parts.length - 1]!] = value;
+}
+
+/** Payload of `initializationOptions` and `workspace/didChangeConfiguration`'s `settings`. */
+export function wrapSection(settings: Settings): { [SECTION]: Settings } {
+  return { [SECTION]: settings };
+}
+
+export const INSTALL_COMMAND = 'pipx install ardaemon';
+
+export function missingServerMessage(configured: string | undefined): string {
+  if (configured) {
+    return (
+      `ardaemon: the daemon was not found at "${configured}" (setting ardaemon.serverPath). ` +
+      `Fix the path, or install it with \`${INSTALL_COMMAND}\` and clear the setting.`
+    );
+  }
+  return (
+    'ardaemon: the `ardaemon` executable was not found on PATH. ' +
+    `Install it with \`${INSTALL_COMMAND}\` (or \`pip install ardaemon\`), ` +
+    'or point the setting ardaemon.serverPath at it.'
+  );
+}
+
+export interface ResolveOptions {
+  /** `ardaemon.serverPath`, possibly empty or starting with `~`. */
+  configured?: string | undefined;
+  env: NodeJS.ProcessEnv;
+  home: string;
+  platform: NodeJS.Platform;
+  isExecutable?: (file: string) => boolean;
+}
+
+function defaultIsExecutable(file: string): boolean {
+  try {
+    const stat = fs.statSync(file);
+    if (!stat.isFile()) {
+      return false;
+    }
+    fs.accessSync(file, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The daemon's executable: `ardaemon.serverPath` when set (a path, or a bare name looked up on
+ * PATH), else `ardaemon` on PATH, else the places pip/pipx put console scripts. Undefined when
+ * none exists; the caller shows `missingServerMessage`.
+ */
+export function resolveServerPath(opts: ResolveOptions): string | undefined {
+  const isExecutable = opts.isExecutable ?? defaultIsExecutable;
+  const pathApi = opts.platform === 'win32' ? path.win32 : path.posix;
+  const exeNames = opts.platform === 'win32' ? ['ardaemon.exe', 'ardaemon.cmd', 'ardaemon'] : ['ardaemon'];
+  const searchPath = (opts.env['PATH'] ?? opts.env['Path'] ?? '')
+    .split(opts.platform === 'win32' ? ';' : ':')
+    .filter((dir) => dir !== '');
+
+  const configured = opts.configured?.trim();
+  if (configured) {
+    const expanded = configured === '~' || configured.startsWith('~/') ? opts.home + configured.slice(1) : configured;
+    if (expanded.includes('/') || expanded.includes('\\')) {
+      return isExecutable(expanded) ? expanded : undefined;
+    }
+    return searchPath.map((dir) => pathApi.join(dir, expanded)).find(isExecutable);
+  }
+
+  const wellKnown =
+    opts.platform === 'win32'
+      ? []
+      : [pathApi.join(opts.home, '.local', 'bin'), '/usr/local/bin', '/opt/homebrew/bin'];
+  for (const dir of [...searchPath, ...wellKnown]) {
+    for (const name of exeNames) {
+      const candidate = pathApi.join(dir, name);
+      if (isExecutable(candidate)) {
+        return candidate;
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The daemon's environment: the editor's own, plus the signed-in token. The token travels only
+ * here (never in settings, arguments or logs).
+ */
+export function serverEnv(base: NodeJS.ProcessEnv, token: string | undefined): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base };
+  if (token) {
+    env['AGENTROUTER_API_KEY'] = token;
+  }
+  return env;
+}
+
+/** Why a typed token cannot be right, or undefined when it may be. */
+export function tokenProblem(value: string): string | undefined {
+  const token = value.trim();
+  if (token === '') {
+    return 'Paste your AgentRouter API key.';
+  }
+  if (/\s/.test(token)) {
+    return 'A token has no spaces or line breaks.';
+  }
+  return undefined;
+}

@@ -1,0 +1,99 @@
+// What the status bar item shows, as a pure function of what the extension knows.
+// The daemon reports its work through `ardaemon/didChangeStatus`; the extension adds what only
+// it knows (daemon missing or stopped, completions toggled off, no token).
+
+import type { Status } from './protocol';
+
+export type Phase = 'starting' | 'running' | 'missing' | 'stopped';
+
+export interface StatusModel {
+  phase: Phase;
+  /** The last `ardaemon/didChangeStatus`. */
+  daemon: Status;
+  /** The completion model, as last selected or reported. */
+  model: string | null;
+  completionsEnabled: boolean;
+  /** The last error's message, kept so the tooltip can show it after the state went idle. */
+  lastError: string | null;
+  signedIn: boolean;
+}
+
+export function initialStatus(): StatusModel {
+  return {
+    phase: 'starting',
+    daemon: { state: 'idle' },
+    model: null,
+    completionsEnabled: true,
+    lastError: null,
+    signedIn: false,
+  };
+}
+
+/** Fold one `ardaemon/didChangeStatus` notification into the model. */
+export function applyDaemonStatus(model: StatusModel, status: Status): StatusModel {
+  return {
+    ...model,
+    phase: 'running',
+    daemon: status,
+    model: status.model ?? model.model,
+    lastError: status.state === 'error' ? (status.message ?? 'the last request failed') : model.lastError,
+  };
+}
+
+export interface StatusView {
+  text: string;
+  tooltip: string;
+  /** A theme color id for the background, or undefined for the default. */
+  background?: 'statusBarItem.errorBackground' | 'statusBarItem.warningBackground';
+}
+
+const KIND_HINTS: { [kind: string]: string } = {
+  auth: 'Run "ardaemon: Sign In" with a valid token.',
+  unauthorized_client:
+    'The gateway refuses this client: try another provider or base URL, or the headers your gateway documents.',
+  model_not_found: 'Pick another model with "ardaemon: Select Model".',
+  rate_limited: 'The gateway is rate limiting; completions resume by themselves.',
+};
+
+export function renderStatus(m: StatusModel): StatusView {
+  const model = m.model ?? 'no model';
+  const footer = '\n\nClick to select a model.';
+  switch (m.phase) {
+    case 'missing':
+      return {
+        text: '$(error) ardaemon',
+        tooltip: 'The ardaemon daemon is not installed or not found. Run "ardaemon: Show Log" for details.',
+        background: 'statusBarItem.errorBackground',
+      };
+    case 'stopped':
+      return {
+        text: '$(debug-disconnect) ardaemon',
+        tooltip: 'The ardaemon daemon stopped. Run "ardaemon: Restart" or see "ardaemon: Show Log".',
+        background: 'statusBarItem.errorBackground',
+      };
+    case 'starting':
+      return { text: '$(loading~spin) ardaemon', tooltip: 'ardaemon is starting…' };
+    case 'running':
+      break;
+  }
+  if (m.daemon.state === 'error') {
+    const hint = m.daemon.kind ? KIND_HINTS[m.daemon.kind] : undefined;
+    return {
+      text: `$(error) ${model}`,
+      tooltip: `ardaemon: ${m.lastError ?? 'the last request failed'}${hint ? `\n\n${hint}` : ''}${footer}`,
+      background: 'statusBarItem.errorBackground',
+    };
+  }
+  if (m.daemon.state === 'inProgress') {
+    return { text: `$(loading~spin) ${model}`, tooltip: `ardaemon: asking ${model}…${footer}` };
+  }
+  if (!m.completionsEnabled) {
+    return {
+      text: `$(circle-slash) ${model}`,
+      tooltip: `ardaemon: inline completions are off ("ardaemon: Toggle Completions" turns them on).${footer}`,
+    };
+  }
+  const last = m.lastError ? `\n\nLast error: ${m.lastError}` : '';
+  const token = m.signedIn ? '' : '\n\nNot signed in here: the daemon uses its own stored token, if any.';
+  return { text: `$(sparkle) ${model}`, tooltip: `ardaemon: idle, completions from ${model}.${token}${last}${footer}` };
+}

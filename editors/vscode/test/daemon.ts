@@ -1,0 +1,76 @@
+// The daemon's own definitions, read from the Python sources by the daemon's interpreter, so
+// drift tests compare with the truth rather than a copy of it.
+
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export const REPO = path.resolve(__dirname, '..', '..', '..', '..');
+
+const DUMP = `
+import json, msgspec
+import ardaemon.protocol as p, ardaemon.errors as e, ardaemon.config as c
+
+def keys(struct, prefix=""):
+    out = []
+    for f in msgspec.structs.fields(struct):
+        name = prefix + f.encode_name
+        t = f.type
+        if isinstance(t, type) and issubclass(t, msgspec.Struct):
+            out += keys(t, name + ".")
+        else:
+            out.append(name)
+    return out
+
+shapes = {n: [f.encode_name for f in msgspec.structs.fields(t)]
+          for n, t in vars(p).items()
+          if isinstance(t, type) and issubclass(t, msgspec.Struct)
+          and t.__module__ == p.__name__ and t is not p.Wire}
+print(json.dumps({
+    "methods": p.METHODS,
+    "codes": {"InvalidParams": p.INVALID_PARAMS, "RequestFailed": p.REQUEST_FAILED,
+              "RequestCancelled": p.REQUEST_CANCELLED},
+    "kinds": list(e.KINDS),
+    "shapes": shapes,
+    "settings": keys(c.Settings),
+}))
+`;
+
+export interface DaemonDefinitions {
+  methods: Record<string, string>;
+  codes: Record<string, number>;
+  kinds: string[];
+  shapes: Record<string, string[]>;
+  settings: string[];
+}
+
+function pythons(): string[] {
+  const fromEnv = process.env['ARDAEMON_PYTHON'];
+  const venv = path.join(REPO, '.venv', 'bin', 'python');
+  return [fromEnv, fs.existsSync(venv) ? venv : undefined, 'python3'].filter((p): p is string => !!p);
+}
+
+let cached: DaemonDefinitions | string | undefined;
+
+/** The definitions, or a string saying why they could not be read. */
+export function daemonDefinitions(): DaemonDefinitions | string {
+  if (cached !== undefined) {
+    return cached;
+  }
+  const failures: string[] = [];
+  for (const python of pythons()) {
+    const run = spawnSync(python, ['-c', DUMP], {
+      cwd: REPO,
+      encoding: 'utf8',
+      env: { ...process.env, PYTHONPATH: REPO },
+      timeout: 60_000,
+    });
+    if (run.status === 0) {
+      cached = JSON.parse(run.stdout) as DaemonDefinitions;
+      return cached;
+    }
+    failures.push(`${python}: ${(run.stderr || String(run.error)).trim().split('\n').pop()}`);
+  }
+  cached = `cannot import the daemon's contract (${failures.join('; ')}); run ./scripts/setup`;
+  return cached;
+}

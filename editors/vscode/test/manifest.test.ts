@@ -1,0 +1,80 @@
+// package.json declares what the code uses, and every daemon setting the daemon knows.
+
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { DAEMON_KEYS, SECTION } from '../src/settings';
+import { daemonDefinitions, REPO } from './daemon';
+
+const ROOT = path.join(REPO, 'editors', 'vscode');
+const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+const properties: Record<string, { default?: unknown; type?: unknown }> = manifest.contributes.configuration.properties;
+const EXTENSION_ONLY = ['serverPath', 'trace.server'];
+
+test('every daemon key the extension sends is declared in contributes.configuration', () => {
+  const declared = Object.keys(properties).map((key) => key.slice(SECTION.length + 1));
+  assert.deepEqual(
+    [...declared].sort(),
+    [...DAEMON_KEYS, ...EXTENSION_ONLY].sort(),
+  );
+});
+
+test('the issue\'s settings are all there', () => {
+  for (const key of [
+    'provider',
+    'baseUrl',
+    'models.completion',
+    'models.chat',
+    'headers',
+    'completion.enabled',
+    'completion.maxTokens',
+    'completion.debounceMs',
+    'requestTimeout',
+    'serverPath',
+  ]) {
+    assert.ok(properties[`${SECTION}.${key}`], key);
+  }
+});
+
+test('every key the extension sends is a setting the daemon knows', () => {
+  const d = daemonDefinitions();
+  if (typeof d === 'string') {
+    assert.fail(d);
+  }
+  const known = new Set(d.settings);
+  for (const key of DAEMON_KEYS) {
+    assert.ok(known.has(key), `the daemon has no setting ${key}`);
+  }
+});
+
+test('declared defaults match the daemon\'s defaults in docs/protocol.md', () => {
+  assert.equal(properties['ardaemon.provider']?.default, 'agent_router');
+  assert.equal(properties['ardaemon.completion.enabled']?.default, true);
+  assert.equal(properties['ardaemon.completion.maxTokens']?.default, 128);
+  assert.equal(properties['ardaemon.completion.debounceMs']?.default, 75);
+});
+
+test('every contributed command is registered in extension.ts, and the other way round', () => {
+  const source = fs.readFileSync(path.join(ROOT, 'src', 'extension.ts'), 'utf8');
+  const registered = [...source.matchAll(/command\('(ardaemon\.[A-Za-z]+)'/g)].map((m) => m[1]);
+  const contributed = manifest.contributes.commands.map((c: { command: string }) => c.command);
+  assert.deepEqual([...registered].sort(), [...contributed].sort());
+  for (const id of [
+    'ardaemon.selectModel',
+    'ardaemon.signIn',
+    'ardaemon.signOut',
+    'ardaemon.openChat',
+    'ardaemon.showLog',
+    'ardaemon.toggleCompletions',
+  ]) {
+    assert.ok(contributed.includes(id), id);
+  }
+});
+
+test('the VSIX ships the bundle only', () => {
+  assert.equal(manifest.main, './dist/extension.js');
+  const ignore = fs.readFileSync(path.join(ROOT, '.vscodeignore'), 'utf8');
+  assert.match(ignore, /^\*\*$/m);
+  assert.match(ignore, /^!dist\/extension\.js$/m);
+});
