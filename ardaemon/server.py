@@ -12,6 +12,7 @@ import functools
 import gc
 import logging
 import os
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -318,6 +319,8 @@ async def _watch_parent(pid: int) -> None:
 
 
 def _alive(pid: int) -> bool:
+    if sys.platform == "win32":
+        return _alive_windows(pid)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -330,6 +333,20 @@ def _alive(pid: int) -> bool:
         return stat.rsplit(")", 1)[1].split()[0] != "Z"
     except (OSError, IndexError):
         return True
+
+
+def _alive_windows(pid: int) -> bool:
+    # os.kill(pid, 0) would send CTRL_C_EVENT on Windows; ask the kernel instead.
+    import ctypes
+
+    kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+    handle = kernel32.OpenProcess(0x00100000, False, pid)  # SYNCHRONIZE
+    if not handle:
+        return False
+    try:
+        return bool(kernel32.WaitForSingleObject(handle, 0) == 0x102)  # WAIT_TIMEOUT
+    finally:
+        kernel32.CloseHandle(handle)
 
 
 def serve(paths: Paths | None = None) -> int:

@@ -241,3 +241,29 @@ async def test_disabled_and_denied_languages(home: Path, gateway: Any) -> None:
         assert upstream(gateway) == 0
     finally:
         await stop_daemon(client)
+
+
+@pytest.mark.parametrize(
+    ("model", "expected", "absent"),
+    [
+        (
+            "gpt-5",
+            {"reasoning_effort": "minimal", "max_completion_tokens": 128},
+            ["stop", "temperature", "max_tokens"],
+        ),
+        ("glm-4.6", {"thinking": {"type": "disabled"}, "max_tokens": 128, "temperature": 0.0}, []),
+        ("claude-haiku-4-5-20251001", {"max_tokens": 128, "temperature": 0.0}, ["system_prompt"]),
+    ],
+)
+async def test_completion_requests_keep_reasoning_off(
+    daemon: Client, gateway: Any, model: str, expected: dict[str, Any], absent: list[str]
+) -> None:
+    result = await request(daemon, "ardaemon/complete", {"prefix": FIB, "model": model})
+    assert result["items"][0]["insertText"] == BODY
+    sent = gateway.requests[-1].json
+    for key, value in expected.items():
+        assert sent[key] == value, key
+    for key in absent:
+        assert key not in sent, key
+    stops = sent.get("stop_sequences") if "claude" in model else sent.get("stop")
+    assert (stops is None) == (model == "gpt-5"), "stop sequences end completions early"

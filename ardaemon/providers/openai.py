@@ -50,7 +50,9 @@ def build_body(req: LlmRequest) -> dict[str, Any]:
     if req.purpose == "completion" and model.startswith("glm-4"):
         # GLM thinks by default; a completion has no time for it.
         body["thinking"] = {"type": "disabled"}
-    if req.stop:
+    # Reasoning models reject `stop`; the completion prompt's closing tag is then cut
+    # by post-processing instead.
+    if req.stop and not is_reasoning(req.model):
         body["stop"] = list(req.stop[:MAX_STOPS])
     if req.stream:
         body["stream_options"] = {"include_usage": True}
