@@ -8,11 +8,9 @@ replaced on the next successful fetch.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
-import os
 import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -22,6 +20,7 @@ from typing import Any
 import msgspec
 
 from . import errors
+from .files import atomic_write
 from .http import Call, Http, error_in_body, send
 from .router import CATALOG_PATH, auth_headers
 
@@ -73,16 +72,11 @@ def load(path: Path) -> CachedCatalog | None:
 
 
 def save(path: Path, catalog: CachedCatalog) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_bytes(msgspec.json.encode(catalog))
-        os.replace(tmp, path)
+        atomic_write(path, msgspec.json.encode(catalog))
     except OSError as exc:
         # The old cache stays whole; losing a refresh is better than losing the catalog.
         log.warning("could not write catalog cache %s (%s)", path.name, exc.strerror)
-        with contextlib.suppress(OSError):
-            tmp.unlink()
 
 
 def parse_models(data: Any, label: str) -> list[CatalogModel]:

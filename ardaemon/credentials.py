@@ -6,7 +6,6 @@ nothing), so a token stored by `ardaemon login` reaches a running daemon without
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -14,6 +13,7 @@ from collections.abc import Mapping
 from typing import Literal
 
 from .config import Paths, ProviderSpec
+from .files import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -136,20 +136,7 @@ def _file_get(paths: Paths, name: str) -> str | None:
 
 
 def _file_write(paths: Paths, data: dict[str, str]) -> None:
-    path = paths.credentials_file
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    # Created 0600 from the first byte: never readable by others, even briefly.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    atomic_write(paths.credentials_file, json.dumps(data).encode(), mode=0o600)
 
 
 def _file_set(paths: Paths, name: str, token: str) -> None:

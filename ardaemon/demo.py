@@ -7,7 +7,6 @@ over stdio exactly as an editor does, and prints what an editor would get back.
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import tempfile
 import time
@@ -34,16 +33,8 @@ async def run() -> int:
         tempfile.TemporaryDirectory(prefix="ardaemon-demo-") as home,
     ):
         gw.chunk_delay = 0.06  # so the streamed reply is visibly streamed
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("AGENTROUTER_", "XDG_"))},
-            "AGENTROUTER_API_KEY": DEFAULT_TOKEN,
-            "AGENTROUTER_BASE_URL": gw.base_url,
-            # The demo's own dirs: it never touches your real cache, selection or token.
-            "XDG_CACHE_HOME": f"{home}/cache",
-            "XDG_CONFIG_HOME": f"{home}/config",
-            "XDG_STATE_HOME": f"{home}/state",
-            "ARDAEMON_NO_KEYRING": "1",
-        }
+        # The demo's own dirs: it never touches your real cache, selection or token.
+        env = gw.daemon_env(home)
         _say(_style(BOLD, "ardaemon demo") + " — no token, no network needed")
         _say(f"gateway stand-in: {gw.base_url} (imitates AgentRouter's wire formats)")
         started = time.perf_counter()

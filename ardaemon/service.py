@@ -153,17 +153,7 @@ class Service:
         if cached and not refresh and catalog.is_fresh(cached, self.settings.catalog.max_age_hours):
             return cached, "cache", False
         try:
-            token = self._require_token()
-            fresh = await catalog.fetch(
-                self.http,
-                provider=self.provider.name,
-                label=self.label,
-                base_url=self.base_url,
-                auth_style=self.provider.auth,
-                token=token,
-                extra_headers=self.settings.headers,
-                timeout=min(self.settings.request_timeout, 30.0),
-            )
+            fresh = await self.fetch_remote_catalog(self._require_token())
         except errors.UpstreamError as exc:
             if cached is None:
                 raise
@@ -173,6 +163,21 @@ class Service:
         catalog.save(Path(key), fresh)
         self._catalogs[key] = fresh
         return fresh, "network", False
+
+    async def fetch_remote_catalog(self, token: str | None) -> CachedCatalog:
+        """`GET /v1/models` with this token, as every catalog request is sent (no cache)."""
+        from . import catalog
+
+        return await catalog.fetch(
+            self.http,
+            provider=self.provider.name,
+            label=self.label,
+            base_url=self.base_url,
+            auth_style=self.provider.auth,
+            token=token,
+            extra_headers=self.settings.headers,
+            timeout=min(self.settings.request_timeout, 30.0),
+        )
 
     async def list_models(self, refresh: bool = False) -> ListModelsResult:
         found, source, stale = await self.fetch_catalog(refresh)

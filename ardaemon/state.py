@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 from pathlib import Path
 
 import msgspec
 
+from .files import atomic_write
 from .protocol import Selected
 
 log = logging.getLogger(__name__)
@@ -25,12 +24,4 @@ def load_selection(path: Path) -> Selected:
 
 
 def save_selection(path: Path, selected: Selected) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(msgspec.json.encode(selected))
-        os.replace(tmp, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    atomic_write(path, msgspec.json.encode(selected))

@@ -36,16 +36,7 @@ def ms(values: list[float]) -> str:
 
 
 def env_for(gw: Gateway, home: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "AGENTROUTER_API_KEY": DEFAULT_TOKEN,
-        "AGENTROUTER_BASE_URL": gw.base_url,
-        "XDG_CACHE_HOME": f"{home}/cache",
-        "XDG_CONFIG_HOME": f"{home}/config",
-        "XDG_STATE_HOME": f"{home}/state",
-        "ARDAEMON_NO_KEYRING": "1",
-        "ARDAEMON_LOG_LEVEL": "WARNING",
-    }
+    return gw.daemon_env(home, ARDAEMON_LOG_LEVEL="WARNING")
 
 
 class Doc:

@@ -59,16 +59,7 @@ async def main() -> None:
     args = parser.parse_args()
 
     with Gateway(token=DEFAULT_TOKEN) as gw, tempfile.TemporaryDirectory() as home:
-        env = {
-            **os.environ,
-            "AGENTROUTER_API_KEY": DEFAULT_TOKEN,
-            "AGENTROUTER_BASE_URL": gw.base_url,
-            "XDG_CACHE_HOME": f"{home}/cache",
-            "XDG_CONFIG_HOME": f"{home}/config",
-            "XDG_STATE_HOME": f"{home}/state",
-            "ARDAEMON_NO_KEYRING": "1",
-            "ARDAEMON_LOG_LEVEL": "WARNING",
-        }
+        env = gw.daemon_env(home, ARDAEMON_LOG_LEVEL="WARNING")
         daemon_argv = [sys.executable, "-m", "ardaemon", "serve"]
         empty_argv = [sys.executable, "-c", EMPTY_SERVER]
         starts: dict[str, list[float]] = {"ardaemon serve": [], "empty pygls server": []}

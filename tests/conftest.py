@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -30,20 +29,9 @@ def gateway() -> Iterator[Any]:
 
 def isolated_env(home: Path, **extra: str) -> dict[str, str]:
     """The daemon's environment: own XDG dirs, no keyring, no token unless given."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("AGENTROUTER_", "XDG_", "OPENAI_", "ANTHROPIC_"))
-    }
-    env.update(
-        XDG_CACHE_HOME=str(home / "cache"),
-        XDG_CONFIG_HOME=str(home / "config"),
-        XDG_STATE_HOME=str(home / "state"),
-        ARDAEMON_NO_KEYRING="1",
-        ARDAEMON_LOG_LEVEL="DEBUG",
-    )
-    env.update(extra)
-    return env
+    from ardaemon.gateway import isolated_env as base
+
+    return base(home, **{"ARDAEMON_LOG_LEVEL": "DEBUG", **extra})
 
 
 @pytest.fixture

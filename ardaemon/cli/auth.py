@@ -18,16 +18,7 @@ if TYPE_CHECKING:
 
 async def verify(service: Service, token: str | None) -> CachedCatalog:
     """`GET /v1/models` with this token, the way the daemon would send it."""
-    return await catalog.fetch(
-        service.http,
-        provider=service.provider.name,
-        label=service.label,
-        base_url=service.base_url,
-        auth_style=service.provider.auth,
-        token=token,
-        extra_headers=service.settings.headers,
-        timeout=min(service.settings.request_timeout, 20.0),
-    )
+    return await service.fetch_remote_catalog(token)
 
 
 def save_catalog(service: Service, found: CachedCatalog) -> None:

@@ -27,7 +27,7 @@ Run it alone with `python -m ardaemon.gateway [--port 0] [--token T | --any-toke
 `ardaemon-gateway listening on http://127.0.0.1:PORT` and serves until SIGTERM/SIGINT.
 """
 
-from .api import DEFAULT_TOKEN, Gateway
+from .api import DEFAULT_TOKEN, Gateway, isolated_env
 from .state import RecordedRequest
 
-__all__ = ["DEFAULT_TOKEN", "Gateway", "RecordedRequest"]
+__all__ = ["DEFAULT_TOKEN", "Gateway", "RecordedRequest", "isolated_env"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
@@ -12,6 +13,24 @@ from .server import GatewayServer
 from .state import RecordedRequest, State, make_fault
 
 DEFAULT_TOKEN = "sk-test-token"
+
+
+def isolated_env(home: str | os.PathLike[str], **extra: str) -> dict[str, str]:
+    """This process's environment minus tokens, base URLs and XDG dirs, plus dirs under
+    `home` and no keyring: a daemon started with it touches nothing of the user's."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AGENTROUTER_", "XDG_", "OPENAI_", "ANTHROPIC_"))
+    }
+    env.update(
+        XDG_CACHE_HOME=os.path.join(home, "cache"),
+        XDG_CONFIG_HOME=os.path.join(home, "config"),
+        XDG_STATE_HOME=os.path.join(home, "state"),
+        ARDAEMON_NO_KEYRING="1",
+    )
+    env.update(extra)
+    return env
 
 
 class Gateway:
@@ -102,6 +121,16 @@ class Gateway:
     @property
     def openai_base_url(self) -> str:
         return self.base_url + "/v1"
+
+    def daemon_env(self, home: str | os.PathLike[str], **extra: str) -> dict[str, str]:
+        """The environment for an `ardaemon serve` that talks to this stand-in, with its own
+        dirs under `home` (never the user's real cache, selection or token)."""
+        return isolated_env(
+            home,
+            AGENTROUTER_API_KEY=self.token or DEFAULT_TOKEN,
+            AGENTROUTER_BASE_URL=self.base_url,
+            **extra,
+        )
 
     # Behaviour --------------------------------------------------------------------------------
 
