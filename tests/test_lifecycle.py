@@ -169,3 +169,37 @@ async def _sleep(seconds: float) -> None:
     import asyncio
 
     await asyncio.sleep(seconds)
+
+
+def test_garbage_and_unknown_methods_do_not_stop_the_daemon(home: Path) -> None:
+    proc = subprocess.Popen(
+        SERVER,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=isolated_env(home),
+    )
+    try:
+        initialize(proc)
+        assert proc.stdin and proc.stdout
+        body = b"{not json"
+        proc.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        proc.stdin.write(
+            frame({"jsonrpc": "2.0", "id": 2, "method": "ardaemon/nope", "params": {}})
+        )
+        proc.stdin.write(
+            frame({"jsonrpc": "2.0", "id": 3, "method": "ardaemon/chat", "params": {"messages": 1}})
+        )
+        proc.stdin.flush()
+        answers = {}
+        while len(answers) < 2:
+            msg = read_frame(proc.stdout)
+            if "id" in msg:
+                answers[msg["id"]] = msg
+        assert answers[2]["error"]["code"] == -32601
+        assert answers[3]["error"]["code"] == -32602
+        proc.stdin.close()
+        assert proc.wait(10) == 0
+    finally:
+        proc.kill()
+        proc.wait()
