@@ -4,12 +4,13 @@ import * as vscode from 'vscode';
 import { Auth } from './auth';
 import { ChatPanel } from './chat';
 import { Daemon } from './client';
+import { describeError, errorData } from './errors';
 import { completionsEnabled, inlineMiddleware, toggleCompletions } from './inline';
 import { pickModel } from './modelPicker';
 import type { Target } from './models';
 import { type ListModelsResult, METHODS, type Selected } from './protocol';
 import { SECTION } from './settings';
-import { applyDaemonStatus, initialStatus, renderStatus, type StatusModel } from './status';
+import { applyDaemonStatus, initialStatus, renderStatus, restarted, type StatusModel } from './status';
 
 let daemon: Daemon | undefined;
 
@@ -21,7 +22,6 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   const item = vscode.window.createStatusBarItem('ardaemon.status', vscode.StatusBarAlignment.Right, 100);
   item.name = 'ardaemon';
-  item.command = 'ardaemon.selectModel';
   let status: StatusModel = { ...initialStatus(), completionsEnabled: completionsEnabled() };
   let selected: Selected = { completion: null, chat: null };
   const update = (next: StatusModel): void => {
@@ -30,6 +30,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     item.text = view.text;
     item.tooltip = view.tooltip;
     item.backgroundColor = view.background ? new vscode.ThemeColor(view.background) : undefined;
+    item.command = view.command;
     item.show();
   };
   const setSelected = (next: Selected): void => {
@@ -45,7 +46,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       const result = await d.request<ListModelsResult>(METHODS.listModels, {});
       setSelected(result.selected);
     } catch (err) {
-      log.warn(`listing models: ${err instanceof Error ? err.message : String(err)}`);
+      log.warn(`listing models: ${describeError(err)}`);
+      const kind = errorData(err).kind;
+      update(applyDaemonStatus(status, { state: 'error', message: describeError(err), ...(kind ? { kind } : {}) }));
     }
   };
 
@@ -57,6 +60,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     d.onEvent((event) => {
       switch (event.type) {
         case 'starting':
+          update(restarted(status));
+          return;
         case 'missing':
         case 'stopped':
           update({ ...status, phase: event.type });

@@ -43,6 +43,8 @@ export function applyDaemonStatus(model: StatusModel, status: Status): StatusMod
 export interface StatusView {
   text: string;
   tooltip: string;
+  /** What a click runs: Sign In when the token is the problem, else Select Model. */
+  command: 'ardaemon.selectModel' | 'ardaemon.signIn' | 'ardaemon.showLog';
   /** A theme color id for the background, or undefined for the default. */
   background?: 'statusBarItem.errorBackground' | 'statusBarItem.warningBackground';
 }
@@ -55,45 +57,69 @@ const KIND_HINTS: { [kind: string]: string } = {
   rate_limited: 'The gateway is rate limiting; completions resume by themselves.',
 };
 
+/** A new daemon process: forget the old one's state and error. */
+export function restarted(model: StatusModel): StatusModel {
+  return { ...model, phase: 'starting', daemon: { state: 'idle' }, lastError: null };
+}
+
 export function renderStatus(m: StatusModel): StatusView {
   const model = m.model ?? 'no model';
   const footer = '\n\nClick to select a model.';
+  const select = 'ardaemon.selectModel' as const;
   switch (m.phase) {
     case 'missing':
       return {
         text: '$(error) ardaemon',
-        tooltip: 'The ardaemon daemon is not installed or not found. Run "ardaemon: Show Log" for details.',
+        tooltip: 'The ardaemon daemon is not installed or not found. Click for the log.',
         background: 'statusBarItem.errorBackground',
+        command: 'ardaemon.showLog',
       };
     case 'stopped':
       return {
         text: '$(debug-disconnect) ardaemon',
-        tooltip: 'The ardaemon daemon stopped. Run "ardaemon: Restart" or see "ardaemon: Show Log".',
+        tooltip: 'The ardaemon daemon stopped. Run "ardaemon: Restart Daemon"; click for the log.',
         background: 'statusBarItem.errorBackground',
+        command: 'ardaemon.showLog',
       };
     case 'starting':
-      return { text: '$(loading~spin) ardaemon', tooltip: 'ardaemon is starting…' };
+      return { text: '$(loading~spin) ardaemon', tooltip: 'ardaemon is starting…', command: select };
     case 'running':
       break;
   }
   if (m.daemon.state === 'error') {
-    const hint = m.daemon.kind ? KIND_HINTS[m.daemon.kind] : undefined;
+    const kind = m.daemon.kind;
+    const hint = kind ? KIND_HINTS[kind] : undefined;
+    const message = `ardaemon: ${m.lastError ?? 'the last request failed'}${hint ? `\n\n${hint}` : ''}`;
+    if (kind === 'auth') {
+      return {
+        text: m.model ? `$(key) ${model}` : '$(key) ardaemon: Sign In',
+        tooltip: `${message}\n\nClick to sign in.`,
+        background: 'statusBarItem.errorBackground',
+        command: 'ardaemon.signIn',
+      };
+    }
     return {
       text: `$(error) ${model}`,
-      tooltip: `ardaemon: ${m.lastError ?? 'the last request failed'}${hint ? `\n\n${hint}` : ''}${footer}`,
+      tooltip: `${message}${footer}`,
       background: 'statusBarItem.errorBackground',
+      command: select,
     };
   }
   if (m.daemon.state === 'inProgress') {
-    return { text: `$(loading~spin) ${model}`, tooltip: `ardaemon: asking ${model}…${footer}` };
+    return { text: `$(loading~spin) ${model}`, tooltip: `ardaemon: asking ${model}…${footer}`, command: select };
   }
   if (!m.completionsEnabled) {
     return {
       text: `$(circle-slash) ${model}`,
       tooltip: `ardaemon: inline completions are off ("ardaemon: Toggle Completions" turns them on).${footer}`,
+      command: select,
     };
   }
   const last = m.lastError ? `\n\nLast error: ${m.lastError}` : '';
   const token = m.signedIn ? '' : '\n\nNot signed in here: the daemon uses its own stored token, if any.';
-  return { text: `$(sparkle) ${model}`, tooltip: `ardaemon: idle, completions from ${model}.${token}${last}${footer}` };
+  return {
+    text: `$(sparkle) ${model}`,
+    tooltip: `ardaemon: idle, completions from ${model}.${token}${last}${footer}`,
+    command: select,
+  };
 }

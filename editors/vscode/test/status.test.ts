@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applyDaemonStatus, initialStatus, renderStatus, type StatusModel } from '../src/status';
+import { applyDaemonStatus, initialStatus, renderStatus, restarted, type StatusModel } from '../src/status';
 
 const running = (over: Partial<StatusModel> = {}): StatusModel => ({
   ...initialStatus(),
@@ -27,18 +27,39 @@ test('in progress spins, and the model a notification names wins', () => {
 test('an error shows its message and a hint in the tooltip, and is kept after going idle', () => {
   let m = applyDaemonStatus(running(), {
     state: 'error',
-    kind: 'auth',
-    message: 'The gateway rejected the token (401): sign in again.',
+    kind: 'rate_limited',
+    message: 'The gateway is rate limiting (429): retry in 2 s.',
   });
   let view = renderStatus(m);
   assert.equal(view.text, '$(error) glm-4.6');
   assert.equal(view.background, 'statusBarItem.errorBackground');
-  assert.match(view.tooltip, /rejected the token/);
-  assert.match(view.tooltip, /Sign In/);
+  assert.match(view.tooltip, /rate limiting \(429\)/);
+  assert.match(view.tooltip, /resume by themselves/);
+  assert.equal(view.command, 'ardaemon.selectModel');
   m = applyDaemonStatus(m, { state: 'idle' });
   view = renderStatus(m);
   assert.equal(view.text, '$(sparkle) glm-4.6');
-  assert.match(view.tooltip, /Last error: The gateway rejected the token/);
+  assert.match(view.tooltip, /Last error: The gateway is rate limiting/);
+});
+
+test('a token problem turns the item into a Sign In button', () => {
+  const auth = { state: 'error' as const, kind: 'auth', message: 'No token for AgentRouter: run `ardaemon login`.' };
+  let view = renderStatus(applyDaemonStatus(running({ model: null, signedIn: false }), auth));
+  assert.equal(view.text, '$(key) ardaemon: Sign In');
+  assert.equal(view.command, 'ardaemon.signIn');
+  assert.match(view.tooltip, /No token for AgentRouter/);
+  view = renderStatus(applyDaemonStatus(running(), auth));
+  assert.equal(view.text, '$(key) glm-4.6');
+  assert.equal(view.command, 'ardaemon.signIn');
+});
+
+test('a restarted daemon starts clean: no old error, model kept', () => {
+  const failed = applyDaemonStatus(running(), { state: 'error', kind: 'network', message: 'down' });
+  const m = restarted(failed);
+  assert.equal(m.lastError, null);
+  assert.equal(m.daemon.state, 'idle');
+  assert.equal(m.model, 'glm-4.6');
+  assert.equal(renderStatus(m).text, '$(loading~spin) ardaemon');
 });
 
 test('an error without a message still says something', () => {

@@ -1,0 +1,574 @@
+"""The VS Code extension end to end, in the real workbench (code-server) in headless Chromium.
+
+Run by `scripts/vscode-e2e`, which installs what this needs. Steps, each with a screenshot in
+artifacts/vscode-e2e/:
+
+1. the workbench starts with the VSIX installed and the daemon running (status bar item);
+2. "ardaemon: Sign In" takes the token through an input box (SecretStorage -> daemon env);
+3. typing in a file shows ghost text from the gateway stand-in; Tab accepts it into the document;
+4. "ardaemon: Select Model" lists the stand-in's catalog grouped by wire format; the choice shows
+   in the status bar, persists in the daemon (`ardaemon status`, and after a daemon restart), and
+   the next completion goes to that model's endpoint;
+5. "ardaemon: Open Chat": a reply streams in (several partial states seen), and Stop cancels one
+   (the stand-in sees the upstream request closed).
+
+Needs: env CODE_SERVER (the code-server executable, on Node 24), VSIX, and selenium.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from selenium import webdriver
+from selenium.common.exceptions import (
+    NoSuchElementException,
+    StaleElementReferenceException,
+    TimeoutException,
+)
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webelement import WebElement
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "sk-e2e-token-4f1d"
+CATALOG = [
+    "claude-sonnet-4-5-20250929",
+    "claude-haiku-4-5-20251001",
+    "gpt-5",
+    "gpt-4o-mini",
+    "glm-4.6",
+    "deepseek-v3.2",
+    "kimi-k2",
+]
+COMPLETION_REPLY = "return a + b"
+SWITCHED_COMPLETION_REPLY = "return a * b"
+CHAT_REPLY = (
+    "Waves fold into foam,\n"
+    "the harbor lights count the tide,\n"
+    "salt keeps the old songs.\n\n"
+    "That is a haiku about the sea, streamed to you two words at a time by the stand-in."
+)
+LONG_REPLY = " ".join(f"word{i}" for i in range(400))
+
+T = TypeVar("T")
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Gateway:
+    def __init__(self, proc: subprocess.Popen[str], url: str) -> None:
+        self.proc = proc
+        self.url = url
+
+    @classmethod
+    def start(cls, env: dict[str, str], logfile: Path) -> Gateway:
+        proc = subprocess.Popen(
+            [str(ROOT / ".venv/bin/python"), "-m", "ardaemon.gateway", "--port", "0", "--token", TOKEN],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=open(logfile, "w"),  # noqa: SIM115 - lives as long as the process
+            text=True,
+            start_new_session=True,
+        )
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        match = re.search(r"listening on (http://\S+)", line)
+        if not match:
+            raise RuntimeError(f"gateway stand-in did not start: {line!r}")
+        return cls(proc, match.group(1))
+
+    def control(self, action: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(
+            f"{self.url}/_gateway/{action}",
+            data=data,
+            method="GET" if body is None else "POST",
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            text = resp.read().decode()
+            return json.loads(text) if text else None
+
+    def requests(self) -> list[dict[str, Any]]:
+        out = self.control("requests")
+        return out["requests"] if isinstance(out, dict) else out
+
+
+def model_of(request: dict[str, Any]) -> Any:
+    body = request.get("json")
+    return body.get("model") if isinstance(body, dict) else None
+
+
+def stop(proc: subprocess.Popen[Any] | None) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+class Workbench:
+    """The VS Code workbench in Chromium, driven as a person would: keys and clicks."""
+
+    def __init__(self, driver: webdriver.Chrome, shots: Path) -> None:
+        self.d = driver
+        self.shots = shots
+        self.n = 0
+
+    def wait(self, what: str, fn: Callable[[], T | None], timeout: float = 30.0, every: float = 0.2) -> T:
+        deadline = time.monotonic() + timeout
+        last_exc: Exception | None = None
+        while time.monotonic() < deadline:
+            try:
+                value = fn()
+                if value:
+                    return value
+            except (NoSuchElementException, StaleElementReferenceException) as exc:
+                last_exc = exc
+            time.sleep(every)
+        self.shot(f"FAILED-{re.sub(r'[^a-z0-9]+', '-', what.lower())[:40]}")
+        raise TimeoutException(f"timed out after {timeout}s waiting for {what} ({last_exc})")
+
+    def shot(self, name: str) -> Path:
+        self.n += 1
+        path = self.shots / f"{self.n:02d}-{name}.png"
+        self.d.save_screenshot(str(path))
+        log(f"screenshot {path.relative_to(ROOT)}")
+        return path
+
+    def find(self, css: str) -> list[WebElement]:
+        return self.d.find_elements(By.CSS_SELECTOR, css)
+
+    def keys(self, *keys: str) -> None:
+        ActionChains(self.d).send_keys(*keys).perform()
+
+    def chord(self, modifier: str, key: str) -> None:
+        ActionChains(self.d).key_down(modifier).send_keys(key).key_up(modifier).perform()
+
+    def type_slowly(self, text: str, delay: float = 0.03) -> None:
+        for ch in text:
+            ActionChains(self.d).send_keys(ch).perform()
+            time.sleep(delay)
+
+    def status_item(self) -> WebElement:
+        item = self.find_status_item()
+        if item is None:
+            raise NoSuchElementException("no ardaemon status bar item")
+        return item
+
+    def find_status_item(self) -> WebElement | None:
+        for el in self.find("#workbench\\.parts\\.statusbar .statusbar-item"):
+            if "ardaemon" in (el.get_attribute("id") or ""):
+                return el
+        return None
+
+    def status_text(self) -> str:
+        item = self.find_status_item()
+        return item.text.strip() if item else ""
+
+    def status_tooltip(self) -> str:
+        item = self.find_status_item()
+        if not item:
+            return ""
+        inner = item.find_elements(By.CSS_SELECTOR, "a")
+        return (inner[0] if inner else item).get_attribute("aria-label") or ""
+
+    def quick_input_visible(self) -> bool:
+        widgets = self.find(".quick-input-widget")
+        return bool(widgets) and widgets[0].is_displayed()
+
+    def quick_rows(self) -> list[WebElement]:
+        return [r for r in self.find(".quick-input-widget .monaco-list-row") if r.is_displayed()]
+
+    def quick_labels(self) -> list[str]:
+        out = []
+        for row in self.quick_rows():
+            names = row.find_elements(By.CSS_SELECTOR, ".label-name")
+            out.append((names[0].text if names else row.text).strip())
+        return out
+
+    def run_command(self, title: str) -> None:
+        """F1, type the command's title, run the row whose label is exactly that title."""
+        self.escape_all()
+        self.keys(Keys.F1)
+        self.wait("the command palette", self.quick_input_visible)
+        self.keys(title)
+
+        def row() -> WebElement | None:
+            for r in self.quick_rows():
+                names = r.find_elements(By.CSS_SELECTOR, ".label-name")
+                if names and names[0].text.strip() == title:
+                    return r
+            return None
+
+        self.wait(f"command {title!r} in the palette", row).click()
+
+    def escape_all(self) -> None:
+        for _ in range(2):
+            if self.quick_input_visible():
+                self.keys(Keys.ESCAPE)
+                time.sleep(0.2)
+
+    def notifications(self) -> list[str]:
+        return [el.text for el in self.find(".notifications-toasts .notification-list-item-message")]
+
+    def editor_text(self) -> str:
+        lines = self.find(".monaco-editor .view-lines .view-line")
+        ordered = sorted(lines, key=lambda el: int(re.sub(r"[^0-9.]", "", el.value_of_css_property("top")) or 0))
+        return "\n".join(el.text.replace("\u00a0", " ") for el in ordered)
+
+    def ghost_text(self) -> str:
+        parts = self.find(".monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text")
+        return "".join(p.text for p in parts).replace("\u00a0", " ").strip()
+
+
+def write_settings(user_dir: Path, settings: dict[str, Any]) -> None:
+    (user_dir / "User").mkdir(parents=True, exist_ok=True)
+    (user_dir / "User" / "settings.json").write_text(json.dumps(settings, indent=2))
+
+
+def main() -> int:  # noqa: PLR0915 - one story, told in order
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--vsix", type=Path, required=True)
+    parser.add_argument("--code-server", required=True)
+    parser.add_argument("--node-bin", required=True, help="directory of Node 24 for code-server")
+    parser.add_argument("--artifacts", type=Path, default=ROOT / "artifacts" / "vscode-e2e")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir")
+    args = parser.parse_args()
+
+    shots: Path = args.artifacts
+    if shots.exists():
+        shutil.rmtree(shots)
+    shots.mkdir(parents=True)
+    tmp = Path(tempfile.mkdtemp(prefix="ardaemon-vscode-e2e-"))
+    log(f"temp dir {tmp}")
+    home = tmp / "home"
+    for d in ("cache", "config", "state", "data", "home", "ext", "user", "ws", "chrome"):
+        (tmp / d).mkdir()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AGENTROUTER_", "VSCODE_", "ELECTRON_")) and k != "NODE_OPTIONS"
+    }
+    env.update(
+        HOME=str(home),
+        XDG_CACHE_HOME=str(tmp / "cache"),
+        XDG_CONFIG_HOME=str(tmp / "config"),
+        XDG_STATE_HOME=str(tmp / "state"),
+        XDG_DATA_HOME=str(tmp / "data"),
+        PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
+        PATH=f"{args.node_bin}:{env.get('PATH', '')}",
+    )
+
+    gateway: Gateway | None = None
+    server: subprocess.Popen[Any] | None = None
+    driver: webdriver.Chrome | None = None
+    started = time.monotonic()
+    try:
+        gateway = Gateway.start(env, shots / "gateway.log")
+        log(f"gateway stand-in at {gateway.url}")
+        gateway.control(
+            "replies",
+            {
+                "rules": [
+                    # The prompt holds the whole file: the later function's rule comes first.
+                    ["multiply_numbers", SWITCHED_COMPLETION_REPLY],
+                    ["add_numbers", COMPLETION_REPLY],
+                    # A chat prompt holds the history: the later question's rule comes first.
+                    ["count to four hundred", LONG_REPLY],
+                    ["haiku about the sea", CHAT_REPLY],
+                ],
+                "prepend": True,
+            },
+        )
+
+        log("installing the VSIX into code-server")
+        install = subprocess.run(
+            [args.code_server, "--extensions-dir", str(tmp / "ext"), "--user-data-dir", str(tmp / "user"),
+             "--install-extension", str(args.vsix.resolve()), "--force"],
+            env=env, capture_output=True, text=True, timeout=180,
+        )
+        log(install.stdout.strip().splitlines()[-1] if install.stdout.strip() else install.stderr.strip())
+        if install.returncode != 0:
+            raise RuntimeError(f"--install-extension failed: {install.stderr}")
+
+        write_settings(
+            tmp / "user",
+            {
+                "ardaemon.serverPath": str(ROOT / ".venv" / "bin" / "ardaemon"),
+                "ardaemon.baseUrl": gateway.url,
+                "ardaemon.completion.debounceMs": 50,
+                "workbench.startupEditor": "none",
+                "workbench.tips.enabled": False,
+                "workbench.enableExperiments": False,
+                "telemetry.telemetryLevel": "off",
+                "security.workspace.trust.enabled": False,
+                "extensions.ignoreRecommendations": True,
+                "editor.inlineSuggest.enabled": True,
+                "editor.quickSuggestions": {"other": False, "comments": False, "strings": False},
+                "editor.suggestOnTriggerCharacters": False,
+                "editor.wordBasedSuggestions": "off",
+                "editor.minimap.enabled": False,
+                "files.autoSave": "off",
+                "window.commandCenter": False,
+                "chat.disableAIFeatures": True,
+                "workbench.secondarySideBar.defaultVisibility": "hidden",
+            },
+        )
+        workspace = tmp / "ws"
+        source = workspace / "calc.py"
+        source.write_text('"""Small arithmetic helpers."""\n\n')
+
+        port = free_port()
+        cfg = tmp / "code-server.yaml"
+        cfg.write_text("")
+        server = subprocess.Popen(
+            [args.code_server, "--config", str(cfg), "--auth", "none", "--bind-addr", f"127.0.0.1:{port}",
+             "--user-data-dir", str(tmp / "user"), "--extensions-dir", str(tmp / "ext"),
+             "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust",
+             "--disable-getting-started-override", "--ignore-last-opened", str(workspace)],
+            env=env, stdout=open(shots / "code-server.log", "w"), stderr=subprocess.STDOUT,  # noqa: SIM115
+            start_new_session=True,
+        )
+        url = f"http://127.0.0.1:{port}/?folder={workspace}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("code-server did not come up: see code-server.log") from None
+                time.sleep(0.3)
+        log(f"code-server at {url}")
+
+        options = webdriver.ChromeOptions()
+        options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+        for flag in (
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--disable-dev-shm-usage", "--window-size=1400,900", f"--user-data-dir={tmp / 'chrome'}",
+        ):
+            options.add_argument(flag)
+        service = Service(shutil.which("chromedriver") or "/usr/bin/chromedriver")
+        driver = webdriver.Chrome(options=options, service=service)
+        driver.set_window_size(1400, 900)
+        wb = Workbench(driver, shots)
+        driver.get(url)
+
+        # 1. The workbench with the extension active and the daemon running.
+        wb.wait("the workbench", lambda: wb.find(".monaco-workbench"), timeout=90)
+        wb.wait("the ardaemon status bar item", wb.find_status_item, timeout=90)
+        wb.wait("the not-signed-in state", lambda: "Sign In" in wb.status_text(), timeout=60)
+        log(f"status bar before sign in: {wb.status_text()!r}; tooltip: {wb.status_tooltip()!r}")
+        wb.shot("workbench-not-signed-in")
+
+        # 2. Sign in: the status bar item offers it; the token goes into a password input box.
+        wb.status_item().click()
+        box = wb.wait("the token input box", lambda: [
+            i for i in wb.find(".quick-input-widget input") if i.is_displayed()])[0]
+        assert box.get_attribute("type") == "password", "the token input box hides what is typed"
+        wb.keys(TOKEN)
+        wb.shot("sign-in-input-box")
+        wb.keys(Keys.ENTER)
+        signed = wb.wait("the signed-in notification",
+                         lambda: [n for n in wb.notifications() if "signed in" in n], timeout=60)
+        log(f"notification: {signed[0]!r}")
+        count = re.search(r"(\d+) models", signed[0])
+        assert count and int(count.group(1)) >= len(CATALOG), signed
+        wb.wait("the completion model in the status bar",
+                lambda: re.search(r"[a-z]", wb.status_text()) and "no model" not in wb.status_text(), timeout=30)
+        first_model = wb.status_text()
+        log(f"status bar after sign in: {first_model!r}")
+        wb.shot("signed-in")
+        catalog_req = [r for r in gateway.requests() if r.get("path", "").endswith("/v1/models")]
+        assert catalog_req, "the daemon fetched the catalog"
+        assert all(TOKEN not in p.read_text(errors="ignore") for p in (tmp / "user").rglob("settings.json"))
+
+        # 3. Ghost text, accepted with Tab.
+        wb.keys(Keys.ESCAPE)
+        wb.chord(Keys.CONTROL, "p")
+        wb.wait("quick open", wb.quick_input_visible)
+        wb.keys("calc.py")
+        wb.wait("calc.py in quick open", lambda: any("calc.py" in s for s in wb.quick_labels()))
+        wb.keys(Keys.ENTER)
+        wb.wait("the editor", lambda: "Small arithmetic helpers" in wb.editor_text())
+        wb.find(".monaco-editor .view-lines")[0].click()
+        wb.chord(Keys.CONTROL, Keys.END)
+        wb.type_slowly("def add_numbers(a, b):")
+        wb.keys(Keys.ENTER)
+        ghost = wb.wait("ghost text", lambda: wb.ghost_text() or None, timeout=30)
+        log(f"ghost text: {ghost!r}")
+        assert COMPLETION_REPLY in ghost, ghost
+        wb.shot("ghost-text")
+        wb.keys(Keys.TAB)
+        wb.wait("the completion in the document", lambda: COMPLETION_REPLY in wb.editor_text() and not wb.ghost_text())
+        wb.chord(Keys.CONTROL, "s")
+        wb.wait("calc.py saved with the completion", lambda: COMPLETION_REPLY in source.read_text())
+        log(f"calc.py on disk:\n{source.read_text()}")
+        assert "def add_numbers(a, b):\n    return a + b" in source.read_text()
+        wb.shot("tab-accepted")
+        inline_reqs = [r for r in gateway.requests() if r.get("path", "").endswith(("/chat/completions", "/messages"))]
+        assert inline_reqs, "the completion went through the gateway"
+        log(f"completion request: {inline_reqs[-1].get('path')} model={model_of(inline_reqs[-1])}")
+
+        # 4. Select Model: the catalog, grouped; the choice in the status bar and in the daemon.
+        wb.run_command("ardaemon: Select Model")
+        wb.wait("the catalog in the picker", lambda: len([s for s in wb.quick_labels() if s]) >= len(CATALOG))
+        time.sleep(0.3)
+        labels = wb.quick_labels()
+        groups = [el.text for el in wb.find(".quick-input-widget .quick-input-list-separator") if el.text]
+        log(f"picker rows: {labels}; groups: {groups}")
+        for model in CATALOG:
+            assert any(model in label for label in labels), (model, labels)
+        assert any("$(check)" in lbl or "check" in lbl for lbl in labels) or any(
+            r.find_elements(By.CSS_SELECTOR, ".codicon-check") for r in wb.quick_rows()
+        ), "the current model is marked"
+        assert any("Refresh" in lbl for lbl in labels), labels
+        wb.shot("select-model-picker")
+        target = "kimi-k2"
+        wb.keys("kimi")
+        wb.wait("the filtered picker", lambda: len(wb.quick_rows()) >= 1 and target in wb.quick_labels()[0])
+        wb.keys(Keys.ENTER)
+        wb.wait("the new model in the status bar", lambda: target in wb.status_text(), timeout=20)
+        log(f"status bar after Select Model: {wb.status_text()!r}")
+        wb.shot("model-in-status-bar")
+        cli = subprocess.run(
+            [str(ROOT / ".venv/bin/ardaemon"), "status"],
+            env={**env, "AGENTROUTER_BASE_URL": gateway.url, "AGENTROUTER_API_KEY": TOKEN},
+            capture_output=True, text=True, timeout=60,
+        )
+        log(f"`ardaemon status` (same XDG dirs):\n{cli.stdout}")
+        assert target in cli.stdout, "the selection persists in the daemon's state"
+
+        wb.run_command("ardaemon: Restart Daemon")
+        time.sleep(1.0)
+        wb.wait("the status bar after a daemon restart", lambda: target in wb.status_text(), timeout=30)
+        log(f"status bar after restarting the daemon: {wb.status_text()!r}")
+
+        before = len(gateway.requests())
+        wb.find(".monaco-editor .view-lines")[0].click()
+        wb.chord(Keys.CONTROL, Keys.END)
+        wb.keys(Keys.ENTER)
+        wb.chord(Keys.SHIFT, Keys.TAB)
+        wb.type_slowly("def multiply_numbers(a, b):")
+        wb.keys(Keys.ENTER)
+        ghost = wb.wait("ghost text from the newly selected model", lambda: wb.ghost_text() or None, timeout=30)
+        assert SWITCHED_COMPLETION_REPLY in ghost, ghost
+        new = gateway.requests()[before:]
+        switched = [r for r in new if r.get("path", "").endswith("/v1/chat/completions")]
+        log(f"requests after the switch: {[(r.get('path'), model_of(r)) for r in new]}")
+        assert switched and model_of(switched[-1]) == target, new
+        wb.shot("ghost-text-from-selected-model")
+        wb.keys(Keys.TAB)
+        wb.wait("the second completion in the document", lambda: SWITCHED_COMPLETION_REPLY in wb.editor_text())
+
+        # 5. Chat: a streamed reply, then Stop.
+        gateway.control("config", {"chunkDelay": 0.15})
+        wb.run_command("ardaemon: Open Chat")
+        outer = wb.wait("the chat webview", lambda: [f for f in wb.find("iframe.webview") if f.is_displayed()])[0]
+        driver.switch_to.frame(outer)
+        inner = wb.wait("the chat webview's content frame",
+                        lambda: driver.find_elements(By.CSS_SELECTOR, "iframe#active-frame"))[0]
+        driver.switch_to.frame(inner)
+        box = wb.wait("the chat input", lambda: driver.find_elements(By.ID, "input"))[0]
+        wb.wait("the chat model label", lambda: "Model:" in driver.find_element(By.ID, "model").text)
+        box.click()
+        box.send_keys("Write a haiku about the sea")
+        box.send_keys(Keys.ENTER)
+        seen: list[str] = []
+        streaming_shot = False
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            bodies = driver.find_elements(By.CSS_SELECTOR, ".assistant .body")
+            turns = driver.find_elements(By.CSS_SELECTOR, ".turn.assistant")
+            text = bodies[-1].text if bodies else ""
+            if text and (not seen or seen[-1] != text):
+                seen.append(text)
+            if not streaming_shot and len(seen) >= 3:
+                driver.switch_to.default_content()
+                wb.shot("chat-streaming")
+                driver.switch_to.frame(outer)
+                driver.switch_to.frame(inner)
+                streaming_shot = True
+            if turns and turns[-1].get_attribute("data-state") in ("done", "error"):
+                break
+            time.sleep(0.05)
+        final = driver.find_elements(By.CSS_SELECTOR, ".turn.assistant")[-1]
+        log(f"chat: {len(seen)} distinct partial states; final state {final.get_attribute('data-state')}")
+        assert final.get_attribute("data-state") == "done", final.text
+        body = final.find_element(By.CSS_SELECTOR, ".body").text
+        assert body.strip() == CHAT_REPLY.strip(), body
+        assert len(seen) >= 3, f"the reply streamed in ({seen})"
+        driver.switch_to.default_content()
+        wb.shot("chat-reply")
+
+        driver.switch_to.frame(outer)
+        driver.switch_to.frame(inner)
+        box = driver.find_element(By.ID, "input")
+        box.click()
+        box.send_keys("Please count to four hundred")
+        box.send_keys(Keys.ENTER)
+        wb.wait("a long reply streaming", lambda: len(
+            (driver.find_elements(By.CSS_SELECTOR, ".assistant .body") or [None])[-1].text.split()) >= 6)
+        driver.find_element(By.ID, "stop").click()
+        wb.wait("the stopped reply", lambda: driver.find_elements(By.CSS_SELECTOR, ".turn.assistant")[-1]
+                .get_attribute("data-state") == "stopped")
+        stopped_text = driver.find_elements(By.CSS_SELECTOR, ".turn.assistant .body")[-1].text
+        time.sleep(1.0)
+        after = driver.find_elements(By.CSS_SELECTOR, ".turn.assistant .body")[-1].text
+        assert after == stopped_text, "nothing streams in after Stop"
+        assert after.startswith("word0 word1") and len(after.split()) < 400, after
+        driver.switch_to.default_content()
+        wb.shot("chat-stopped")
+        def stopped_upstream() -> dict[str, Any] | None:
+            chats = [r for r in gateway.requests() if "four hundred" in json.dumps(r.get("json"))]
+            return chats[-1] if chats and chats[-1].get("disconnected") else None
+
+        closed = wb.wait("the stand-in to see the chat request closed", stopped_upstream, timeout=10)
+        log(f"stopped chat request: {closed['path']} disconnected={closed['disconnected']}")
+
+        log(f"status bar at the end: {wb.status_text()!r}; tooltip: {wb.status_tooltip()!r}")
+        log(f"PASS: the extension in code-server, {time.monotonic() - started:.1f}s")
+        return 0
+    finally:
+        if driver is not None:
+            driver.quit()
+        stop(server)
+        stop(gateway.proc if gateway else None)
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
