@@ -17,12 +17,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import httpx
 import msgspec
 
 from . import errors
 from .files import atomic_write
-from .http import Call, Http, error_in_body, send
-from .router import CATALOG_PATH, auth_headers
+from .http import Call, Http, error_in_body, send, transport_error
+from .router import ANTHROPIC_VERSION, CATALOG_PATH, auth_headers
 
 log = logging.getLogger(__name__)
 
@@ -116,18 +117,27 @@ async def fetch(
     token: str | None,
     extra_headers: dict[str, str],
     timeout: float,
+    anthropic: bool = False,
+    token_env: str | None = None,
 ) -> CachedCatalog:
+    headers = auth_headers(auth_style, token)
+    if anthropic:
+        # Anthropic's own API wants its version header on every route, /v1/models too.
+        headers["anthropic-version"] = ANTHROPIC_VERSION
     call = Call(
         method="GET",
         url=base_url + CATALOG_PATH,
-        headers=auth_headers(auth_style, token),
+        headers=headers,
         body=None,
         read_timeout=timeout,
         label=label,
+        token_env=token_env,
     )
     response = await send(http.client(base_url, extra_headers), call)
     try:
         body = await response.aread()
+    except httpx.HTTPError as exc:
+        raise transport_error(exc, call) from None
     finally:
         await response.aclose()
     try:

@@ -67,8 +67,12 @@ class Call:
     body: bytes | None
     read_timeout: float
     retries: int = 2
+    #: Longest server-requested wait (retry-after) worth sleeping through; longer → report.
+    max_retry_wait: float = 60.0
     label: str = "the gateway"
     model: str | None = None
+    #: The provider's token variable, named in auth errors.
+    token_env: str | None = None
 
 
 async def send(client: httpx.AsyncClient, call: Call) -> httpx.Response:
@@ -83,10 +87,10 @@ async def send(client: httpx.AsyncClient, call: Call) -> httpx.Response:
         try:
             response = await client.send(request, stream=True)
         except httpx.TimeoutException as exc:
-            error: errors.ArdaemonError = _transport_error(exc, call)
+            error: errors.ArdaemonError = transport_error(exc, call)
             retryable = isinstance(exc, httpx.ConnectTimeout)
         except httpx.TransportError as exc:
-            error, retryable = _transport_error(exc, call), True
+            error, retryable = transport_error(exc, call), True
         else:
             log.debug(
                 "%s %s -> %d in %.0f ms",
@@ -103,11 +107,20 @@ async def send(client: httpx.AsyncClient, call: Call) -> httpx.Response:
                 body = b""
             finally:
                 await response.aclose()
-            error = classify(response.status_code, response.headers, body, call.label, call.model)
+            error = classify(
+                response.status_code,
+                response.headers,
+                body,
+                call.label,
+                call.model,
+                token_env=call.token_env,
+            )
             retryable = response.status_code in RETRY_STATUSES
+            if retryable and error.retry_after is None:
+                error.retry_after = retry_after_seconds(response.headers)
         if not retryable or attempt >= call.retries:
             raise error
-        wait = _backoff(attempt, error.retry_after)
+        wait = _backoff(attempt, error.retry_after, call.max_retry_wait)
         if wait is None:
             raise error
         log.info("retrying %s in %.2f s after %s", httpx.URL(call.url).path, wait, error.kind)
@@ -115,14 +128,16 @@ async def send(client: httpx.AsyncClient, call: Call) -> httpx.Response:
         attempt += 1
 
 
-def _backoff(attempt: int, retry_after: float | None) -> float | None:
+def _backoff(attempt: int, retry_after: float | None, limit: float) -> float | None:
     if retry_after is not None:
-        return retry_after if retry_after <= MAX_RETRY_AFTER else None
+        return retry_after if retry_after <= min(limit, MAX_RETRY_AFTER) else None
     base: float = min(0.5 * 2.0**attempt, 8.0)
     return base * (1 - 0.25 * random.random())
 
 
-def _transport_error(exc: httpx.HTTPError, call: Call) -> errors.ArdaemonError:
+def transport_error(exc: httpx.HTTPError, call: Call) -> errors.ArdaemonError:
+    """A transport failure as the error tree says it (also while reading a 2xx body,
+    which is never retried: part of the reply may be out)."""
     host = httpx.URL(call.url).host
     if isinstance(exc, httpx.ConnectTimeout):
         return errors.NetworkError(
@@ -151,11 +166,6 @@ def _reason(exc: BaseException) -> str:
     return redact(text.splitlines()[0])[:160]
 
 
-def stream_broke(exc: httpx.HTTPError, call: Call) -> errors.ArdaemonError:
-    """An error after the first byte: never retried, the reply so far is already out."""
-    return _transport_error(exc, call)
-
-
 # --- classifying upstream answers -----------------------------------------------------
 
 
@@ -165,6 +175,8 @@ def classify(
     body: bytes,
     label: str = "the gateway",
     model: str | None = None,
+    *,
+    token_env: str | None = None,
 ) -> errors.UpstreamError:
     text = body.decode("utf-8", "replace")
     message, code, type_ = _error_fields(text)
@@ -182,8 +194,8 @@ def classify(
         )
     if status in (401, 403) or type_ in ("authentication_error", "permission_error"):
         return errors.AuthError(
-            f"{label} rejected the token (HTTP {status}{detail}): check AGENTROUTER_API_KEY "
-            "or run `ardaemon login`.",
+            f"{label} rejected the token (HTTP {status}{detail}): check "
+            f"{token_env or 'the token'} or run `ardaemon login`.",
             status=status,
             model=model,
         )

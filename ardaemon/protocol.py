@@ -177,7 +177,7 @@ def decode_params(params: Any, type_: type[T]) -> T:
     if params is None:
         params = {}
     try:
-        return msgspec.convert(_to_builtins(params), type_)
+        return msgspec.convert(to_builtins(params), type_)
     except msgspec.ValidationError as exc:
         raise InvalidParams(f"Invalid params: {_camel_path(str(exc))}.") from None
 
@@ -187,15 +187,16 @@ def encode(result: msgspec.Struct) -> Any:
     return msgspec.to_builtins(result)
 
 
-def _to_builtins(obj: Any) -> Any:
+def to_builtins(obj: Any) -> Any:
+    """Plain dicts and lists from what pygls hands over (namedtuple-like objects)."""
     if isinstance(obj, dict):
-        return {k: _to_builtins(v) for k, v in obj.items()}
+        return {k: to_builtins(v) for k, v in obj.items()}
     if isinstance(obj, list):
-        return [_to_builtins(v) for v in obj]
+        return [to_builtins(v) for v in obj]
     if isinstance(obj, tuple) and hasattr(obj, "_asdict"):
-        return {k: _to_builtins(v) for k, v in obj._asdict().items()}
+        return {k: to_builtins(v) for k, v in obj._asdict().items()}
     if isinstance(obj, tuple):
-        return [_to_builtins(v) for v in obj]
+        return [to_builtins(v) for v in obj]
     return obj
 
 

@@ -35,7 +35,7 @@ from .protocol import (
     decode_params,
     encode,
 )
-from .service import Service
+from .service import INTERNAL_MESSAGE, Service
 
 if TYPE_CHECKING:
     from .completion import Snippet
@@ -93,8 +93,7 @@ def rpc(handler: Callable[[ArdaemonServer, Any], Awaitable[T]]) -> Callable[...,
         except Exception:
             log.exception("internal error in %s", handler.__name__)
             raise JsonRpcException(
-                "ardaemon hit an internal error: the details are in its log file "
-                "(`ardaemon status` shows where).",
+                INTERNAL_MESSAGE,
                 code=INTERNAL_ERROR,
                 data={"kind": "internal"},
             ) from None
@@ -109,6 +108,7 @@ def create_server(service: Service) -> ArdaemonServer:
     @server.feature(types.INITIALIZE)
     def initialize(ls: ArdaemonServer, params: types.InitializeParams) -> None:
         ls.pending_warnings += ls.service.store.set_init(params.initialization_options)
+        ls.service.apply_settings()
         # Right after the answer, off the editor's critical path.
         asyncio.get_running_loop().call_later(0.01, _settle_gc)
         if params.process_id:
@@ -124,12 +124,12 @@ def create_server(service: Service) -> ArdaemonServer:
     async def did_change_configuration(
         ls: ArdaemonServer, params: types.DidChangeConfigurationParams
     ) -> None:
-        settings = protocol._to_builtins(params.settings)
+        settings = protocol.to_builtins(params.settings)
         if not settings and _can_pull_configuration(ls):
             pulled = await ls.workspace_configuration_async(
                 types.ConfigurationParams(items=[types.ConfigurationItem(section="ardaemon")])
             )
-            settings = protocol._to_builtins(pulled[0]) if pulled else None
+            settings = protocol.to_builtins(pulled[0]) if pulled else None
         if settings is None:
             return
         before = ls.service.settings
@@ -244,8 +244,7 @@ def create_server(service: Service) -> ArdaemonServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: ArdaemonServer, params: types.DidCloseTextDocumentParams) -> None:
-        if ls.service._engine is not None:
-            ls.service.engine.forget(params.text_document.uri)
+        ls.service.forget_document(params.text_document.uri)
 
     return server
 

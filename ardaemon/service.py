@@ -27,7 +27,7 @@ from .protocol import (
     Status,
 )
 from .router import Route, route
-from .state import load_selection, save_selection
+from .state import StoredSelection, load_selection, save_selection
 
 if TYPE_CHECKING:
     from .catalog import CachedCatalog
@@ -41,6 +41,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 StatusSink = Callable[[Status], None]
+COMPLETION_MAX_RETRY_WAIT = 2.0
+INTERNAL_MESSAGE = (
+    "ardaemon hit an internal error: the details are in its log file (`ardaemon status` "
+    "shows where)."
+)
 
 
 class Service:
@@ -56,7 +61,7 @@ class Service:
         self.environ = os.environ if environ is None else environ
         self.store = store or SettingsStore(paths, environ=self.environ)
         self._http = http
-        self._selection = Selected()
+        self._selection = StoredSelection()
         self._selection_mtime: int | None = -1
         self.on_status: StatusSink | None = None
         self._catalogs: dict[str, CachedCatalog] = {}
@@ -100,22 +105,32 @@ class Service:
             raise errors.AuthError(f"No token for {self.label}: set {env} or run `ardaemon login`.")
         return token
 
-    def settings_changed(self, before: Settings) -> None:
-        """A model chosen in the editor's settings takes over like a fresh selection."""
-        after = self.settings
-        changed = {}
-        completion_before = before.completion.model or before.models.completion
-        completion_after = after.completion.model or after.models.completion
-        if completion_after and completion_after != completion_before:
-            changed["completion"] = completion_after
-        if after.models.chat and after.models.chat != before.models.chat:
-            changed["chat"] = after.models.chat
-        if changed:
-            self.selection = Selected(
-                completion=changed.get("completion", self.selection.completion),
-                chat=changed.get("chat", self.selection.chat),
+    def apply_settings(self) -> None:
+        """Models named in settings take over like a selection when they change.
+
+        Called whenever a settings layer arrives, so the rule is the same for config.toml,
+        initializationOptions and didChangeConfiguration: compare with the values applied
+        last time (kept in the selection file), never with what happened to be loaded.
+        """
+        s = self.settings
+        wanted = Selected(completion=s.completion.model or s.models.completion, chat=s.models.chat)
+        stored = self._stored()
+        if wanted == stored.from_settings:
+            return
+        seen = stored.from_settings
+        self._save_selection(
+            StoredSelection(
+                completion=wanted.completion
+                if wanted.completion and wanted.completion != seen.completion
+                else stored.completion,
+                chat=wanted.chat if wanted.chat and wanted.chat != seen.chat else stored.chat,
+                from_settings=wanted,
             )
-            self._save_selection()
+        )
+
+    def settings_changed(self, before: Settings) -> None:
+        self.apply_settings()
+        after = self.settings
         if self._engine is not None and (before.provider, before.base_url) != (
             after.provider,
             after.base_url,
@@ -177,6 +192,8 @@ class Service:
             token=token,
             extra_headers=self.settings.headers,
             timeout=min(self.settings.request_timeout, 30.0),
+            anthropic=self.provider.api == "anthropic",
+            token_env=self.provider.token_env,
         )
 
     async def list_models(self, refresh: bool = False) -> ListModelsResult:
@@ -203,6 +220,9 @@ class Service:
 
     @property
     def selection(self) -> Selected:
+        return self._stored().selected
+
+    def _stored(self) -> StoredSelection:
         """The persisted selection; re-read when another process (`ardaemon use`) changed it."""
         mtime = _mtime(self.paths.selection_file)
         if mtime != self._selection_mtime:
@@ -210,11 +230,8 @@ class Service:
             self._selection_mtime = mtime
         return self._selection
 
-    @selection.setter
-    def selection(self, value: Selected) -> None:
-        self._selection = value
-
     def selected(self) -> Selected:
+        """What requests naming no model use, per role (selection, settings, defaults)."""
         return Selected(
             completion=self.model_for("completion", None, required=False),
             chat=self.model_for("chat", None, required=False),
@@ -239,16 +256,20 @@ class Service:
                 f"Unknown model '{model}' at {self.label}.{hint} "
                 "List the models with ardaemon/listModels."
             )
-        self.selection = Selected(
-            completion=model if role in (None, "completion") else self.selection.completion,
-            chat=model if role in (None, "chat") else self.selection.chat,
+        stored = self._stored()
+        self._save_selection(
+            StoredSelection(
+                completion=model if role in (None, "completion") else stored.completion,
+                chat=model if role in (None, "chat") else stored.chat,
+                from_settings=stored.from_settings,
+            )
         )
-        self._save_selection()
         return self.selected()
 
-    def _save_selection(self) -> None:
+    def _save_selection(self, stored: StoredSelection) -> None:
+        self._selection = stored
         try:
-            save_selection(self.paths.selection_file, self._selection)
+            save_selection(self.paths.selection_file, stored)
             self._selection_mtime = _mtime(self.paths.selection_file)
         except OSError as exc:
             log.warning("could not save the model selection (%s)", exc.strerror)
@@ -383,8 +404,6 @@ class Service:
         prompt = build_prompt(ctx, target.api)
         messages = [Message("system", prompt.system)] if prompt.system else []
         messages += [Message("user" if r == "user" else "assistant", c) for r, c in prompt.messages]
-        if prompt.prefill:
-            messages.append(Message("assistant", prompt.prefill))
         req = LlmRequest(
             model=model,
             messages=tuple(messages),
@@ -407,9 +426,15 @@ class Service:
                 extra_headers=self.settings.headers,
                 read_timeout=self.settings.completion.timeout,
                 retries=1,
+                # A suggestion that arrives after the user moved on is worthless.
+                max_retry_wait=COMPLETION_MAX_RETRY_WAIT,
             )
         except errors.ArdaemonError as exc:
             failed = exc
+            raise
+        except Exception:
+            failed = errors.ArdaemonError(INTERNAL_MESSAGE)
+            failed.kind = "internal"
             raise
         finally:
             self._active -= 1
@@ -428,6 +453,10 @@ class Service:
             (time.perf_counter() - started) * 1000,
         )
         return text
+
+    def forget_document(self, uri: str) -> None:
+        if self._engine is not None:
+            self._engine.forget(uri)
 
     def _status(self, status: Status) -> None:
         if self.on_status is not None:

@@ -13,15 +13,28 @@ from .protocol import Selected
 log = logging.getLogger(__name__)
 
 
-def load_selection(path: Path) -> Selected:
+class StoredSelection(msgspec.Struct, rename="camel", kw_only=True):
+    completion: str | None = None
+    chat: str | None = None
+    #: The settings' `models.*` values when last applied. A different value later (from
+    #: config.toml, initializationOptions or didChangeConfiguration alike) is a new
+    #: choice and takes over; the same value again does not undo a later selectModel.
+    from_settings: Selected = msgspec.field(default_factory=Selected)
+
+    @property
+    def selected(self) -> Selected:
+        return Selected(completion=self.completion, chat=self.chat)
+
+
+def load_selection(path: Path) -> StoredSelection:
     try:
-        return msgspec.json.decode(path.read_bytes(), type=Selected)
+        return msgspec.json.decode(path.read_bytes(), type=StoredSelection)
     except FileNotFoundError:
-        return Selected()
+        return StoredSelection()
     except (OSError, msgspec.DecodeError, msgspec.ValidationError):
         log.warning("ignoring unreadable selection file %s", path.name)
-        return Selected()
+        return StoredSelection()
 
 
-def save_selection(path: Path, selected: Selected) -> None:
-    atomic_write(path, msgspec.json.encode(selected))
+def save_selection(path: Path, stored: StoredSelection) -> None:
+    atomic_write(path, msgspec.json.encode(stored))

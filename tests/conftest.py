@@ -73,9 +73,9 @@ def make_client() -> Client:
 
 def as_dict(obj: Any) -> Any:
     """pygls hands custom payloads over as namedtuple-like objects; tests want dicts."""
-    from ardaemon.protocol import _to_builtins
+    from ardaemon.protocol import to_builtins
 
-    return _to_builtins(obj)
+    return to_builtins(obj)
 
 
 async def start_daemon(

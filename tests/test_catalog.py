@@ -148,3 +148,44 @@ async def test_selection_from_another_process_reaches_a_running_daemon(
     assert done.returncode == 0, done.stderr
     listed = await request(daemon, "ardaemon/listModels", {})
     assert listed["selected"]["chat"] == "kimi-k2"
+
+
+async def test_broken_catalog_body_still_serves_the_stale_cache(
+    daemon: Client, gateway: Any
+) -> None:
+    await request(daemon, "ardaemon/listModels", {})
+    gateway.set_fault("drop", after=0, paths=["/v1/models"])
+    stale = await request(daemon, "ardaemon/listModels", {"refresh": True})
+    assert stale["stale"] is True and stale["models"]
+
+
+async def test_anthropic_provider_catalog_sends_its_version_header() -> None:
+    import httpx
+
+    from ardaemon import catalog
+    from ardaemon.http import Http
+
+    seen: list[httpx.Request] = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        seen.append(req)
+        return httpx.Response(200, json={"data": [{"id": "claude-x", "type": "model"}]})
+
+    http = Http(transport=httpx.MockTransport(handler))
+    found = await catalog.fetch(
+        http,
+        provider="anthropic",
+        label="Anthropic",
+        base_url="https://api.anthropic.example",
+        auth_style="x-api-key",
+        token="sk-ant-test",
+        extra_headers={},
+        timeout=5,
+        anthropic=True,
+    )
+    await http.aclose()
+    assert found.ids == ["claude-x"]
+    (sent,) = seen
+    assert sent.url == "https://api.anthropic.example/v1/models"
+    assert sent.headers["anthropic-version"] == "2023-06-01"
+    assert sent.headers["x-api-key"] == "sk-ant-test" and "authorization" not in sent.headers

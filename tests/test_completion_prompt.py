@@ -61,7 +61,6 @@ def test_stops_are_few_and_end_the_answer_tag(api: Api) -> None:
         assert CLOSE_TAG in prompt.stop
         # No stop that a valid multi-line answer could contain.
         assert not any(s.strip() == "" for s in prompt.stop)
-        assert prompt.prefill is None
 
 
 @pytest.mark.parametrize("api", APIS)

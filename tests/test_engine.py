@@ -148,3 +148,24 @@ async def test_invoked_and_explicit_triggers_are_not_debounced() -> None:
         engine.complete(PREFIX, "", **kw(trigger="invoked", debounce_ms=10_000)), 1
     )
     assert answer is not None
+
+
+async def test_a_request_never_joins_a_job_that_is_being_cancelled() -> None:
+    async def fetch(ctx: CompletionContext, model: str, max_tokens: int) -> str:
+        try:
+            await asyncio.sleep(0.2)
+            return "ANSWER"
+        finally:
+            await asyncio.sleep(0.01)  # like closing the HTTP response: takes loop turns
+
+    engine = Engine(fetch=fetch)
+    first = asyncio.ensure_future(engine.complete("x = ", "", **kw(trigger="invoked")))
+    await asyncio.sleep(0.05)
+    second = asyncio.ensure_future(engine.complete("x = 1", "", **kw(trigger="invoked")))
+    await asyncio.sleep(0)
+    # The user deletes the "1": the same context as the first, whose job is dying.
+    newest = asyncio.ensure_future(engine.complete("x = ", "", **kw(trigger="invoked")))
+    assert await first is None and await second is None
+    answer = await newest
+    assert answer is not None and answer.text == "ANSWER"
+    assert engine.stats["reused"] == 0

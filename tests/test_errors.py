@@ -37,7 +37,7 @@ async def test_bad_token_is_auth(daemon: Client, gateway: Any) -> None:
     gateway.set_fault("bad_token", times=1)
     error = await failing(daemon)
     assert kind(error) == "auth" and error.data["status"] == 401
-    assert "token" in error.message
+    assert "AGENTROUTER_API_KEY" in error.message, "names the provider's token variable"
 
 
 @pytest.mark.parametrize("html", [False, True])
@@ -190,3 +190,24 @@ async def test_bad_params_name_the_field_and_daemon_keeps_serving(
     assert err.value.code == -32602
     assert field in err.value.message
     assert (await request(daemon, "ardaemon/chat", CHAT))["content"]
+
+
+async def test_long_retry_after_never_stalls_a_completion(daemon: Client, gateway: Any) -> None:
+    import time
+
+    gateway.set_fault("rate_limit", retry_after=20, paths=["/v1/chat"])
+    started = time.monotonic()
+    with pytest.raises(JsonRpcException) as err:
+        await request(daemon, "ardaemon/complete", {"prefix": "x = ", "model": "glm-4.6"})
+    assert time.monotonic() - started < 3
+    assert kind(err.value) == "rate_limited" and err.value.data["retryAfter"] == 20
+
+
+async def test_retry_after_is_honoured_on_overload(daemon: Client, gateway: Any) -> None:
+    gateway.set_fault("overloaded", times=1, retry_after=0, headers={"retry-after": "1"})
+    import time
+
+    started = time.monotonic()
+    result = await request(daemon, "ardaemon/chat", CLAUDE_CHAT)
+    assert result["content"]
+    assert time.monotonic() - started >= 0.9, "waited what the server asked"

@@ -117,3 +117,25 @@ async def test_empty_push_pulls_workspace_configuration(home: Path, gateway: Any
         assert reply["model"] == "kimi-k2"
     finally:
         await stop_daemon(client)
+
+
+async def test_settings_models_are_a_choice_only_when_they_change(
+    env: dict[str, str], gateway: Any
+) -> None:
+    async def chat_model(options: dict[str, Any]) -> tuple[str, Client]:
+        client = await start_daemon(env, init_options=options)
+        reply = await request(client, "ardaemon/chat", {"messages": HI})
+        return reply["model"], client
+
+    model, client = await chat_model({"models": {"chat": "glm-4.6"}})
+    assert model == "glm-4.6"
+    await request(client, "ardaemon/selectModel", {"model": "kimi-k2", "role": "chat"})
+    await stop_daemon(client)
+    # Same settings on the next start: the later pick in the editor stands.
+    model, client = await chat_model({"models": {"chat": "glm-4.6"}})
+    assert model == "kimi-k2"
+    await stop_daemon(client)
+    # Settings changed while the editor was closed: that is the newer choice.
+    model, client = await chat_model({"models": {"chat": "deepseek-v3.2"}})
+    assert model == "deepseek-v3.2"
+    await stop_daemon(client)

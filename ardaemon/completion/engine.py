@@ -138,7 +138,7 @@ class Engine:
             previous = self._latest.get(doc) if doc else None
             if previous is not None and not previous.task.done():
                 self.stats["cancelled_previous"] += 1
-                previous.task.cancel()
+                self._cancel(previous)
             job = _Job(key, asyncio.ensure_future(self.fetch(ctx, model, max_tokens)))
             self._jobs[key] = job
             job.task.add_done_callback(functools.partial(self._finish, key, job))
@@ -154,7 +154,7 @@ class Engine:
             # The editor cancelled this request: stop the upstream if nobody else waits.
             job.waiters -= 1
             if job.waiters <= 0:
-                job.task.cancel()
+                self._cancel(job)
             raise
         job.waiters -= 1
         if job.task.cancelled():
@@ -162,6 +162,16 @@ class Engine:
         text = job.task.result()
         self._remember(doc, prefix, suffix, text)
         return Answer(text, cached=shared)
+
+    def _cancel(self, job: _Job) -> None:
+        """Cancel a job and unlist it at once: closing the HTTP response takes a few loop
+        turns, and a request arriving meanwhile must start afresh, not join a dying job."""
+        if self._jobs.get(job.key) is job:
+            del self._jobs[job.key]
+        for doc, latest in list(self._latest.items()):
+            if latest is job:
+                del self._latest[doc]
+        job.task.cancel()
 
     def _finish(self, key: CacheKey, job: _Job, _task: object = None) -> None:
         if self._jobs.get(key) is job:
@@ -211,7 +221,7 @@ class Engine:
         self._rhythm.pop(document, None)
         job = self._latest.pop(document, None)
         if job is not None and job.waiters <= 0 and not job.task.done():
-            job.task.cancel()
+            self._cancel(job)
 
     def clear(self) -> None:
         self._cache.clear()

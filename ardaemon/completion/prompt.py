@@ -37,9 +37,6 @@ class Prompt(msgspec.Struct, frozen=True):
     messages: tuple[tuple[str, str], ...]
     #: At most 4 (the OpenAI limit).
     stop: tuple[str, ...]
-    #: Assistant prefill for the Anthropic format; unused (some Claude models refuse a
-    #: prefill), `postprocess` copes with an answer with or without the opening tag either way.
-    prefill: str | None = None
 
 
 def choose_marker(ctx: CompletionContext) -> str:

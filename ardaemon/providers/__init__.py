@@ -14,7 +14,7 @@ from types import ModuleType
 import httpx
 
 from .. import errors
-from ..http import Call, Http, send, stream_broke
+from ..http import Call, Http, send, transport_error
 from ..router import Route
 from ..sse import events
 from . import anthropic, openai
@@ -34,6 +34,7 @@ async def generate(
     extra_headers: dict[str, str],
     read_timeout: float,
     retries: int = 2,
+    max_retry_wait: float = 60.0,
     on_delta: Callable[[str], None] | None = None,
 ) -> LlmResult:
     adapter = ADAPTERS[route.api]
@@ -45,8 +46,10 @@ async def generate(
         body=json.dumps(adapter.build_body(req)).encode(),
         read_timeout=read_timeout,
         retries=retries,
+        max_retry_wait=max_retry_wait,
         label=label,
         model=req.model,
+        token_env=route.provider.token_env,
     )
     client = http.client(route.base_url, extra_headers)
     response = await send(client, call)
@@ -55,7 +58,7 @@ async def generate(
             try:
                 body = await response.aread()
             except httpx.HTTPError as exc:
-                raise stream_broke(exc, call) from None
+                raise transport_error(exc, call) from None
             try:
                 data = json.loads(body)
             except ValueError:
@@ -100,7 +103,7 @@ async def _stream(
             if parser.done:
                 break
     except httpx.HTTPError as exc:
-        raise stream_broke(exc, call) from None
+        raise transport_error(exc, call) from None
     emit(think.flush())
     if not parser.done and not result.stop_reason:
         raise errors.NetworkError(

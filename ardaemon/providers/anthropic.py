@@ -95,8 +95,8 @@ class StreamParser:
         if kind == "error" or event == "error":
             raise error_in_body(payload, self.label, self.model) or _bad(self.label, self.model)
         if kind == "message_start":
-            usage = (payload.get("message") or {}).get("usage") or {}
-            self._input_tokens = int(usage.get("input_tokens") or 0)
+            usage = _usage((payload.get("message") or {}).get("usage"))
+            self._input_tokens = usage.input_tokens if usage else 0
         elif kind == "content_block_delta":
             delta = payload.get("delta") or {}
             # thinking_delta / signature_delta belong to thinking blocks: never text.

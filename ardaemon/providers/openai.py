@@ -12,8 +12,9 @@ from ..http import error_in_body
 from ..protocol import Usage
 from .base import Finish, LlmRequest, LlmResult, StreamEvent, TextDelta, UsageReport
 
-# Reasoning models take max_completion_tokens and reject temperature.
-_REASONING = re.compile(r"^(o\d|gpt-5)")
+# Reasoning models take max_completion_tokens and reject temperature and stop;
+# gpt-5-chat is the non-reasoning variant of the family.
+_REASONING = re.compile(r"^(o\d|gpt-5(?!-chat))")
 _STOP_REASONS = {
     "stop": "end_turn",
     "length": "max_tokens",
@@ -42,7 +43,8 @@ def build_body(req: LlmRequest) -> dict[str, Any]:
     if is_reasoning(req.model):
         body["max_completion_tokens"] = req.max_tokens
         if req.purpose == "completion" and model.startswith("gpt-5"):
-            body["reasoning_effort"] = "minimal"
+            # gpt-5.1 and later replaced "minimal" with "none".
+            body["reasoning_effort"] = "none" if model.startswith("gpt-5.") else "minimal"
     else:
         body["max_tokens"] = req.max_tokens
         if req.temperature is not None:
