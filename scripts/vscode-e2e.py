@@ -18,6 +18,7 @@ Needs: env CODE_SERVER (the code-server executable, on Node 24), VSIX, and selen
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -31,7 +32,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from selenium import webdriver
 from selenium.common.exceptions import (
@@ -85,13 +86,21 @@ class Gateway:
         self.url = url
 
     @classmethod
-    def start(cls, env: dict[str, str], logfile: Path) -> Gateway:
+    def start(cls, env: dict[str, str], logfile: IO[str]) -> Gateway:
         proc = subprocess.Popen(
-            [str(ROOT / ".venv/bin/python"), "-m", "ardaemon.gateway", "--port", "0", "--token", TOKEN],
+            [
+                str(ROOT / ".venv/bin/python"),
+                "-m",
+                "ardaemon.gateway",
+                "--port",
+                "0",
+                "--token",
+                TOKEN,
+            ],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
-            stderr=open(logfile, "w"),  # noqa: SIM115 - lives as long as the process
+            stderr=logfile,
             text=True,
             start_new_session=True,
         )
@@ -131,10 +140,8 @@ def stop(proc: subprocess.Popen[Any] | None) -> None:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(10)
     except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 class Workbench:
@@ -145,7 +152,9 @@ class Workbench:
         self.shots = shots
         self.n = 0
 
-    def wait(self, what: str, fn: Callable[[], T | None], timeout: float = 30.0, every: float = 0.2) -> T:
+    def wait(
+        self, what: str, fn: Callable[[], T | None], timeout: float = 30.0, every: float = 0.2
+    ) -> T:
         deadline = time.monotonic() + timeout
         last_exc: Exception | None = None
         while time.monotonic() < deadline:
@@ -239,12 +248,77 @@ class Workbench:
                 self.keys(Keys.ESCAPE)
                 time.sleep(0.2)
 
+    def open_file(self, name: str) -> None:
+        """Quick Open (Ctrl+P): the file's editor, focused."""
+        self.escape_all()
+        self.chord(Keys.CONTROL, "p")
+        self.wait("quick open", self.quick_input_visible)
+        self.keys(name)
+        self.wait(f"{name} in quick open", lambda: any(name in s for s in self.quick_labels()))
+        self.keys(Keys.ENTER)
+        self.wait(
+            f"{name} focused",
+            lambda: self.d.execute_script(
+                "const e = document.activeElement; return !!(e && e.closest('.monaco-editor'));"
+            ),
+        )
+
+    def set_setting(self, key: str, value: str, tab: str = "User") -> None:
+        """As a person does: the Settings editor, its tab (User, or Remote for machine-scoped
+        settings in code-server), search for the key, type into its box."""
+        self.run_command("Preferences: Open Settings (UI)")
+        self.wait(
+            "the Settings editor",
+            lambda: [e for e in self.find(".settings-editor") if e.is_displayed()],
+        )
+        time.sleep(0.5)
+        if tab != "User":
+            self.wait(
+                f"the {tab} tab",
+                lambda: [
+                    t
+                    for t in self.find(".settings-editor .settings-tabs-widget .action-label")
+                    if t.text.strip().startswith(tab)
+                ],
+            )[0].click()
+            self.find(".settings-editor .settings-header .monaco-editor textarea")[0].send_keys("")
+            self.d.find_element(
+                By.CSS_SELECTOR, ".settings-editor .settings-header .monaco-editor"
+            ).click()
+        self.keys(key)
+
+        def box() -> WebElement | None:
+            # Only once the search has narrowed the list to this one setting.
+            counts = self.find(".settings-editor .settings-count-widget")
+            if not counts or counts[0].text.strip() != "1 Setting Found":
+                return None
+            items = [
+                i for i in self.find(".settings-editor .setting-item-contents") if i.is_displayed()
+            ]
+            inputs = (
+                items[0].find_elements(By.CSS_SELECTOR, "input, textarea")
+                if len(items) == 1
+                else []
+            )
+            return inputs[0] if inputs else None
+
+        field = self.wait(f"the {key} setting", box)
+        field.click()
+        self.chord(Keys.CONTROL, "a")
+        self.keys(value)
+        self.wait(f"{key} typed", lambda: field.get_attribute("value") == value)
+        self.keys(Keys.TAB)
+
     def notifications(self) -> list[str]:
-        return [el.text for el in self.find(".notifications-toasts .notification-list-item-message")]
+        return [
+            el.text for el in self.find(".notifications-toasts .notification-list-item-message")
+        ]
 
     def editor_text(self) -> str:
         lines = self.find(".monaco-editor .view-lines .view-line")
-        ordered = sorted(lines, key=lambda el: int(re.sub(r"[^0-9.]", "", el.value_of_css_property("top")) or 0))
+        ordered = sorted(
+            lines, key=lambda el: int(re.sub(r"[^0-9.]", "", el.value_of_css_property("top")) or 0)
+        )
         return "\n".join(el.text.replace("\u00a0", " ") for el in ordered)
 
     def ghost_text(self) -> str:
@@ -252,12 +326,24 @@ class Workbench:
         return "".join(p.text for p in parts).replace("\u00a0", " ").strip()
 
 
+def last_reply(driver: webdriver.Chrome) -> dict[str, Any] | None:
+    """The chat webview's last reply, read in one go (the view re-renders as replies stream)."""
+    return driver.execute_script(
+        """
+        const turns = document.querySelectorAll('.turn.assistant');
+        const last = turns[turns.length - 1];
+        if (!last) { return null; }
+        return {state: last.dataset.state, text: last.querySelector('.body').innerText, count: turns.length};
+        """
+    )
+
+
 def write_settings(user_dir: Path, settings: dict[str, Any]) -> None:
     (user_dir / "User").mkdir(parents=True, exist_ok=True)
     (user_dir / "User" / "settings.json").write_text(json.dumps(settings, indent=2))
 
 
-def main() -> int:  # noqa: PLR0915 - one story, told in order
+def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--vsix", type=Path, required=True)
     parser.add_argument("--code-server", required=True)
@@ -294,8 +380,9 @@ def main() -> int:  # noqa: PLR0915 - one story, told in order
     server: subprocess.Popen[Any] | None = None
     driver: webdriver.Chrome | None = None
     started = time.monotonic()
+    logs = contextlib.ExitStack()
     try:
-        gateway = Gateway.start(env, shots / "gateway.log")
+        gateway = Gateway.start(env, logs.enter_context(open(shots / "gateway.log", "w")))  # noqa: SIM115
         log(f"gateway stand-in at {gateway.url}")
         gateway.control(
             "replies",
@@ -314,11 +401,26 @@ def main() -> int:  # noqa: PLR0915 - one story, told in order
 
         log("installing the VSIX into code-server")
         install = subprocess.run(
-            [args.code_server, "--extensions-dir", str(tmp / "ext"), "--user-data-dir", str(tmp / "user"),
-             "--install-extension", str(args.vsix.resolve()), "--force"],
-            env=env, capture_output=True, text=True, timeout=180,
+            [
+                args.code_server,
+                "--extensions-dir",
+                str(tmp / "ext"),
+                "--user-data-dir",
+                str(tmp / "user"),
+                "--install-extension",
+                str(args.vsix.resolve()),
+                "--force",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
         )
-        log(install.stdout.strip().splitlines()[-1] if install.stdout.strip() else install.stderr.strip())
+        log(
+            install.stdout.strip().splitlines()[-1]
+            if install.stdout.strip()
+            else install.stderr.strip()
+        )
         if install.returncode != 0:
             raise RuntimeError(f"--install-extension failed: {install.stderr}")
 
@@ -353,11 +455,28 @@ def main() -> int:  # noqa: PLR0915 - one story, told in order
         cfg = tmp / "code-server.yaml"
         cfg.write_text("")
         server = subprocess.Popen(
-            [args.code_server, "--config", str(cfg), "--auth", "none", "--bind-addr", f"127.0.0.1:{port}",
-             "--user-data-dir", str(tmp / "user"), "--extensions-dir", str(tmp / "ext"),
-             "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust",
-             "--disable-getting-started-override", "--ignore-last-opened", str(workspace)],
-            env=env, stdout=open(shots / "code-server.log", "w"), stderr=subprocess.STDOUT,  # noqa: SIM115
+            [
+                args.code_server,
+                "--config",
+                str(cfg),
+                "--auth",
+                "none",
+                "--bind-addr",
+                f"127.0.0.1:{port}",
+                "--user-data-dir",
+                str(tmp / "user"),
+                "--extensions-dir",
+                str(tmp / "ext"),
+                "--disable-telemetry",
+                "--disable-update-check",
+                "--disable-workspace-trust",
+                "--disable-getting-started-override",
+                "--ignore-last-opened",
+                str(workspace),
+            ],
+            env=env,
+            stdout=logs.enter_context(open(shots / "code-server.log", "w")),  # noqa: SIM115
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         url = f"http://127.0.0.1:{port}/?folder={workspace}"
@@ -375,9 +494,17 @@ def main() -> int:  # noqa: PLR0915 - one story, told in order
         options = webdriver.ChromeOptions()
         options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
         for flag in (
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-dev-shm-usage", "--window-size=1400,900", f"--user-data-dir={tmp / 'chrome'}",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--window-size=1400,900",
+            f"--user-data-dir={tmp / 'chrome'}",
         ):
             options.add_argument(flag)
         service = Service(shutil.which("chromedriver") or "/usr/bin/chromedriver")
@@ -395,35 +522,39 @@ def main() -> int:  # noqa: PLR0915 - one story, told in order
 
         # 2. Sign in: the status bar item offers it; the token goes into a password input box.
         wb.status_item().click()
-        box = wb.wait("the token input box", lambda: [
-            i for i in wb.find(".quick-input-widget input") if i.is_displayed()])[0]
+        box = wb.wait(
+            "the token input box",
+            lambda: [i for i in wb.find(".quick-input-widget input") if i.is_displayed()],
+        )[0]
         assert box.get_attribute("type") == "password", "the token input box hides what is typed"
         wb.keys(TOKEN)
         wb.shot("sign-in-input-box")
         wb.keys(Keys.ENTER)
-        signed = wb.wait("the signed-in notification",
-                         lambda: [n for n in wb.notifications() if "signed in" in n], timeout=60)
+        signed = wb.wait(
+            "the signed-in notification",
+            lambda: [n for n in wb.notifications() if "signed in" in n],
+            timeout=60,
+        )
         log(f"notification: {signed[0]!r}")
         count = re.search(r"(\d+) models", signed[0])
         assert count and int(count.group(1)) >= len(CATALOG), signed
-        wb.wait("the completion model in the status bar",
-                lambda: re.search(r"[a-z]", wb.status_text()) and "no model" not in wb.status_text(), timeout=30)
+        wb.wait(
+            "the completion model in the status bar",
+            lambda: re.search(r"[a-z]", wb.status_text()) and "no model" not in wb.status_text(),
+            timeout=30,
+        )
         first_model = wb.status_text()
         log(f"status bar after sign in: {first_model!r}")
         wb.shot("signed-in")
         catalog_req = [r for r in gateway.requests() if r.get("path", "").endswith("/v1/models")]
         assert catalog_req, "the daemon fetched the catalog"
-        assert all(TOKEN not in p.read_text(errors="ignore") for p in (tmp / "user").rglob("settings.json"))
+        assert all(
+            TOKEN not in p.read_text(errors="ignore") for p in (tmp / "user").rglob("settings.json")
+        )
 
         # 3. Ghost text, accepted with Tab.
-        wb.keys(Keys.ESCAPE)
-        wb.chord(Keys.CONTROL, "p")
-        wb.wait("quick open", wb.quick_input_visible)
-        wb.keys("calc.py")
-        wb.wait("calc.py in quick open", lambda: any("calc.py" in s for s in wb.quick_labels()))
-        wb.keys(Keys.ENTER)
+        wb.open_file("calc.py")
         wb.wait("the editor", lambda: "Small arithmetic helpers" in wb.editor_text())
-        wb.find(".monaco-editor .view-lines")[0].click()
         wb.chord(Keys.CONTROL, Keys.END)
         wb.type_slowly("def add_numbers(a, b):")
         wb.keys(Keys.ENTER)
@@ -432,22 +563,34 @@ def main() -> int:  # noqa: PLR0915 - one story, told in order
         assert COMPLETION_REPLY in ghost, ghost
         wb.shot("ghost-text")
         wb.keys(Keys.TAB)
-        wb.wait("the completion in the document", lambda: COMPLETION_REPLY in wb.editor_text() and not wb.ghost_text())
+        wb.wait(
+            "the completion in the document",
+            lambda: COMPLETION_REPLY in wb.editor_text() and not wb.ghost_text(),
+        )
         wb.chord(Keys.CONTROL, "s")
         wb.wait("calc.py saved with the completion", lambda: COMPLETION_REPLY in source.read_text())
         log(f"calc.py on disk:\n{source.read_text()}")
         assert "def add_numbers(a, b):\n    return a + b" in source.read_text()
         wb.shot("tab-accepted")
-        inline_reqs = [r for r in gateway.requests() if r.get("path", "").endswith(("/chat/completions", "/messages"))]
+        inline_reqs = [
+            r
+            for r in gateway.requests()
+            if r.get("path", "").endswith(("/chat/completions", "/messages"))
+        ]
         assert inline_reqs, "the completion went through the gateway"
         log(f"completion request: {inline_reqs[-1].get('path')} model={model_of(inline_reqs[-1])}")
 
         # 4. Select Model: the catalog, grouped; the choice in the status bar and in the daemon.
         wb.run_command("ardaemon: Select Model")
-        wb.wait("the catalog in the picker", lambda: len([s for s in wb.quick_labels() if s]) >= len(CATALOG))
+        wb.wait(
+            "the catalog in the picker",
+            lambda: len([s for s in wb.quick_labels() if s]) >= len(CATALOG),
+        )
         time.sleep(0.3)
         labels = wb.quick_labels()
-        groups = [el.text for el in wb.find(".quick-input-widget .quick-input-list-separator") if el.text]
+        groups = [
+            el.text for el in wb.find(".quick-input-widget .quick-input-list-separator") if el.text
+        ]
         log(f"picker rows: {labels}; groups: {groups}")
         for model in CATALOG:
             assert any(model in label for label in labels), (model, labels)
@@ -458,7 +601,10 @@ def main() -> int:  # noqa: PLR0915 - one story, told in order
         wb.shot("select-model-picker")
         target = "kimi-k2"
         wb.keys("kimi")
-        wb.wait("the filtered picker", lambda: len(wb.quick_rows()) >= 1 and target in wb.quick_labels()[0])
+        wb.wait(
+            "the filtered picker",
+            lambda: len(wb.quick_rows()) >= 1 and target in wb.quick_labels()[0],
+        )
         wb.keys(Keys.ENTER)
         wb.wait("the new model in the status bar", lambda: target in wb.status_text(), timeout=20)
         log(f"status bar after Select Model: {wb.status_text()!r}")
@@ -466,14 +612,18 @@ def main() -> int:  # noqa: PLR0915 - one story, told in order
         cli = subprocess.run(
             [str(ROOT / ".venv/bin/ardaemon"), "status"],
             env={**env, "AGENTROUTER_BASE_URL": gateway.url, "AGENTROUTER_API_KEY": TOKEN},
-            capture_output=True, text=True, timeout=60,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         log(f"`ardaemon status` (same XDG dirs):\n{cli.stdout}")
         assert target in cli.stdout, "the selection persists in the daemon's state"
 
         wb.run_command("ardaemon: Restart Daemon")
         time.sleep(1.0)
-        wb.wait("the status bar after a daemon restart", lambda: target in wb.status_text(), timeout=30)
+        wb.wait(
+            "the status bar after a daemon restart", lambda: target in wb.status_text(), timeout=30
+        )
         log(f"status bar after restarting the daemon: {wb.status_text()!r}")
 
         before = len(gateway.requests())
@@ -483,7 +633,9 @@ def main() -> int:  # noqa: PLR0915 - one story, told in order
         wb.chord(Keys.SHIFT, Keys.TAB)
         wb.type_slowly("def multiply_numbers(a, b):")
         wb.keys(Keys.ENTER)
-        ghost = wb.wait("ghost text from the newly selected model", lambda: wb.ghost_text() or None, timeout=30)
+        ghost = wb.wait(
+            "ghost text from the newly selected model", lambda: wb.ghost_text() or None, timeout=30
+        )
         assert SWITCHED_COMPLETION_REPLY in ghost, ghost
         new = gateway.requests()[before:]
         switched = [r for r in new if r.get("path", "").endswith("/v1/chat/completions")]
@@ -491,28 +643,37 @@ def main() -> int:  # noqa: PLR0915 - one story, told in order
         assert switched and model_of(switched[-1]) == target, new
         wb.shot("ghost-text-from-selected-model")
         wb.keys(Keys.TAB)
-        wb.wait("the second completion in the document", lambda: SWITCHED_COMPLETION_REPLY in wb.editor_text())
+        wb.wait(
+            "the second completion in the document",
+            lambda: SWITCHED_COMPLETION_REPLY in wb.editor_text(),
+        )
 
         # 5. Chat: a streamed reply, then Stop.
         gateway.control("config", {"chunkDelay": 0.15})
         wb.run_command("ardaemon: Open Chat")
-        outer = wb.wait("the chat webview", lambda: [f for f in wb.find("iframe.webview") if f.is_displayed()])[0]
+        outer = wb.wait(
+            "the chat webview", lambda: [f for f in wb.find("iframe.webview") if f.is_displayed()]
+        )[0]
         driver.switch_to.frame(outer)
-        inner = wb.wait("the chat webview's content frame",
-                        lambda: driver.find_elements(By.CSS_SELECTOR, "iframe#active-frame"))[0]
+        inner = wb.wait(
+            "the chat webview's content frame",
+            lambda: driver.find_elements(By.CSS_SELECTOR, "iframe#active-frame"),
+        )[0]
         driver.switch_to.frame(inner)
         box = wb.wait("the chat input", lambda: driver.find_elements(By.ID, "input"))[0]
-        wb.wait("the chat model label", lambda: "Model:" in driver.find_element(By.ID, "model").text)
+        wb.wait(
+            "the chat model label", lambda: "Model:" in driver.find_element(By.ID, "model").text
+        )
         box.click()
         box.send_keys("Write a haiku about the sea")
         box.send_keys(Keys.ENTER)
         seen: list[str] = []
         streaming_shot = False
         deadline = time.monotonic() + 60
+        reply: dict[str, Any] | None = None
         while time.monotonic() < deadline:
-            bodies = driver.find_elements(By.CSS_SELECTOR, ".assistant .body")
-            turns = driver.find_elements(By.CSS_SELECTOR, ".turn.assistant")
-            text = bodies[-1].text if bodies else ""
+            reply = last_reply(driver)
+            text = reply["text"] if reply else ""
             if text and (not seen or seen[-1] != text):
                 seen.append(text)
             if not streaming_shot and len(seen) >= 3:
@@ -521,15 +682,16 @@ def main() -> int:  # noqa: PLR0915 - one story, told in order
                 driver.switch_to.frame(outer)
                 driver.switch_to.frame(inner)
                 streaming_shot = True
-            if turns and turns[-1].get_attribute("data-state") in ("done", "error"):
+            if reply and reply["state"] in ("done", "error"):
                 break
             time.sleep(0.05)
-        final = driver.find_elements(By.CSS_SELECTOR, ".turn.assistant")[-1]
-        log(f"chat: {len(seen)} distinct partial states; final state {final.get_attribute('data-state')}")
-        assert final.get_attribute("data-state") == "done", final.text
-        body = final.find_element(By.CSS_SELECTOR, ".body").text
-        assert body.strip() == CHAT_REPLY.strip(), body
+        log(f"chat: {len(seen)} distinct partial states; final {reply}")
+        assert reply and reply["state"] == "done", reply
+        assert reply["text"].strip() == CHAT_REPLY.strip(), reply
         assert len(seen) >= 3, f"the reply streamed in ({seen})"
+        assert all(CHAT_REPLY.startswith(part.rstrip("\u258d").rstrip()) for part in seen[:-1]), (
+            seen
+        )
         driver.switch_to.default_content()
         wb.shot("chat-reply")
 
@@ -539,24 +701,100 @@ def main() -> int:  # noqa: PLR0915 - one story, told in order
         box.click()
         box.send_keys("Please count to four hundred")
         box.send_keys(Keys.ENTER)
-        wb.wait("a long reply streaming", lambda: len(
-            (driver.find_elements(By.CSS_SELECTOR, ".assistant .body") or [None])[-1].text.split()) >= 6)
+        wb.wait(
+            "a long reply streaming",
+            lambda: (r := last_reply(driver)) and r["count"] == 2 and len(r["text"].split()) >= 6,
+        )
         driver.find_element(By.ID, "stop").click()
-        wb.wait("the stopped reply", lambda: driver.find_elements(By.CSS_SELECTOR, ".turn.assistant")[-1]
-                .get_attribute("data-state") == "stopped")
-        stopped_text = driver.find_elements(By.CSS_SELECTOR, ".turn.assistant .body")[-1].text
+        stopped = wb.wait(
+            "the stopped reply", lambda: (r := last_reply(driver)) and r["state"] == "stopped" and r
+        )
         time.sleep(1.0)
-        after = driver.find_elements(By.CSS_SELECTOR, ".turn.assistant .body")[-1].text
-        assert after == stopped_text, "nothing streams in after Stop"
-        assert after.startswith("word0 word1") and len(after.split()) < 400, after
+        after = last_reply(driver)
+        assert after and after["text"] == stopped["text"], "nothing streams in after Stop"
+        assert after["text"].startswith("word0 word1") and len(after["text"].split()) < 400, after
         driver.switch_to.default_content()
         wb.shot("chat-stopped")
+
         def stopped_upstream() -> dict[str, Any] | None:
             chats = [r for r in gateway.requests() if "four hundred" in json.dumps(r.get("json"))]
             return chats[-1] if chats and chats[-1].get("disconnected") else None
 
-        closed = wb.wait("the stand-in to see the chat request closed", stopped_upstream, timeout=10)
-        log(f"stopped chat request: {closed['path']} disconnected={closed['disconnected']}")
+        closed = wb.wait(
+            "the stand-in to see the chat request closed", stopped_upstream, timeout=10
+        )
+        log(
+            f"stopped after {len(after['text'].split())} of 400 words; upstream {closed['path']} "
+            f"disconnected={closed['disconnected']}"
+        )
+
+        # 6. Show Log: the output channel, with no token in it.
+        wb.run_command("ardaemon: Show Log")
+        wb.wait(
+            "the ardaemon output channel",
+            lambda: [
+                el
+                for el in wb.find(".part.panel .monaco-editor .view-lines")
+                if el.is_displayed() and el.text.strip()
+            ],
+        )
+        panel_text = " ".join(el.text for el in wb.find(".part.panel .monaco-editor .view-lines"))
+        log(f"log panel (first 300 chars): {panel_text[:300]!r}")
+        assert TOKEN not in panel_text
+        daemon_log = tmp / "state" / "ardaemon" / "ardaemon.log"
+        if daemon_log.exists():
+            assert TOKEN not in daemon_log.read_text(errors="ignore"), (
+                "token in the daemon's log file"
+            )
+        wb.shot("show-log")
+
+        # 7. Settings reach the running daemon without a reload: set one in the Settings editor.
+        settings_file = tmp / "user" / "User" / "settings.json"
+        wb.set_setting("ardaemon.models.completion", "glm-4.6")
+        wb.wait(
+            "models.completion from settings in the status bar",
+            lambda: "glm-4.6" in wb.status_text(),
+        )
+        log(f"status bar after setting ardaemon.models.completion: {wb.status_text()!r}")
+        wb.shot("settings-editor")
+        wb.keys(Keys.ESCAPE)
+        wb.wait(
+            "the Settings editor closed",
+            lambda: not [e for e in wb.find(".settings-editor") if e.is_displayed()],
+        )
+
+        # 8. Toggle Completions: the setting flips, the daemon is told, no request goes out.
+        wb.run_command("ardaemon: Toggle Completions")
+        wb.wait(
+            "completions off in the status bar",
+            lambda: "circle-slash" in wb.status_tooltip() or "off" in wb.status_tooltip(),
+        )
+        assert json.loads(settings_file.read_text()).get("ardaemon.completion.enabled") is False
+        before = len(gateway.requests())
+        wb.open_file("calc.py")
+        wb.chord(Keys.CONTROL, Keys.END)
+        wb.keys(Keys.ENTER)
+        wb.chord(Keys.SHIFT, Keys.TAB)
+        wb.type_slowly("def add_numbers_again(a, b):")
+        wb.keys(Keys.ENTER)
+        time.sleep(2.0)
+        assert not wb.ghost_text(), wb.ghost_text()
+        assert len(gateway.requests()) == before, gateway.requests()[before:]
+        wb.shot("completions-off")
+        wb.run_command("ardaemon: Toggle Completions")
+        wb.wait("completions on again", lambda: "idle" in wb.status_tooltip())
+        assert json.loads(settings_file.read_text()).get("ardaemon.completion.enabled") is True
+
+        # 9. A missing executable: one clear message with the install command.
+        wb.set_setting("ardaemon.serverPath", str(tmp / "nowhere" / "ardaemon"), tab="Remote")
+        missing = wb.wait(
+            "the missing-daemon message",
+            lambda: [n for n in wb.notifications() if "install" in n.lower()],
+            timeout=30,
+        )
+        log(f"missing daemon: {missing[0]!r}; status bar {wb.status_text()!r}")
+        assert "pipx install ardaemon" in missing[0], missing
+        wb.shot("daemon-missing")
 
         log(f"status bar at the end: {wb.status_text()!r}; tooltip: {wb.status_tooltip()!r}")
         log(f"PASS: the extension in code-server, {time.monotonic() - started:.1f}s")
@@ -566,6 +804,7 @@ def main() -> int:  # noqa: PLR0915 - one story, told in order
             driver.quit()
         stop(server)
         stop(gateway.proc if gateway else None)
+        logs.close()
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
 

@@ -2,6 +2,7 @@
 // Owns start, stop and restart; everything else talks to the daemon through `request`.
 
 import * as os from 'node:os';
+import * as readline from 'node:readline';
 import * as vscode from 'vscode';
 import {
   type CancellationToken,
@@ -14,6 +15,7 @@ import {
   State,
   TransportKind,
 } from 'vscode-languageclient/node';
+import { type Level, parseDaemonLine } from './logs';
 import { METHODS, type Status } from './protocol';
 import {
   daemonSettings,
@@ -96,6 +98,17 @@ export class Daemon implements vscode.Disposable {
       outputChannel: log,
       initializationOptions: () => wrapSection(currentSettings()),
       middleware: this.opts.middleware,
+      stdioOptions: {
+        stdout: () => undefined,
+        stderr: (input, channel) => {
+          let previous: Level | undefined;
+          readline.createInterface({ input, crlfDelay: Infinity, terminal: false }).on('line', (line) => {
+            const { level, text } = parseDaemonLine(line, previous);
+            previous = level;
+            channel[level](text);
+          });
+        },
+      },
     };
     const client = new LanguageClient('ardaemon', 'ardaemon', serverOptions, clientOptions);
     client.onNotification(METHODS.didChangeStatus, (status: Status) => {

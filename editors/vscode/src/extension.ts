@@ -80,6 +80,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         return;
       }
       update({ ...status, completionsEnabled: completionsEnabled() });
+      log.info('settings changed: telling the daemon');
       if (e.affectsConfiguration(`${SECTION}.serverPath`)) {
         await d.restart();
         return;
