@@ -153,10 +153,16 @@ class Workbench:
         self.n = 0
 
     def wait(
-        self, what: str, fn: Callable[[], T | None], timeout: float = 30.0, every: float = 0.2
+        self,
+        what: str,
+        fn: Callable[[], T | None],
+        timeout: float = 30.0,
+        every: float = 0.2,
+        shot_on_failure: bool = True,
     ) -> T:
         deadline = time.monotonic() + timeout
         last_exc: Exception | None = None
+        value: T | None = None
         while time.monotonic() < deadline:
             try:
                 value = fn()
@@ -165,8 +171,11 @@ class Workbench:
             except (NoSuchElementException, StaleElementReferenceException) as exc:
                 last_exc = exc
             time.sleep(every)
-        self.shot(f"FAILED-{re.sub(r'[^a-z0-9]+', '-', what.lower())[:40]}")
-        raise TimeoutException(f"timed out after {timeout}s waiting for {what} ({last_exc})")
+        if shot_on_failure:
+            self.shot(f"FAILED-{re.sub(r'[^a-z0-9]+', '-', what.lower())[:40]}")
+        raise TimeoutException(
+            f"timed out after {timeout}s waiting for {what} (last value {value!r}; {last_exc})"
+        )
 
     def shot(self, name: str) -> Path:
         self.n += 1
@@ -201,16 +210,23 @@ class Workbench:
                 return el
         return None
 
+    def status(self) -> dict[str, str]:
+        """The ardaemon status bar item's text and accessible label, read in one go."""
+        return self.d.execute_script(
+            """
+            const el = [...document.querySelectorAll('.part.statusbar .statusbar-item')]
+                .find((e) => (e.id || '').includes('ardaemon'));
+            if (!el) { return {text: '', label: ''}; }
+            const a = el.querySelector('a') || el;
+            return {text: el.innerText.trim(), label: a.getAttribute('aria-label') || ''};
+            """
+        )
+
     def status_text(self) -> str:
-        item = self.find_status_item()
-        return item.text.strip() if item else ""
+        return self.status()["text"]
 
     def status_tooltip(self) -> str:
-        item = self.find_status_item()
-        if not item:
-            return ""
-        inner = item.find_elements(By.CSS_SELECTOR, "a")
-        return (inner[0] if inner else item).get_attribute("aria-label") or ""
+        return self.status()["label"]
 
     def quick_input_visible(self) -> bool:
         widgets = self.find(".quick-input-widget")
@@ -220,11 +236,13 @@ class Workbench:
         return [r for r in self.find(".quick-input-widget .monaco-list-row") if r.is_displayed()]
 
     def quick_labels(self) -> list[str]:
-        out = []
-        for row in self.quick_rows():
-            names = row.find_elements(By.CSS_SELECTOR, ".label-name")
-            out.append((names[0].text if names else row.text).strip())
-        return out
+        return self.d.execute_script(
+            """
+            return [...document.querySelectorAll('.quick-input-widget .monaco-list-row')]
+                .filter((r) => r.offsetParent !== null)
+                .map((r) => (r.querySelector('.label-name') || r).innerText.trim());
+            """
+        )
 
     def run_command(self, title: str) -> None:
         """F1, type the command's title, run the row whose label is exactly that title."""
@@ -249,18 +267,47 @@ class Workbench:
                 time.sleep(0.2)
 
     def open_file(self, name: str) -> None:
-        """Quick Open (Ctrl+P): the file's editor, focused."""
+        """The file's editor, focused: click its tab when it is open, else Quick Open (Ctrl+P)."""
         self.escape_all()
-        self.chord(Keys.CONTROL, "p")
-        self.wait("quick open", self.quick_input_visible)
-        self.keys(name)
-        self.wait(f"{name} in quick open", lambda: any(name in s for s in self.quick_labels()))
-        self.keys(Keys.ENTER)
+        tab = self.d.execute_script(
+            """
+            return [...document.querySelectorAll('.editor-group-container .tab')]
+                .find((t) => (t.getAttribute('aria-label') || '').startsWith(arguments[0])) || null;
+            """,
+            name,
+        )
+        if tab is None:
+            self.chord(Keys.CONTROL, "p")
+            self.wait("quick open", self.quick_input_visible)
+            self.keys(name)
+            self.wait(
+                f"{name} first in quick open", lambda: name in (self.quick_labels() or [""])[0]
+            )
+            self.keys(Keys.ENTER)
+        else:
+            tab.click()
         self.wait(
-            f"{name} focused",
+            f"{name} open",
             lambda: self.d.execute_script(
-                "const e = document.activeElement; return !!(e && e.closest('.monaco-editor'));"
+                """
+            const tab = document.querySelector('.editor-group-container.active .tab.active');
+            return !!tab && (tab.getAttribute('aria-label') || '').startsWith(arguments[0]);
+            """,
+                name,
             ),
+        )
+        try:
+            self.wait(f"{name} focused", self.editor_focused, timeout=5, shot_on_failure=False)
+        except TimeoutException:
+            self.run_command("View: Focus Active Editor Group")
+            self.wait(f"{name} focused", self.editor_focused)
+        self.chord(Keys.CONTROL, Keys.HOME)
+
+    def editor_focused(self) -> bool:
+        return bool(
+            self.d.execute_script(
+                "const e = document.activeElement; return !!(e && e.closest('.monaco-editor'));"
+            )
         )
 
     def set_setting(self, key: str, value: str, tab: str = "User") -> None:
@@ -310,20 +357,42 @@ class Workbench:
         self.keys(Keys.TAB)
 
     def notifications(self) -> list[str]:
-        return [
-            el.text for el in self.find(".notifications-toasts .notification-list-item-message")
-        ]
+        return self.d.execute_script(
+            """
+            return [...document.querySelectorAll(
+                '.notifications-toasts .notification-list-item-message')].map((e) => e.innerText);
+            """
+        )
+
+    # The focused editor (else the first): the output panel and split editors are editors too.
+    _EDITOR_JS = """
+        const editor = document.querySelector('.editor-group-container .monaco-editor.focused')
+            || document.querySelector('.editor-group-container.active .editor-container .monaco-editor');
+        const lines = editor && editor.querySelector('.lines-content .view-lines');
+    """
 
     def editor_text(self) -> str:
-        lines = self.find(".monaco-editor .view-lines .view-line")
-        ordered = sorted(
-            lines, key=lambda el: int(re.sub(r"[^0-9.]", "", el.value_of_css_property("top")) or 0)
+        text = self.d.execute_script(
+            self._EDITOR_JS
+            + """
+            if (!lines) { return ''; }
+            return [...lines.querySelectorAll(':scope > .view-line')]
+                .sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top))
+                .map((l) => l.innerText).join('\\n');
+            """
         )
-        return "\n".join(el.text.replace("\u00a0", " ") for el in ordered)
+        return text.replace("\u00a0", " ")
 
     def ghost_text(self) -> str:
-        parts = self.find(".monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text")
-        return "".join(p.text for p in parts).replace("\u00a0", " ").strip()
+        text = self.d.execute_script(
+            self._EDITOR_JS
+            + """
+            if (!editor) { return ''; }
+            return [...editor.querySelectorAll('.ghost-text-decoration, .ghost-text')]
+                .map((g) => g.innerText).join('');
+            """
+        )
+        return text.replace("\u00a0", " ").strip()
 
 
 def last_reply(driver: webdriver.Chrome) -> dict[str, Any] | None:

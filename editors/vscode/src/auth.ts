@@ -19,7 +19,8 @@ export class Auth {
     return Promise.resolve(this.secrets.get(SECRET_KEY)).then((t) => t || undefined);
   }
 
-  async signIn(daemon: Daemon, log: vscode.LogOutputChannel): Promise<void> {
+  /** Resolves to the catalog fetched with the new token, or undefined (cancelled or failed). */
+  async signIn(daemon: Daemon, log: vscode.LogOutputChannel): Promise<ListModelsResult | undefined> {
     const value = await vscode.window.showInputBox({
       title: 'ardaemon: Sign In',
       prompt: 'Your AgentRouter API key. It is kept in VS Code\'s secret storage and given only to the ardaemon daemon.',
@@ -29,22 +30,23 @@ export class Auth {
       validateInput: tokenProblem,
     });
     if (value === undefined) {
-      return;
+      return undefined;
     }
     await this.secrets.store(SECRET_KEY, value.trim());
     log.info('signed in: token stored in secret storage; restarting the daemon');
     this.changes.fire(true);
     await daemon.restart();
-    await this.check(daemon);
+    return this.check(daemon);
   }
 
   /** Ask the gateway for the catalog with the new token, so a wrong token shows at once. */
-  private async check(daemon: Daemon): Promise<void> {
+  private async check(daemon: Daemon): Promise<ListModelsResult | undefined> {
     try {
       const result = await daemon.request<ListModelsResult>(METHODS.listModels, { refresh: true });
       void vscode.window.showInformationMessage(
         `ardaemon: signed in; ${result.models.length} models available.`,
       );
+      return result;
     } catch (err) {
       const again = 'Sign In Again';
       const choice = await vscode.window.showErrorMessage(
@@ -54,6 +56,7 @@ export class Auth {
       if (choice === again) {
         await vscode.commands.executeCommand('ardaemon.signIn');
       }
+      return undefined;
     }
   }
 

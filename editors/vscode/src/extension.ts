@@ -44,6 +44,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const refreshSelection = async (): Promise<void> => {
     try {
       const result = await d.request<ListModelsResult>(METHODS.listModels, {});
+      log.info(`models: completion ${result.selected.completion ?? '(none)'}, chat ${result.selected.chat ?? '(none)'}`);
       setSelected(result.selected);
     } catch (err) {
       log.warn(`listing models: ${describeError(err)}`);
@@ -108,8 +109,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   command('ardaemon.selectCompletionModel', select('completion'));
   command('ardaemon.selectChatModel', select('chat'));
   command('ardaemon.signIn', async () => {
-    await auth.signIn(d, log);
+    const result = await auth.signIn(d, log);
     update({ ...status, signedIn: (await auth.token()) !== undefined });
+    if (result) {
+      setSelected(result.selected);
+    }
   });
   command('ardaemon.signOut', async () => {
     await auth.signOut(d, log);
