@@ -28,8 +28,12 @@ def known_tokens() -> frozenset[str]:
     return frozenset(_known)
 
 
+#: Shorter strings are not real tokens, and masking them would garble ordinary words.
+MIN_REDACT = 8
+
+
 def remember(token: str) -> str:
-    if token:
+    if len(token) >= MIN_REDACT:
         _known.add(token)
     return token
 

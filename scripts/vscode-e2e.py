@@ -862,7 +862,7 @@ def main() -> int:
             timeout=30,
         )
         log(f"missing daemon: {missing[0]!r}; status bar {wb.status_text()!r}")
-        assert "pipx install ardaemon" in missing[0], missing
+        assert "pipx install /path/to/ardaemon" in missing[0], missing
         wb.shot("daemon-missing")
 
         log(f"status bar at the end: {wb.status_text()!r}; tooltip: {wb.status_tooltip()!r}")

@@ -78,3 +78,12 @@ def test_token_absent_from_stderr(home: Path, gateway: Any) -> None:
     assert b'"kind": "auth"' in out
     assert TOKEN.encode() not in err and TOKEN.encode() not in out
     assert b"rejected the token" in err, "stderr does carry the log"
+
+
+def test_redaction_masks_tokens_but_not_ordinary_words() -> None:
+    from ardaemon.credentials import redact, remember
+
+    remember("T")  # too short to be a real token
+    remember("sk-redact-me-0123456789")
+    assert redact("AGENTROUTER_BASE_URL") == "AGENTROUTER_BASE_URL"
+    assert redact("bad key sk-redact-me-0123456789 here") == "bad key *** here"

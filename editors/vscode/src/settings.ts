@@ -66,7 +66,8 @@ export function wrapSection(settings: Settings): { [SECTION]: Settings } {
   return { [SECTION]: settings };
 }
 
-export const INSTALL_COMMAND = 'pipx install ardaemon';
+// ardaemon is installed from its repository (no package index release yet).
+export const INSTALL_COMMAND = 'pipx install /path/to/ardaemon';
 
 export function missingServerMessage(configured: string | undefined): string {
   if (configured) {
@@ -77,7 +78,7 @@ export function missingServerMessage(configured: string | undefined): string {
   }
   return (
     'ardaemon: the `ardaemon` executable was not found on PATH. ' +
-    `Install it with \`${INSTALL_COMMAND}\` (or \`pip install ardaemon\`), ` +
+    `Install it from an ardaemon checkout with \`${INSTALL_COMMAND}\` (or \`pip install .\` there), ` +
     'or point the setting ardaemon.serverPath at it.'
   );
 }
