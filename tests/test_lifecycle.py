@@ -33,6 +33,16 @@ def read_frame(stream: Any) -> dict[str, Any]:
     return json.loads(stream.read(length))  # type: ignore[no-any-return]
 
 
+def spawn(home: Path, *args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [*SERVER, *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=isolated_env(home),
+    )
+
+
 def initialize(proc: subprocess.Popen[bytes], pid: int | None = None) -> dict[str, Any]:
     assert proc.stdin and proc.stdout
     params = {"processId": pid, "rootUri": None, "capabilities": {}}
@@ -52,13 +62,7 @@ async def test_initialize_advertises_contract(env: dict[str, str]) -> None:
 
 def test_serve_stdio_answers_initialize_and_exits_on_shutdown(home: Path) -> None:
     # `--stdio` is what vscode-languageclient appends.
-    proc = subprocess.Popen(
-        [*SERVER, "--stdio"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=isolated_env(home),
-    )
+    proc = spawn(home, "--stdio")
     try:
         answer = initialize(proc)
         info = answer["result"]["serverInfo"]
@@ -80,13 +84,7 @@ def test_serve_stdio_answers_initialize_and_exits_on_shutdown(home: Path) -> Non
 
 
 def test_exits_when_stdin_closes(home: Path) -> None:
-    proc = subprocess.Popen(
-        SERVER,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=isolated_env(home),
-    )
+    proc = spawn(home)
     try:
         initialize(proc)
         assert proc.stdin
@@ -172,13 +170,7 @@ async def _sleep(seconds: float) -> None:
 
 
 def test_garbage_and_unknown_methods_do_not_stop_the_daemon(home: Path) -> None:
-    proc = subprocess.Popen(
-        SERVER,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=isolated_env(home),
-    )
+    proc = spawn(home)
     try:
         initialize(proc)
         assert proc.stdin and proc.stdout
