@@ -291,32 +291,41 @@ class SettingsStore:
     file_layer: dict[str, Any] | None = None
     init_layer: dict[str, Any] | None = None
     client_layer: dict[str, Any] | None = None
-    _settings: Settings | None = None
+    #: (settings, provider, base URL), derived once per change of a layer: requests
+    #: read them many times, and building the providers table is not free.
+    _view: tuple[Settings, ProviderSpec, str] | None = None
 
     def load_file(self) -> list[str]:
         raw, problems = read_config_file(self.paths)
         self.file_layer, warnings = validate(raw, str(self.paths.config_file))
-        self._settings = None
+        self._view = None
         return problems + warnings
 
     def set_init(self, options: Any) -> list[str]:
         self.init_layer, warnings = validate(editor_layer(options), "initializationOptions")
-        self._settings = None
+        self._view = None
         return warnings
 
     def set_client(self, settings: Any) -> list[str]:
         self.client_layer, warnings = validate(editor_layer(settings), "settings")
-        self._settings = None
+        self._view = None
         return warnings
+
+    def _derive(self) -> tuple[Settings, ProviderSpec, str]:
+        if self._view is None:
+            layers = [self.file_layer or {}, self.init_layer or {}, self.client_layer or {}]
+            settings = build_settings(layers)
+            env = env_layer(self.environ, self.provider_for(settings))
+            if env:
+                settings = build_settings([*layers, env])
+            provider = self.provider_for(settings)
+            base_url = normalize_base_url(settings.base_url or provider.base_url)
+            self._view = (settings, provider, base_url)
+        return self._view
 
     @property
     def settings(self) -> Settings:
-        if self._settings is None:
-            layers = [self.file_layer or {}, self.init_layer or {}, self.client_layer or {}]
-            base = build_settings(layers)
-            env = env_layer(self.environ, self.provider_for(base))
-            self._settings = build_settings([*layers, env]) if env else base
-        return self._settings
+        return self._derive()[0]
 
     def provider_for(self, settings: Settings) -> ProviderSpec:
         table = providers_table(settings.providers)
@@ -324,11 +333,11 @@ class SettingsStore:
 
     @property
     def provider(self) -> ProviderSpec:
-        return self.provider_for(self.settings)
+        return self._derive()[1]
 
     @property
     def base_url(self) -> str:
-        return normalize_base_url(self.settings.base_url or self.provider.base_url)
+        return self._derive()[2]
 
     def problems(self) -> list[str]:
         """Warnings that depend on the merged view (unknown provider, bad provider tables)."""

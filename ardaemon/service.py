@@ -298,7 +298,8 @@ class Service:
         return known.models[0].id
 
     def route_for(self, model: str, known: CachedCatalog | None = None) -> Route:
-        entry = (known or self.cached_catalog() or _EMPTY).get(model)
+        known = known or self.cached_catalog()
+        entry = known.get(model) if known is not None else None
         return route(
             self.provider,
             self.base_url,
@@ -472,11 +473,3 @@ def _mtime(path: Path) -> int | None:
         return path.stat().st_mtime_ns
     except OSError:
         return None
-
-
-class _Empty:
-    def get(self, model_id: str) -> None:
-        return None
-
-
-_EMPTY = _Empty()
