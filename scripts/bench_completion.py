@@ -18,17 +18,12 @@ import tempfile
 import time
 from typing import Any
 
-import httpx
+from benchlib import paired_latency, pct
 
 from ardaemon.gateway import DEFAULT_TOKEN, Gateway
 from ardaemon.stdio_client import StdioClient
 
 URI = "file:///bench/main.py"
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def ms(values: list[float]) -> str:
@@ -79,30 +74,10 @@ async def added_latency(
 ) -> tuple[list[float], list[float]]:
     client = await StdioClient.spawn(env)
     await client.initialize({"models": {"completion": "glm-4.6"}})
-    direct: list[float] = []
-    via: list[float] = []
-    async with httpx.AsyncClient(base_url=gw.base_url) as http:
-        for i in range(n + 10):
-            prefix = f"def handler_{i}(request):\n    "
-            t0 = time.perf_counter()
-            r = await http.post(
-                "/v1/chat/completions",
-                json={
-                    "model": "glm-4.6",
-                    "messages": [{"role": "user", "content": prefix}],
-                    "max_tokens": 128,
-                },
-                headers={"authorization": f"Bearer {DEFAULT_TOKEN}"},
-            )
-            r.json()
-            t1 = time.perf_counter()
-            await client.request("ardaemon/complete", {"prefix": prefix})
-            t2 = time.perf_counter()
-            if i >= 10:
-                direct.append(t1 - t0)
-                via.append(t2 - t1)
-    await client.close()
-    return direct, via
+    try:
+        return await paired_latency(gw, client, n)
+    finally:
+        await client.close()
 
 
 async def instant_answers(

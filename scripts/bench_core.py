@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
+from benchlib import paired_latency, pct
 
 from ardaemon.gateway import DEFAULT_TOKEN, Gateway
 from ardaemon.stdio_client import StdioClient
@@ -47,11 +47,6 @@ async def cold_start(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
     return elapsed, rss
 
 
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--starts", type=int, default=10)
@@ -72,30 +67,9 @@ async def main() -> None:
                 starts[name].append(seconds)
                 rss[name].append(kib)
 
-        # Added latency: the same stand-in answers both paths; distinct prefixes defeat caches.
         client = await StdioClient.spawn(env, daemon_argv)
         await client.initialize()
-        model = "glm-4.6"
-        direct: list[float] = []
-        via: list[float] = []
-        async with httpx.AsyncClient(base_url=gw.base_url) as http:
-            headers = {"authorization": f"Bearer {DEFAULT_TOKEN}"}
-            for i in range(args.requests + 10):
-                prefix = f"def handler_{i}(request):\n    "
-                body = {
-                    "model": model,
-                    "messages": [{"role": "user", "content": prefix}],
-                    "max_tokens": 128,
-                }
-                t0 = time.perf_counter()
-                r = await http.post("/v1/chat/completions", json=body, headers=headers)
-                r.json()
-                t1 = time.perf_counter()
-                await client.request("ardaemon/complete", {"prefix": prefix, "model": model})
-                t2 = time.perf_counter()
-                if i >= 10:  # warm-up excluded
-                    direct.append(t1 - t0)
-                    via.append(t2 - t1)
+        direct, via = await paired_latency(gw, client, args.requests)
         rss_after = rss_kib(client.proc.pid)
         await client.close()
 
