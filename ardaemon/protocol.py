@@ -21,6 +21,11 @@ CHAT = "ardaemon/chat"
 DID_CHANGE_STATUS = "ardaemon/didChangeStatus"
 INLINE_COMPLETION = "textDocument/inlineCompletion"
 
+#: The contract's version, bumped on any change an older editor client or daemon cannot follow.
+#: Both sides announce it at `initialize` under `capabilities.experimental.ardaemon` and say
+#: which side to update when they differ (mirrored in protocol.ts and protocol.lua).
+PROTOCOL_VERSION = 1
+
 #: Every name of the contract, by kind; drift tests read this.
 METHODS: dict[str, str] = {
     "listModels": LIST_MODELS,
@@ -203,3 +208,28 @@ def to_builtins(obj: Any) -> Any:
 def _camel_path(message: str) -> str:
     # msgspec reports "... - at `$.messages[0].role`"; editors know the field by that path.
     return message.replace("`$.", "`").replace("`$", "`params")
+
+
+def peer_protocol_version(experimental: Any) -> int | None:
+    """`experimental.ardaemon.protocolVersion` of the other side, None when it has none."""
+    own = experimental.get("ardaemon") if isinstance(experimental, dict) else None
+    version = own.get("protocolVersion") if isinstance(own, dict) else None
+    return version if isinstance(version, int) and not isinstance(version, bool) else None
+
+
+def protocol_mismatch(client_version: int | None, daemon_version: str) -> str | None:
+    """What to update when an editor client speaks another protocol version, else None."""
+    if client_version is None or client_version == PROTOCOL_VERSION:
+        return None
+    newer, update = (
+        ("the daemon", "the editor extension/plugin")
+        if client_version < PROTOCOL_VERSION
+        else (
+            "the editor client",
+            "the daemon (VS Code: its bundled daemon comes with the extension; Neovim: :Ardaemon install)",
+        )
+    )
+    return (
+        f"the editor client speaks ardaemon protocol {client_version}, this daemon "
+        f"(ardaemon {daemon_version}) protocol {PROTOCOL_VERSION}; {newer} is newer: update {update}"
+    )

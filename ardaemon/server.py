@@ -21,6 +21,8 @@ from urllib.parse import unquote, urlparse
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
 
 from . import __version__, errors, protocol
 from .config import Paths, SettingsStore
@@ -48,12 +50,26 @@ PARENT_POLL_SECONDS = 1.0
 T = TypeVar("T")
 
 
+class ArdaemonProtocol(LanguageServerProtocol):
+    """pygls' protocol plus the contract's version in `capabilities.experimental.ardaemon`
+    (pygls builds the capabilities after the user's initialize handler, so it goes here)."""
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(self, params: types.InitializeParams) -> Any:
+        result: types.InitializeResult = yield from super().lsp_initialize(params)
+        result.capabilities.experimental = {
+            "ardaemon": {"protocolVersion": protocol.PROTOCOL_VERSION}
+        }
+        return result
+
+
 class ArdaemonServer(LanguageServer):
     def __init__(self, service: Service) -> None:
         super().__init__(
             "ardaemon",
             __version__,
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            protocol_cls=ArdaemonProtocol,
         )
         self.service = service
         self.pending_warnings: list[str] = []
@@ -109,6 +125,12 @@ def create_server(service: Service) -> ArdaemonServer:
     def initialize(ls: ArdaemonServer, params: types.InitializeParams) -> None:
         ls.pending_warnings += ls.service.store.set_init(params.initialization_options)
         ls.service.apply_settings()
+        client_version = protocol.peer_protocol_version(
+            protocol.to_builtins(params.capabilities.experimental)
+        )
+        if mismatch := protocol.protocol_mismatch(client_version, __version__):
+            # The client shows the user what to update (it knows its editor); the log keeps it.
+            log.warning("%s", mismatch)
         # Right after the answer, off the editor's critical path.
         asyncio.get_running_loop().call_later(0.01, _settle_gc)
         if params.process_id:

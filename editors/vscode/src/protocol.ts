@@ -14,6 +14,12 @@ export const METHODS = {
   inlineCompletion: 'textDocument/inlineCompletion',
 } as const;
 
+/**
+ * The contract's version this extension was built for (`PROTOCOL_VERSION` in protocol.py).
+ * Both sides announce it at `initialize` in `capabilities.experimental.ardaemon.protocolVersion`.
+ */
+export const PROTOCOL_VERSION = 1;
+
 export const ERROR_CODES = {
   InvalidParams: -32602,
   RequestFailed: -32803,

@@ -28,6 +28,7 @@ shapes = {n: [f.encode_name for f in msgspec.structs.fields(t)]
           and t.__module__ == p.__name__ and t is not p.Wire}
 print(json.dumps({
     "methods": p.METHODS,
+    "protocolVersion": p.PROTOCOL_VERSION,
     "codes": {"InvalidParams": p.INVALID_PARAMS, "RequestFailed": p.REQUEST_FAILED,
               "RequestCancelled": p.REQUEST_CANCELLED},
     "kinds": list(e.KINDS),
@@ -38,6 +39,7 @@ print(json.dumps({
 
 export interface DaemonDefinitions {
   methods: Record<string, string>;
+  protocolVersion: number;
   codes: Record<string, number>;
   kinds: string[];
   shapes: Record<string, string[]>;

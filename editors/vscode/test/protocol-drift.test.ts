@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { ERROR_CODES, ERROR_KINDS, METHODS, SHAPES } from '../src/protocol';
+import { ERROR_CODES, ERROR_KINDS, METHODS, PROTOCOL_VERSION, SHAPES } from '../src/protocol';
 import { daemonDefinitions, REPO } from './daemon';
 
 function defs() {
@@ -17,6 +17,10 @@ function defs() {
 
 test('method names match ardaemon/protocol.py METHODS', () => {
   assert.deepEqual({ ...METHODS }, defs().methods);
+});
+
+test('protocol version matches ardaemon/protocol.py PROTOCOL_VERSION', () => {
+  assert.equal(PROTOCOL_VERSION, defs().protocolVersion);
 });
 
 test('error codes match', () => {
