@@ -13,10 +13,13 @@ import {
   ProgressType,
   type ServerOptions,
   State,
+  type StaticFeature,
   TransportKind,
 } from 'vscode-languageclient/node';
+import type { Bundled } from './bundledServer';
 import { type Level, parseDaemonLine } from './logs';
 import { METHODS, type Status } from './protocol';
+import { CLIENT_EXPERIMENTAL, protocolMismatch } from './versionCheck';
 import {
   daemonSettings,
   INSTALL_COMMAND,
@@ -39,7 +42,19 @@ export interface DaemonOptions {
   /** The signed-in token, or undefined (the daemon then uses its own stored one, if any). */
   token: () => Promise<string | undefined>;
   middleware: Middleware;
+  /** The daemon bundled in the VSIX, installed on first use (bundledServer.ts). */
+  bundledServer?: () => Promise<Bundled>;
 }
+
+/** Announces the protocol version the extension was built for (versionCheck.ts). */
+const protocolVersionFeature: StaticFeature = {
+  fillClientCapabilities: (capabilities) => {
+    capabilities.experimental = { ...(capabilities.experimental as object | undefined), ...CLIENT_EXPERIMENTAL };
+  },
+  initialize: () => undefined,
+  getState: () => ({ kind: 'static' }),
+  clear: () => undefined,
+};
 
 export function currentSettings(): ReturnType<typeof daemonSettings> {
   const config = vscode.workspace.getConfiguration(SECTION);
@@ -73,17 +88,22 @@ export class Daemon implements vscode.Disposable {
     const { log } = this.opts;
     this.events.fire({ type: 'starting' });
     const configured = vscode.workspace.getConfiguration(SECTION).get<string>('serverPath');
-    const command = resolveServerPath({
-      configured,
-      env: process.env,
-      home: os.homedir(),
-      platform: process.platform,
-    });
+    // ardaemon.serverPath wins; else the daemon bundled in the VSIX; else one on PATH.
+    const bundled = configured?.trim() ? undefined : await this.opts.bundledServer?.();
+    const fromBundle = bundled && 'command' in bundled ? bundled.command : undefined;
+    const command =
+      fromBundle ??
+      resolveServerPath({
+        configured,
+        env: process.env,
+        home: os.homedir(),
+        platform: process.platform,
+      });
     if (!command) {
-      const message = missingServerMessage(configured);
+      const message = bundled && 'error' in bundled ? bundled.error : missingServerMessage(configured);
       log.error(message);
       this.events.fire({ type: 'missing', message });
-      void this.offerInstall(message);
+      void this.offerInstall(message, bundled !== undefined);
       return undefined;
     }
 
@@ -111,6 +131,7 @@ export class Daemon implements vscode.Disposable {
       },
     };
     const client = new LanguageClient('ardaemon', 'ardaemon', serverOptions, clientOptions);
+    client.registerFeature(protocolVersionFeature);
     client.onNotification(METHODS.didChangeStatus, (status: Status) => {
       this.events.fire({ type: 'status', status });
     });
@@ -130,14 +151,22 @@ export class Daemon implements vscode.Disposable {
       this.events.fire({ type: 'stopped' });
       return undefined;
     }
+    const mismatch = protocolMismatch(client.initializeResult, command, command === fromBundle);
+    if (mismatch) {
+      log.warn(mismatch);
+      void vscode.window.showWarningMessage(mismatch);
+    }
     return client;
   }
 
-  private async offerInstall(message: string): Promise<void> {
-    const copy = 'Copy Install Command';
+  private async offerInstall(message: string, bundled: boolean): Promise<void> {
+    // With a bundled daemon the message says what to install (Python); no pipx advice then.
+    const copy = bundled ? 'Show Log' : 'Copy Install Command';
     const settings = 'Open Settings';
     const choice = await vscode.window.showErrorMessage(message, copy, settings);
-    if (choice === copy) {
+    if (choice === copy && bundled) {
+      this.opts.log.show();
+    } else if (choice === copy) {
       await vscode.env.clipboard.writeText(INSTALL_COMMAND);
     } else if (choice === settings) {
       await vscode.commands.executeCommand('workbench.action.openSettings', 'ardaemon.serverPath');

@@ -2,6 +2,7 @@
 
 import * as vscode from 'vscode';
 import { Auth } from './auth';
+import { bundledServer } from './bundledServer';
 import { ChatPanel } from './chat';
 import { Daemon } from './client';
 import { describeError, errorData } from './errors';
@@ -17,7 +18,12 @@ let daemon: Daemon | undefined;
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const log = vscode.window.createOutputChannel('ardaemon', { log: true });
   const auth = new Auth(context.secrets);
-  daemon = new Daemon({ log, token: () => auth.token(), middleware: inlineMiddleware });
+  daemon = new Daemon({
+    log,
+    token: () => auth.token(),
+    middleware: inlineMiddleware,
+    bundledServer: () => bundledServer(context, log),
+  });
   const d = daemon;
 
   const item = vscode.window.createStatusBarItem('ardaemon.status', vscode.StatusBarAlignment.Right, 100);
