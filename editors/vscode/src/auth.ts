@@ -23,7 +23,7 @@ export class Auth {
   async signIn(daemon: Daemon, log: vscode.LogOutputChannel): Promise<ListModelsResult | undefined> {
     const value = await vscode.window.showInputBox({
       title: 'ardaemon: Sign In',
-      prompt: 'Your AgentRouter API key. It is kept in VS Code\'s secret storage and given only to the ardaemon daemon.',
+      prompt: "Your AgentRouter API key. It is kept in VS Code's secret storage and given only to the ardaemon daemon.",
       placeHolder: 'sk-…',
       password: true,
       ignoreFocusOut: true,
@@ -43,9 +43,7 @@ export class Auth {
   private async check(daemon: Daemon): Promise<ListModelsResult | undefined> {
     try {
       const result = await daemon.request<ListModelsResult>(METHODS.listModels, { refresh: true });
-      void vscode.window.showInformationMessage(
-        `ardaemon: signed in; ${result.models.length} models available.`,
-      );
+      void vscode.window.showInformationMessage(`ardaemon: signed in; ${result.models.length} models available.`);
       return result;
     } catch (err) {
       const again = 'Sign In Again';

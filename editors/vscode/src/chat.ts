@@ -10,11 +10,7 @@ import { describeError, isCancelled } from './errors';
 import { type ChatDelta, type ChatResult, METHODS } from './protocol';
 
 type FromWebview =
-  | { type: 'ready' }
-  | { type: 'ask'; text: string }
-  | { type: 'stop' }
-  | { type: 'clear' }
-  | { type: 'pickModel' };
+  { type: 'ready' } | { type: 'ask'; text: string } | { type: 'stop' } | { type: 'clear' } | { type: 'pickModel' };
 
 export class ChatPanel implements vscode.Disposable {
   private static current: ChatPanel | undefined;

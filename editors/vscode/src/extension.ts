@@ -50,7 +50,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const refreshSelection = async (): Promise<void> => {
     try {
       const result = await d.request<ListModelsResult>(METHODS.listModels, {});
-      log.info(`models: completion ${result.selected.completion ?? '(none)'}, chat ${result.selected.chat ?? '(none)'}`);
+      log.info(
+        `models: completion ${result.selected.completion ?? '(none)'}, chat ${result.selected.chat ?? '(none)'}`,
+      );
       setSelected(result.selected);
     } catch (err) {
       log.warn(`listing models: ${describeError(err)}`);

@@ -67,7 +67,7 @@ export function catalogNote(result: ListModelsResult, now: Date): string {
   return `${count} from the ${result.source === 'network' ? 'gateway' : 'cache'}, fetched ${when}.`;
 }
 
-export function pickEntries(result: ListModelsResult, target: Target, now: Date): Entry[] {
+export function pickEntries(result: ListModelsResult, target: Target, _now: Date): Entry[] {
   const current = currentFor(result, target);
   const entries: Entry[] = [];
   const groups = new Map<Api, Model[]>();
@@ -76,7 +76,10 @@ export function pickEntries(result: ListModelsResult, target: Target, now: Date)
     group.push(model);
     groups.set(model.api, group);
   }
-  const apis = [...API_ORDER.filter((api) => groups.has(api)), ...[...groups.keys()].filter((a) => !API_ORDER.includes(a))];
+  const apis = [
+    ...API_ORDER.filter((api) => groups.has(api)),
+    ...[...groups.keys()].filter((a) => !API_ORDER.includes(a)),
+  ];
   for (const api of apis) {
     entries.push({ kind: 'separator', label: API_TITLES[api] ?? api });
     const models = [...(groups.get(api) ?? [])].sort((a, b) => a.id.localeCompare(b.id));

@@ -128,9 +128,7 @@ export function resolveServerPath(opts: ResolveOptions): string | undefined {
   }
 
   const wellKnown =
-    opts.platform === 'win32'
-      ? []
-      : [pathApi.join(opts.home, '.local', 'bin'), '/usr/local/bin', '/opt/homebrew/bin'];
+    opts.platform === 'win32' ? [] : [pathApi.join(opts.home, '.local', 'bin'), '/usr/local/bin', '/opt/homebrew/bin'];
   for (const dir of [...searchPath, ...wellKnown]) {
     for (const name of exeNames) {
       const candidate = pathApi.join(dir, name);

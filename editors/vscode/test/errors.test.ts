@@ -8,7 +8,7 @@ const authError = {
   data: { kind: 'auth', status: 401 },
 };
 
-test('RequestFailed errors keep the daemon\'s sentence and kind', () => {
+test("RequestFailed errors keep the daemon's sentence and kind", () => {
   assert.equal(describeError(authError), authError.message);
   assert.deepEqual(errorData(authError), { kind: 'auth', status: 401 });
   assert.equal(needsSignIn(authError), true);

@@ -14,13 +14,10 @@ const EXTENSION_ONLY = ['serverPath', 'trace.server'];
 
 test('every daemon key the extension sends is declared in contributes.configuration', () => {
   const declared = Object.keys(properties).map((key) => key.slice(SECTION.length + 1));
-  assert.deepEqual(
-    [...declared].sort(),
-    [...DAEMON_KEYS, ...EXTENSION_ONLY].sort(),
-  );
+  assert.deepEqual([...declared].sort(), [...DAEMON_KEYS, ...EXTENSION_ONLY].sort());
 });
 
-test('the issue\'s settings are all there', () => {
+test("the issue's settings are all there", () => {
   for (const key of [
     'provider',
     'baseUrl',
@@ -48,7 +45,7 @@ test('every key the extension sends is a setting the daemon knows', () => {
   }
 });
 
-test('declared defaults match the daemon\'s defaults in docs/protocol.md', () => {
+test("declared defaults match the daemon's defaults in docs/protocol.md", () => {
   assert.equal(properties['ardaemon.provider']?.default, 'agent_router');
   assert.equal(properties['ardaemon.completion.enabled']?.default, true);
   assert.equal(properties['ardaemon.completion.maxTokens']?.default, 128);

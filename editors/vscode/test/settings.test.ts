@@ -21,22 +21,28 @@ test('dotted keys become nested objects, as the daemon reads them', () => {
     'completion.languages.deny': ['markdown'],
     headers: { 'X-Team': 'a' },
   };
-  assert.deepEqual(daemonSettings((key) => values[key]), {
-    provider: 'agent_router',
-    models: { completion: 'glm-4.6', chat: 'claude-sonnet-4-5-20250929' },
-    completion: { enabled: false, maxTokens: 64, languages: { deny: ['markdown'] } },
-    headers: { 'X-Team': 'a' },
-  });
+  assert.deepEqual(
+    daemonSettings((key) => values[key]),
+    {
+      provider: 'agent_router',
+      models: { completion: 'glm-4.6', chat: 'claude-sonnet-4-5-20250929' },
+      completion: { enabled: false, maxTokens: 64, languages: { deny: ['markdown'] } },
+      headers: { 'X-Team': 'a' },
+    },
+  );
 });
 
-test('unset, null and blank values are left out so the daemon\'s own defaults apply', () => {
+test("unset, null and blank values are left out so the daemon's own defaults apply", () => {
   const values: Partial<Record<DaemonKey, unknown>> = {
     baseUrl: '  ',
     'models.completion': null,
     'models.chat': '',
     'completion.enabled': true,
   };
-  assert.deepEqual(daemonSettings((key) => values[key]), { completion: { enabled: true } });
+  assert.deepEqual(
+    daemonSettings((key) => values[key]),
+    { completion: { enabled: true } },
+  );
 });
 
 test('strings are trimmed; false and 0 are kept', () => {
@@ -45,10 +51,13 @@ test('strings are trimmed; false and 0 are kept', () => {
     'completion.debounceMs': 0,
     'completion.multiline': false,
   };
-  assert.deepEqual(daemonSettings((key) => values[key]), {
-    baseUrl: 'http://127.0.0.1:9/v1',
-    completion: { debounceMs: 0, multiline: false },
-  });
+  assert.deepEqual(
+    daemonSettings((key) => values[key]),
+    {
+      baseUrl: 'http://127.0.0.1:9/v1',
+      completion: { debounceMs: 0, multiline: false },
+    },
+  );
 });
 
 test('the section wraps the settings', () => {
@@ -85,7 +94,12 @@ test('serverPath wins, with ~ expanded; a missing serverPath is not replaced by 
 });
 
 test('nothing found: undefined, and the message names the install command', () => {
-  const found = resolveServerPath({ env: { PATH: '/usr/bin' }, home: '/h', platform: 'linux', isExecutable: () => false });
+  const found = resolveServerPath({
+    env: { PATH: '/usr/bin' },
+    home: '/h',
+    platform: 'linux',
+    isExecutable: () => false,
+  });
   assert.equal(found, undefined);
   assert.ok(missingServerMessage(undefined).includes(INSTALL_COMMAND));
   assert.ok(missingServerMessage(undefined).includes('ardaemon.serverPath'));
