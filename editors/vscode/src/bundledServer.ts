@@ -65,7 +65,8 @@ export async function bundledServer(context: vscode.ExtensionContext, log: vscod
     });
     return { command: ensured.command };
   } catch (err) {
-    const message = err instanceof InstallError ? err.message : `ardaemon: setting up the bundled daemon failed: ${String(err)}`;
+    const message =
+      err instanceof InstallError ? err.message : `ardaemon: setting up the bundled daemon failed: ${String(err)}`;
     log.error(message);
     return { error: message };
   }

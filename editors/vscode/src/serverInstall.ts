@@ -75,8 +75,12 @@ function exec(
   env?: NodeJS.ProcessEnv,
 ): Promise<{ ok: boolean; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(cmd[0]!, cmd.slice(1), { timeout: timeoutMs, env, maxBuffer: 8 << 20, windowsHide: true }, (err, stdout, stderr) =>
-      resolve({ ok: !err, stdout: String(stdout), stderr: err && !stderr ? String(err.message) : String(stderr) }),
+    execFile(
+      cmd[0]!,
+      cmd.slice(1),
+      { timeout: timeoutMs, env, maxBuffer: 8 << 20, windowsHide: true },
+      (err, stdout, stderr) =>
+        resolve({ ok: !err, stdout: String(stdout), stderr: err && !stderr ? String(err.message) : String(stderr) }),
     );
   });
 }
@@ -127,7 +131,9 @@ export async function findPython(
     if (!supported.includes(version)) {
       tried.push(`${name}: Python ${version} (the bundled daemon has wheels for ${supported.join(', ')})`);
     } else if (!found.venv) {
-      tried.push(`${name}: Python ${version} without venv/ensurepip (Debian, Ubuntu: \`sudo apt install python3-venv\`)`);
+      tried.push(
+        `${name}: Python ${version} without venv/ensurepip (Debian, Ubuntu: \`sudo apt install python3-venv\`)`,
+      );
     } else {
       return found;
     }
@@ -224,7 +230,9 @@ export async function ensureServer(opts: EnsureOptions): Promise<Ensured> {
       opts.manifest.pythons,
       opts.platform,
     );
-    opts.log(`installing the bundled daemon ${opts.manifest.version} with Python ${python.version.join('.')} (${python.executable}) into ${venv.dir}`);
+    opts.log(
+      `installing the bundled daemon ${opts.manifest.version} with Python ${python.version.join('.')} (${python.executable}) into ${venv.dir}`,
+    );
     const t0 = Date.now();
     await opts.installing(async (step) => {
       fs.rmSync(venv.dir, { recursive: true, force: true });
@@ -250,7 +258,11 @@ export async function ensureServer(opts: EnsureOptions): Promise<Ensured> {
             'See "ardaemon: Show Log", or set ardaemon.serverPath to a daemon you installed yourself.',
         );
       }
-      const stamp: Stamp = { extension: opts.extensionVersion, build: opts.manifest.build, basePython: python.executable };
+      const stamp: Stamp = {
+        extension: opts.extensionVersion,
+        build: opts.manifest.build,
+        basePython: python.executable,
+      };
       fs.writeFileSync(venv.stamp, JSON.stringify(stamp));
     });
     const installSeconds = (Date.now() - t0) / 1000;

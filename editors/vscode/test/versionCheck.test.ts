@@ -26,5 +26,8 @@ test('a daemon from before versioning counts as protocol 0 and is to be updated'
 });
 
 test('a newer daemon: update the extension', () => {
-  assert.match(protocolMismatch(result(PROTOCOL_VERSION + 1), 'ardaemon', false) ?? '', /Update the ardaemon extension\./);
+  assert.match(
+    protocolMismatch(result(PROTOCOL_VERSION + 1), 'ardaemon', false) ?? '',
+    /Update the ardaemon extension\./,
+  );
 });
