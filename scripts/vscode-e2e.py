@@ -3,7 +3,8 @@
 Run by `scripts/vscode-e2e`, which installs what this needs. Steps, each with a screenshot in
 artifacts/vscode-e2e/:
 
-1. the workbench starts with the VSIX installed and the daemon running (status bar item);
+1. the workbench starts with the platform VSIX installed, no daemon on PATH and no serverPath:
+   the extension installs its bundled daemon into a private venv and runs it (status bar item);
 2. "ardaemon: Sign In" takes the token through an input box (SecretStorage -> daemon env);
 3. typing in a file shows ghost text from the gateway stand-in; Tab accepts it into the document;
 4. "ardaemon: Select Model" lists the stand-in's catalog grouped by wire format; the choice shows
@@ -412,6 +413,37 @@ def write_settings(user_dir: Path, settings: dict[str, Any]) -> None:
     (user_dir / "User" / "settings.json").write_text(json.dumps(settings, indent=2))
 
 
+def without_ardaemon(path: str) -> str:
+    """PATH minus every directory with an `ardaemon` in it: the e2e must use the bundled one."""
+    dirs = [d for d in path.split(os.pathsep) if d and not (Path(d) / "ardaemon").exists()]
+    return os.pathsep.join(dirs)
+
+
+def check_bundled_daemon(user_dir: Path) -> None:
+    """The running daemon is the VSIX's, installed into the extension's global storage."""
+    venv = user_dir / "User" / "globalStorage" / "ardaemon.ardaemon" / "venv"
+    exe = venv / "bin" / "ardaemon"
+    assert exe.exists(), f"no bundled daemon installed at {exe}"
+    running = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError):
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+            if any(a.decode(errors="replace") == str(exe) for a in argv):
+                running.append(proc.name)
+    assert running, f"no process runs {exe}"
+    installed = [
+        m.group(1)
+        for p in user_dir.rglob("*ardaemon*.log")
+        for m in re.finditer(
+            r"bundled daemon installed in ([\d.]+) s", p.read_text(errors="ignore")
+        )
+    ]
+    assert installed, "the extension log tells the first-start install"
+    log(
+        f"bundled daemon {exe} (pid {', '.join(running)}); first start installed it in {installed[0]} s"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--vsix", type=Path, required=True)
@@ -442,7 +474,7 @@ def main() -> int:
         XDG_STATE_HOME=str(tmp / "state"),
         XDG_DATA_HOME=str(tmp / "data"),
         PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
-        PATH=f"{args.node_bin}:{env.get('PATH', '')}",
+        PATH=without_ardaemon(f"{args.node_bin}:{env.get('PATH', '')}"),
     )
 
     gateway: Gateway | None = None
@@ -496,7 +528,7 @@ def main() -> int:
         write_settings(
             tmp / "user",
             {
-                "ardaemon.serverPath": str(ROOT / ".venv" / "bin" / "ardaemon"),
+                # No serverPath and no daemon on PATH: the one bundled in the VSIX runs.
                 "ardaemon.baseUrl": gateway.url,
                 "ardaemon.completion.debounceMs": 50,
                 "workbench.startupEditor": "none",
@@ -585,8 +617,10 @@ def main() -> int:
         # 1. The workbench with the extension active and the daemon running.
         wb.wait("the workbench", lambda: wb.find(".monaco-workbench"), timeout=90)
         wb.wait("the ardaemon status bar item", wb.find_status_item, timeout=90)
-        wb.wait("the not-signed-in state", lambda: "Sign In" in wb.status_text(), timeout=60)
+        # First start: the bundled daemon is installed offline into a private venv.
+        wb.wait("the not-signed-in state", lambda: "Sign In" in wb.status_text(), timeout=180)
         log(f"status bar before sign in: {wb.status_text()!r}; tooltip: {wb.status_tooltip()!r}")
+        check_bundled_daemon(tmp / "user")
         wb.shot("workbench-not-signed-in")
 
         # 2. Sign in: the status bar item offers it; the token goes into a password input box.
