@@ -82,6 +82,42 @@ def test_nvim_is_installed() -> None:
     assert CASES, "the Lua runner listed no test cases"
 
 
+def offline_wheelhouse(python: str, dest: Path) -> Path:
+    """Wheels for an offline `:Ardaemon install` with `python`: the daemon's dependencies and
+    the build backend, downloaded from the package index once (like ./scripts/setup), then kept
+    in build/ so the install test itself runs with pip's --no-index."""
+    version = subprocess.run(
+        [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    house = dest / f"py{version}"
+    stamp = house / ".complete"
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    if stamp.exists() and stamp.read_text() == pyproject:
+        return house
+    shutil.rmtree(house, ignore_errors=True)
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:
+        import tomli as tomllib
+    meta = tomllib.loads(pyproject)
+    deps, backend = meta["project"]["dependencies"], meta["build-system"]["requires"]
+    subprocess.run(
+        [
+            *(sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check"),
+            *("--only-binary=:all:", "--python-version", version, "--dest", str(house)),
+            *deps,
+            *backend,
+        ],
+        check=True,
+        timeout=600,
+    )
+    stamp.write_text(pyproject)
+    return house
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_nvim(case: str, nvim_gateway, tmp_path: Path) -> None:
     gateway = nvim_gateway
@@ -97,12 +133,18 @@ def test_nvim(case: str, nvim_gateway, tmp_path: Path) -> None:
         "XDG_DATA_HOME": str(tmp_path / "data"),
         "ARDAEMON_BIN": find_ardaemon() or "ardaemon",
     }
+    if case.startswith("test_install::the build hook"):
+        # The plugin's install finds `python3` on PATH, as a user's would.
+        python = shutil.which("python3", path=env.get("PATH")) or sys.executable
+        env["ARDAEMON_TEST_WHEELHOUSE"] = str(
+            offline_wheelhouse(python, ROOT / "build" / "test-wheelhouse")
+        )
     proc = subprocess.run(
         [NVIM, "--clean", "-l", str(RUNNER), case],
         capture_output=True,
         text=True,
         env=env,
-        timeout=90,
+        timeout=400 if case.startswith("test_install::") else 90,
         cwd=tmp_path,
     )
     output = proc.stdout + proc.stderr

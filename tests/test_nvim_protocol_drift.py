@@ -30,7 +30,7 @@ NVIM = (
 SCRIPT = """
 package.path = arg[1] .. '/lua/?.lua;' .. package.path
 local p = require('ardaemon.protocol')
-io.stdout:write(vim.json.encode({ methods = p.methods, codes = p.codes, kinds = p.kinds }))
+io.stdout:write(vim.json.encode({ methods = p.methods, codes = p.codes, kinds = p.kinds, version = p.version }))
 """
 
 
@@ -75,3 +75,7 @@ def test_plugin_uses_only_protocol_names() -> None:
         text = path.read_text()
         for name in protocol.METHODS.values():
             assert f"'{name}'" not in text and f'"{name}"' not in text, (path.name, name)
+
+
+def test_protocol_version_matches(lua_protocol: dict) -> None:
+    assert lua_protocol["version"] == protocol.PROTOCOL_VERSION

@@ -62,7 +62,7 @@ local failed, ran = 0, 0
 for _, c in ipairs(cases) do
   if next(wanted) == nil or wanted[c.id] then
     ran = ran + 1
-    if c.id:match('^test_daemon::') then
+    if c.id:match('^test_daemon::') or c.id:match('^test_install::') then
       ensure_gateway()
       H.gateway.reset() -- faults and reply rules of earlier cases
     end

@@ -80,7 +80,7 @@ return {
       h.eq(2, res[1])
       h.eq(false, res[2], 'lazy: nothing required at startup')
       table.sort(res[3])
-      h.eq({ 'chat', 'disable', 'enable', 'log', 'models', 'restart', 'status', 'suggest', 'toggle' }, res[3])
+      h.eq({ 'chat', 'disable', 'enable', 'install', 'log', 'models', 'restart', 'status', 'suggest', 'toggle' }, res[3])
     end,
   },
   {

@@ -85,13 +85,42 @@ handlers['window/showMessage'] = function(_, result)
   end
 end
 
----@return string[]|function
-local function resolve_cmd()
-  local cfg = require('ardaemon.config').get()
+---The daemon command: `cmd` from setup(), else the private daemon installed by the build hook
+---or `:Ardaemon install`, else the default (`ardaemon` on PATH); and where it came from.
+---@return string[]|function cmd, "setup"|"private"|"default" source
+function M.resolve_cmd()
+  local config = require('ardaemon.config')
+  local cfg = config.get()
   if type(cfg.cmd) == 'function' then
-    return cfg.cmd
+    return cfg.cmd, 'setup'
   end
-  return vim.deepcopy(cfg.cmd)
+  if not config.cmd_from_user then
+    local private = require('ardaemon.install').installed()
+    if private then
+      return { private, 'serve' }, 'private'
+    end
+  end
+  return vim.deepcopy(cfg.cmd), config.cmd_from_user and 'setup' or 'default'
+end
+
+---What to update when the daemon speaks another protocol version than this plugin, else nil.
+---@param result table|nil the initialize result
+---@param source string where the command came from (M.resolve_cmd)
+---@return string|nil
+function M.protocol_mismatch(result, source)
+  local caps = result and result.capabilities or {}
+  local own = type(caps.experimental) == 'table' and caps.experimental.ardaemon or nil
+  local theirs = type(own) == 'table' and type(own.protocolVersion) == 'number' and own.protocolVersion or 0
+  if theirs == protocol.version then
+    return nil
+  end
+  local info = result and result.serverInfo or {}
+  local head = ('the daemon (ardaemon %s) speaks protocol %d, this plugin protocol %d: '):format(
+    info.version or '?', theirs, protocol.version)
+  if theirs > protocol.version then
+    return head .. 'update the plugin'
+  end
+  return head .. (source == 'setup' and 'update the daemon that `cmd` names' or 'run :Ardaemon install')
 end
 
 ---Client capabilities plus inline completion (LSP 3.18).
@@ -101,6 +130,7 @@ local function capabilities()
   caps.textDocument.inlineCompletion = { dynamicRegistration = false }
   caps.window = caps.window or {}
   caps.window.workDoneProgress = true
+  caps.experimental = { ardaemon = { protocolVersion = protocol.version } }
   return caps
 end
 
@@ -112,11 +142,11 @@ function M.start()
     return c
   end
   local cfg = require('ardaemon.config').get()
-  local cmd = resolve_cmd()
+  local cmd, source = M.resolve_cmd()
   if type(cmd) == 'table' and vim.fn.executable(cmd[1]) ~= 1 then
     log.notify_once(
       'cmd',
-      ('daemon executable `%s` not found: install ardaemon (pip install ardaemon) or set `cmd` in setup(); see :checkhealth ardaemon'):format(
+      ('daemon executable `%s` not found: run :Ardaemon install (or set `cmd` in setup()); see :checkhealth ardaemon'):format(
         cmd[1]
       )
     )
@@ -142,6 +172,10 @@ function M.start()
         M.server_info and M.server_info.version or '?',
         client.id
       )
+      local mismatch = M.protocol_mismatch(result, source)
+      if mismatch then
+        log.notify_once('protocol', mismatch, vim.log.levels.WARN)
+      end
       status.set({ state = 'idle' })
       local queued = waiting
       waiting = {}

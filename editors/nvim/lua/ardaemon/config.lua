@@ -203,6 +203,8 @@ function M.set(opts)
   end
   require('ardaemon.log').set_level(current.log_level)
   M.errors = errors
+  -- Only a `cmd` the user gave beats the private daemon of `:Ardaemon install`.
+  M.cmd_from_user = cleaned.cmd ~= nil
   if #errors > 0 then
     vim.notify(
       'ardaemon.setup: ' .. table.concat(errors, '\n  '),

@@ -64,7 +64,7 @@ function M.probe(cmd, env, settings, timeout_ms)
     processId = vim.fn.getpid(),
     clientInfo = { name = 'ardaemon.nvim checkhealth' },
     rootUri = vim.NIL,
-    capabilities = vim.empty_dict(),
+    capabilities = { experimental = { ardaemon = { protocolVersion = protocol.version } } },
     initializationOptions = settings,
   }, function(err, result)
     out.init, out.init_err, done = result, err, true
@@ -129,25 +129,34 @@ function M.check()
   end
 
   health.start('ardaemon: daemon')
-  local cmd = cfg.cmd
+  local cmd, source = require('ardaemon.client').resolve_cmd()
   if type(cmd) == 'function' then
     health.info('`cmd` is a function (custom transport): skipping the executable and start-up checks')
     return
   end
+  local install = require('ardaemon.install')
   local exe = vim.fn.exepath(cmd[1])
   if exe == '' then
     health.error(
       ('`%s` not found'):format(cmd[1]),
-      { 'Install the daemon: pip install ardaemon (or pipx install ardaemon).', 'Or set `cmd` in setup(), e.g. cmd = { "/path/to/ardaemon", "serve" }.' }
+      { 'Install the daemon with :Ardaemon install (lazy.nvim runs it as the build hook).', 'Or set `cmd` in setup(), e.g. cmd = { "/path/to/ardaemon", "serve" }.' }
     )
     return
+  end
+  health.info(({
+    setup = 'using `cmd` from setup(): ',
+    private = 'using the private daemon installed by :Ardaemon install / the build hook: ',
+    default = 'using `ardaemon` from PATH (:Ardaemon install puts a private one under stdpath("data")): ',
+  })[source] .. exe)
+  if source ~= 'private' and install.installed() then
+    health.info('a private daemon is also installed (' .. install.installed() .. '), unused because `cmd` is set')
   end
   local vcmd = M.version_cmd(cmd)
   local ok, res = pcall(function()
     return vim.system(vcmd, { text = true, env = cfg.cmd_env }):wait(10000)
   end)
   if ok and res.code == 0 then
-    health.ok(('%s: %s'):format(exe, vim.trim(res.stdout ~= '' and res.stdout or res.stderr)))
+    health.ok(('daemon version: %s'):format(vim.trim(res.stdout ~= '' and res.stdout or res.stderr)))
   else
     health.warn(
       ('`%s` failed: %s'):format(table.concat(vcmd, ' '), ok and vim.trim(res.stderr or '') or tostring(res)),
@@ -178,6 +187,12 @@ function M.check()
   end
   local info = probe.init.serverInfo or {}
   health.ok(('daemon answers initialize: %s %s'):format(info.name or '?', info.version or '?'))
+  local mismatch = require('ardaemon.client').protocol_mismatch(probe.init, source)
+  if mismatch then
+    health.warn(mismatch)
+  else
+    health.ok(('protocol version %d, as this plugin'):format(protocol.version))
+  end
   if probe.init.capabilities and probe.init.capabilities.inlineCompletionProvider ~= nil then
     health.ok('inline completion provider advertised')
   else

@@ -129,6 +129,15 @@ M.subcommands = {
   toggle = function()
     M.enable_inline(nil)
   end,
+  install = function()
+    require('ardaemon.install').run({
+      on_done = function(ok)
+        if ok and require('ardaemon.client').get() then
+          M.subcommands.restart()
+        end
+      end,
+    })
+  end,
   restart = function()
     local client = require('ardaemon.client')
     client.stop()

@@ -3,6 +3,10 @@
 ---`M.methods` with the daemon's `METHODS`.
 local M = {}
 
+---The contract's version this plugin was built for (`PROTOCOL_VERSION` in protocol.py). Both
+---sides announce it at `initialize` in `capabilities.experimental.ardaemon.protocolVersion`.
+M.version = 1
+
 ---Method names, keyed exactly like `ardaemon.protocol.METHODS`.
 M.methods = {
   listModels = 'ardaemon/listModels',
