@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import type { Daemon } from './client';
 import { describeError, needsSignIn } from './errors';
-import { METHODS, type ListModelsResult } from './protocol';
+import { type ListModelsResult, REQUESTS } from './protocol';
 import { tokenProblem } from './settings';
 
 const SECRET_KEY = 'ardaemon.apiKey';
@@ -42,7 +42,7 @@ export class Auth {
   /** Ask the gateway for the catalog with the new token, so a wrong token shows at once. */
   private async check(daemon: Daemon): Promise<ListModelsResult | undefined> {
     try {
-      const result = await daemon.request<ListModelsResult>(METHODS.listModels, { refresh: true });
+      const result = await daemon.request(REQUESTS.listModels, { refresh: true });
       void vscode.window.showInformationMessage(`ardaemon: signed in; ${result.models.length} models available.`);
       return result;
     } catch (err) {

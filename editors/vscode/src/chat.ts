@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import type { Daemon } from './client';
 import { ChatSession, newProgressToken } from './chatSession';
 import { describeError, isCancelled } from './errors';
-import { type ChatDelta, type ChatResult, METHODS } from './protocol';
+import { PROGRESS, REQUESTS } from './protocol';
 
 type FromWebview =
   { type: 'ready' } | { type: 'ask'; text: string } | { type: 'stop' } | { type: 'clear' } | { type: 'pickModel' };
@@ -88,11 +88,11 @@ export class ChatPanel implements vscode.Disposable {
     this.postState();
     const cts = new vscode.CancellationTokenSource();
     this.inFlight = cts;
-    const progress = await this.daemon.onProgress<ChatDelta>(token, (value) => {
+    const progress = await this.daemon.onProgress(PROGRESS.chat, token, (value) => {
       this.post({ type: 'delta', content: this.session.delta(value.delta) });
     });
     try {
-      const result = await this.daemon.request<ChatResult>(METHODS.chat, params, cts.token);
+      const result = await this.daemon.request(REQUESTS.chat, params, cts.token);
       if (cts.token.isCancellationRequested) {
         this.session.stop();
       } else {

@@ -10,7 +10,6 @@ import {
   LanguageClient,
   type LanguageClientOptions,
   type Middleware,
-  ProgressType,
   type ServerOptions,
   State,
   type StaticFeature,
@@ -18,7 +17,8 @@ import {
 } from 'vscode-languageclient/node';
 import type { Bundled } from './bundledServer';
 import { type Level, parseDaemonLine } from './logs';
-import { METHODS, type Status } from './protocol';
+import { type ErrorData, NOTIFICATIONS, type Status } from './protocol';
+import type { ProgressType, RequestParam, RequestType } from 'vscode-jsonrpc';
 import { CLIENT_EXPERIMENTAL, protocolMismatch } from './versionCheck';
 import {
   daemonSettings,
@@ -132,7 +132,7 @@ export class Daemon implements vscode.Disposable {
     };
     const client = new LanguageClient('ardaemon', 'ardaemon', serverOptions, clientOptions);
     client.registerFeature(protocolVersionFeature);
-    client.onNotification(METHODS.didChangeStatus, (status: Status) => {
+    client.onNotification(NOTIFICATIONS.didChangeStatus, (status) => {
       this.events.fire({ type: 'status', status });
     });
     client.onDidChangeState((change) => {
@@ -201,21 +201,30 @@ export class Daemon implements vscode.Disposable {
     });
   }
 
-  async request<R>(method: string, params: object, token?: CancellationToken): Promise<R> {
+  /** One typed request (protocol.ts REQUESTS); starts the daemon when it is not running. */
+  async request<P, R>(
+    type: RequestType<P, R, ErrorData>,
+    params: RequestParam<P>,
+    token?: CancellationToken,
+  ): Promise<R> {
     const client = await this.start();
     if (!client) {
       throw new Error('The ardaemon daemon is not running: see "ardaemon: Show Log".');
     }
-    return token ? client.sendRequest<R>(method, params, token) : client.sendRequest<R>(method, params);
+    return client.sendRequest(type, params, token);
   }
 
   /** Listen to `$/progress` for one token (chat streaming). */
-  async onProgress<P>(token: string | number, handler: (value: P) => void): Promise<vscode.Disposable> {
+  async onProgress<P>(
+    type: ProgressType<P>,
+    token: string | number,
+    handler: (value: P) => void,
+  ): Promise<vscode.Disposable> {
     const client = await this.start();
     if (!client) {
       return new vscode.Disposable(() => undefined);
     }
-    return client.onProgress(new ProgressType<P>(), token, handler);
+    return client.onProgress(type, token, handler);
   }
 
   dispose(): void {

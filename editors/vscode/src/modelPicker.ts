@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { Daemon } from './client';
 import { describeError, needsSignIn } from './errors';
 import { catalogNote, type Entry, pickEntries, pickerTitle, type Target } from './models';
-import { METHODS, type ListModelsResult, type Selected, type SelectModelResult } from './protocol';
+import { REQUESTS, type Selected } from './protocol';
 
 type Item = vscode.QuickPickItem & { entry?: Entry };
 
@@ -47,7 +47,7 @@ export function pickModel(daemon: Daemon, target: Target): Promise<Selected | un
       qp.busy = true;
       qp.enabled = false;
       try {
-        const result = await daemon.request<ListModelsResult>(METHODS.listModels, { refresh });
+        const result = await daemon.request(REQUESTS.listModels, { refresh });
         const items = pickEntries(result, target, new Date()).map(toItem);
         qp.items = items;
         const current = items.find((item) => item.entry?.kind === 'model' && item.entry.current);
@@ -83,7 +83,7 @@ export function pickModel(daemon: Daemon, target: Target): Promise<Selected | un
       qp.enabled = false;
       try {
         const params = target === 'both' ? { model: entry.model.id } : { model: entry.model.id, role: target };
-        const result = await daemon.request<SelectModelResult>(METHODS.selectModel, params);
+        const result = await daemon.request(REQUESTS.selectModel, params);
         finish(result.selected);
       } catch (err) {
         void vscode.window.showErrorMessage(`ardaemon: ${describeError(err)}`);

@@ -4,6 +4,10 @@
 // (test/protocol-drift.test.ts) compares METHODS, ERROR_CODES, ERROR_KINDS and SHAPES with
 // the daemon's `ardaemon/protocol.py` and `ardaemon/errors.py`, and the compile-time checks at
 // the bottom keep the interfaces and SHAPES in step, so neither side can drift silently.
+// REQUESTS, NOTIFICATIONS and PROGRESS pair each method with its params and result types, so a
+// call site cannot send the wrong params or misread the result (rust-analyzer's lsp_ext.ts).
+
+import { NotificationType, ProgressType, RequestType } from 'vscode-jsonrpc';
 
 export const METHODS = {
   listModels: 'ardaemon/listModels',
@@ -164,6 +168,25 @@ export interface ErrorData {
   retryAfter?: number;
   model?: string;
 }
+
+// --- typed methods -------------------------------------------------------------------------
+
+/** The custom requests, typed: `daemon.request(REQUESTS.listModels, { refresh })`. */
+export const REQUESTS = {
+  listModels: new RequestType<ListModelsParams, ListModelsResult, ErrorData>(METHODS.listModels),
+  selectModel: new RequestType<SelectModelParams, SelectModelResult, ErrorData>(METHODS.selectModel),
+  complete: new RequestType<CompleteParams, CompleteResult, ErrorData>(METHODS.complete),
+  chat: new RequestType<ChatParams, ChatResult, ErrorData>(METHODS.chat),
+} as const;
+
+export const NOTIFICATIONS = {
+  didChangeStatus: new NotificationType<Status>(METHODS.didChangeStatus),
+} as const;
+
+/** `$/progress` values: a chat's `partialResultToken` carries ChatDelta. */
+export const PROGRESS = {
+  chat: new ProgressType<ChatDelta>(),
+} as const;
 
 /** Field names of every shape, as they appear on the wire; compared with the daemon's Structs. */
 export const SHAPES = {

@@ -61,6 +61,28 @@ function setPath(target: Settings, parts: string[], value: unknown): void {
   node[parts[parts.length - 1]!] = value;
 }
 
+/**
+ * What a change of settings needs, as data (rust-analyzer's `requiresServerReloadOpts`): keys
+ * (below `ardaemon.`) that need a new daemon process, and keys after whose push the selected
+ * models are read again. Every other change is pushed to the running daemon.
+ */
+export const RESTART_ON: readonly string[] = ['serverPath'];
+export const RESELECT_ON: readonly string[] = ['models', 'provider'];
+
+export type SettingsChangeAction = 'ignore' | 'restart' | 'push' | 'pushAndReselect';
+
+/** `affects` is `ConfigurationChangeEvent.affectsConfiguration`, with full keys. */
+export function onSettingsChange(affects: (key: string) => boolean): SettingsChangeAction {
+  const any = (keys: readonly string[]): boolean => keys.some((key) => affects(`${SECTION}.${key}`));
+  if (!affects(SECTION)) {
+    return 'ignore';
+  }
+  if (any(RESTART_ON)) {
+    return 'restart';
+  }
+  return any(RESELECT_ON) ? 'pushAndReselect' : 'push';
+}
+
 /** Payload of `initializationOptions` and `workspace/didChangeConfiguration`'s `settings`. */
 export function wrapSection(settings: Settings): { [SECTION]: Settings } {
   return { [SECTION]: settings };

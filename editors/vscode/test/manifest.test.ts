@@ -52,9 +52,10 @@ test("declared defaults match the daemon's defaults in docs/protocol.md", () => 
   assert.equal(properties['ardaemon.completion.debounceMs']?.default, 75);
 });
 
-test('every contributed command is registered in extension.ts, and the other way round', () => {
-  const source = fs.readFileSync(path.join(ROOT, 'src', 'extension.ts'), 'utf8');
-  const registered = [...source.matchAll(/command\('(ardaemon\.[A-Za-z]+)'/g)].map((m) => m[1]);
+test('every contributed command has a factory in commands.ts, and the other way round', () => {
+  const source = fs.readFileSync(path.join(ROOT, 'src', 'commands.ts'), 'utf8');
+  const table = source.slice(source.indexOf('export const COMMANDS'));
+  const registered = [...table.matchAll(/^ {2}'(ardaemon\.[A-Za-z]+)':/gm)].map((m) => m[1]);
   const contributed = manifest.contributes.commands.map((c: { command: string }) => c.command);
   assert.deepEqual([...registered].sort(), [...contributed].sort());
   for (const id of [

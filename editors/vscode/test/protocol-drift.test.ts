@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { ERROR_CODES, ERROR_KINDS, METHODS, PROTOCOL_VERSION, SHAPES } from '../src/protocol';
+import { ERROR_CODES, ERROR_KINDS, METHODS, NOTIFICATIONS, PROTOCOL_VERSION, REQUESTS, SHAPES } from '../src/protocol';
 import { daemonDefinitions, REPO } from './daemon';
 
 function defs() {
@@ -51,4 +51,14 @@ test('method names live only in protocol.ts', () => {
       assert.ok(!text.includes(`'${name}'`) && !text.includes(`"${name}"`), `${file} spells ${name}`);
     }
   }
+});
+
+test('every custom method has one typed object under its own name', () => {
+  const typed = { ...REQUESTS, ...NOTIFICATIONS };
+  for (const [name, type] of Object.entries(typed)) {
+    assert.equal(type.method, METHODS[name as keyof typeof METHODS], name);
+  }
+  // textDocument/inlineCompletion is the language client's own feature.
+  const custom = Object.keys(METHODS).filter((name) => name !== 'inlineCompletion');
+  assert.deepEqual(Object.keys(typed).sort(), custom.sort());
 });

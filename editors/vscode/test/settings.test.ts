@@ -5,6 +5,7 @@ import {
   type DaemonKey,
   INSTALL_COMMAND,
   missingServerMessage,
+  onSettingsChange,
   resolveServerPath,
   serverEnv,
   tokenProblem,
@@ -126,4 +127,19 @@ test('a typed token is checked for the obvious mistakes only', () => {
   assert.ok(tokenProblem('sk-abc def'));
   assert.equal(tokenProblem('sk-abc'), undefined);
   assert.equal(tokenProblem('  sk-abc\n'), undefined);
+});
+
+test('a settings change restarts, pushes, or pushes and re-reads the selection, by key', () => {
+  // affectsConfiguration is true for the changed key and every section above it.
+  const changed =
+    (...keys: string[]) =>
+    (query: string): boolean =>
+      keys.some((key) => key === query || key.startsWith(`${query}.`));
+  assert.equal(onSettingsChange(changed('editor.fontSize')), 'ignore');
+  assert.equal(onSettingsChange(changed('ardaemon.serverPath')), 'restart');
+  assert.equal(onSettingsChange(changed('ardaemon.serverPath', 'ardaemon.models.chat')), 'restart');
+  assert.equal(onSettingsChange(changed('ardaemon.models.chat')), 'pushAndReselect');
+  assert.equal(onSettingsChange(changed('ardaemon.provider')), 'pushAndReselect');
+  assert.equal(onSettingsChange(changed('ardaemon.completion.debounceMs')), 'push');
+  assert.equal(onSettingsChange(changed('ardaemon.trace.server')), 'push');
 });
