@@ -18,17 +18,34 @@ return {
       ]])
       h.eq({
         '`cmd` must be a non-empty list of strings, e.g. { "ardaemon", "serve" } (or a vim.lsp cmd function), got {} (table)',
-        '`inline.debounce_ms` must be a whole number of milliseconds >= 0, got "fast" (string)',
+        '`inline.debounce_ms` must be a whole number of milliseconds >= 0, or nil, got "fast" (string)',
         '`inline.keymaps.accept` must be a key such as "<M-l>", or false to disable it, got 3 (number)',
         '`log_level` must be one of "debug", "info", "warn", "error", got "loud" (string)',
         'unknown option `inline.foo` (ignored)',
       }, res.errs)
-      h.eq(75, res.debounce, 'bad value replaced by the default')
+      h.eq(nil, res.debounce, 'bad value replaced by the default (nil: the daemon decides)')
       h.eq('<C-y>', res.accept)
       h.eq('<M-Right>', res.word, 'other keymaps keep their defaults')
       h.eq({ 'ardaemon' }, res.cmd)
       h.eq(1, #res.notes)
       h.matches('^ardaemon%.setup: `inline%.debounce_ms` must be', res.notes[1].msg)
+    end,
+  },
+  {
+    'the defaults in doc/ardaemon.txt are config.defaults',
+    function(h)
+      local child = h.spawn({ setup = false })
+      local res = child:lua([[
+        local root = ...
+        local doc = table.concat(vim.fn.readfile(root .. '/doc/ardaemon.txt'), '\n')
+        local block = doc:match("\n  require%('ardaemon'%)%.setup(%(%{\n.-\n  %}%))\n")
+        assert(block, 'no setup({ ... }) block in the CONFIGURATION section')
+        local documented = assert(loadstring('return ' .. block))()
+        local defaults = require('ardaemon.config').defaults
+        return { same = vim.deep_equal(documented, defaults), doc = documented, code = defaults }
+      ]], h.plugin_root)
+      h.eq(res.code, res.doc, 'vimdoc defaults')
+      h.ok(res.same)
     end,
   },
   {

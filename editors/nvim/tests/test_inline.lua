@@ -240,7 +240,7 @@ return {
     function(h)
       local child = fake_child(h, { settings = { models = { completion = 'glm-4.6' }, completion = { maxTokens = 64 } } })
       local init = child:lua('for _, r in ipairs(_G.fake.requests) do if r.method == "initialize" then return r.params.initializationOptions end end')
-      h.eq({ ardaemon = { models = { completion = 'glm-4.6' }, completion = { maxTokens = 64 } } }, init)
+      h.eq({ ardaemon = { models = { completion = 'glm-4.6' }, completion = { maxTokens = 64, debounceMs = 10 } } }, init, 'inline.debounce_ms travels as completion.debounceMs')
       child:lua([[require('ardaemon').setup({ cmd = require('ardaemon.config').get().cmd, settings = { models = { completion = 'gpt-5' } } })]])
       local pushed = child:wait('local last; for _, n in ipairs(_G.fake.notifications) do if n.method == "workspace/didChangeConfiguration" then last = n.params end end; return last and vim.inspect(last):find("gpt%-5") and vim.json.encode(last)', 3000, 'didChangeConfiguration')
       h.eq({ settings = { ardaemon = { models = { completion = 'gpt-5' } } } }, vim.json.decode(pushed))
@@ -286,6 +286,34 @@ return {
       child:cmd('Ardaemon log')
       h.matches('ardaemon%.log$', child:lua('return vim.api.nvim_buf_get_name(0)'))
       h.matches('daemon started: fake', table.concat(child:lines(), '\n'))
+    end,
+  },
+  {
+    'one owner of debounce: the daemon waits inline.debounce_ms, the plugin asks at once',
+    function(h)
+      -- A plugin-side timer of 60 s would time out the wait below.
+      local child = fake_child(h, { inline = { debounce_ms = 60000 } })
+      child:input('ix')
+      child:wait(
+        'for _, r in ipairs(_G.fake.requests) do if r.method == "textDocument/inlineCompletion" then return true end end',
+        5000,
+        'a request without a plugin-side wait'
+      )
+      local init = child:lua([[
+        for _, r in ipairs(_G.fake.requests) do
+          if r.method == 'initialize' then return r.params.initializationOptions end
+        end
+      ]])
+      h.eq(60000, init.ardaemon.completion.debounceMs, 'inline.debounce_ms is the daemon setting')
+      local explicit = child:lua([[
+        local config = require('ardaemon.config')
+        config.set({ inline = { debounce_ms = 10 }, settings = { completion = { debounceMs = 0, maxTokens = 9 } } })
+        local a = config.daemon_settings().ardaemon.completion
+        config.set({})
+        return { a, config.daemon_settings().ardaemon.completion or vim.NIL }
+      ]])
+      h.eq({ debounceMs = 0, maxTokens = 9 }, explicit[1], 'settings.completion.debounceMs wins')
+      h.eq(vim.NIL, explicit[2], 'unset: the daemon keeps its own default')
     end,
   },
 }

@@ -14,7 +14,8 @@ local M = {}
 ---@class ardaemon.InlineConfig
 ---@field enabled boolean ghost text on/off
 ---@field auto_trigger boolean request after typing pauses (false: only on `trigger`)
----@field debounce_ms integer pause after the last keystroke before a request
+---@field debounce_ms integer|nil pause after the last keystroke before a request; the daemon
+---waits it (its `completion.debounceMs`, adaptive to the typing rhythm), nil: the daemon's default
 ---@field hl_group string highlight group of the ghost text
 ---@field filetypes table<string, boolean> allow/deny per filetype; `["*"]` is the default
 ---@field keymaps ardaemon.Keymaps
@@ -42,7 +43,7 @@ M.defaults = {
   inline = {
     enabled = true,
     auto_trigger = true,
-    debounce_ms = 75,
+    debounce_ms = nil,
     hl_group = 'ArdaemonSuggestion',
     filetypes = {
       ['*'] = true,
@@ -98,8 +99,8 @@ local checks = {
   ['inline.auto_trigger'] = { function(v) return type(v) == 'boolean' end, 'a boolean' },
   ['inline.native'] = { function(v) return type(v) == 'boolean' end, 'a boolean' },
   ['inline.debounce_ms'] = {
-    function(v) return type(v) == 'number' and v >= 0 and v == math.floor(v) end,
-    'a whole number of milliseconds >= 0',
+    function(v) return v == nil or (type(v) == 'number' and v >= 0 and v == math.floor(v)) end,
+    'a whole number of milliseconds >= 0, or nil',
   },
   ['inline.hl_group'] = { function(v) return type(v) == 'string' and v ~= '' end, 'a highlight group name' },
   ['inline.filetypes'] = {
@@ -220,10 +221,20 @@ function M.get()
   return current
 end
 
----The settings section sent to the daemon: `{ ardaemon = settings }`.
+---The settings section sent to the daemon: `{ ardaemon = settings }`. The daemon owns the
+---debounce (one owner, as for VS Code): `inline.debounce_ms` becomes its `completion.debounceMs`
+---unless `settings` names that key itself.
 ---@return table
 function M.daemon_settings()
-  return require('ardaemon.protocol').object({ ardaemon = vim.deepcopy(current.settings) })
+  local settings = vim.deepcopy(current.settings)
+  local ms = current.inline.debounce_ms
+  if ms ~= nil and (settings.completion == nil or type(settings.completion) == 'table') then
+    settings.completion = settings.completion or {}
+    if settings.completion.debounceMs == nil then
+      settings.completion.debounceMs = ms
+    end
+  end
+  return require('ardaemon.protocol').object({ ardaemon = settings })
 end
 
 ---Is ghost text allowed in `bufnr`?

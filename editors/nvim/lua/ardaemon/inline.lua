@@ -26,9 +26,6 @@ M.ns = api.nvim_create_namespace('ardaemon.inline')
 local st = { items = {}, index = 1, seq = 0 }
 M._state = st
 
----@type uv.uv_timer_t|nil
-local timer
-
 local function cursor()
   local c = api.nvim_win_get_cursor(0)
   return { c[1] - 1, c[2] }
@@ -43,12 +40,6 @@ end
 ---@return boolean
 function M.visible()
   return st.text ~= nil and st.extmark ~= nil and st.bufnr ~= nil and api.nvim_buf_is_valid(st.bufnr)
-end
-
-local function stop_timer()
-  if timer then
-    timer:stop()
-  end
 end
 
 ---Cancel the in-flight request, if any.
@@ -73,7 +64,6 @@ end
 
 ---Hide the suggestion and cancel whatever is pending.
 function M.clear()
-  stop_timer()
   M.cancel()
   delete_extmark()
   if st.bufnr and api.nvim_buf_is_valid(st.bufnr) then
@@ -136,7 +126,6 @@ end
 ---Send `textDocument/inlineCompletion` for the cursor now.
 ---@param trigger_kind? integer 1 invoked (manual), 2 automatic
 function M.request(trigger_kind)
-  stop_timer()
   M.cancel()
   local bufnr = api.nvim_get_current_buf()
   if not config.buf_enabled(bufnr) then
@@ -211,24 +200,13 @@ function M.request(trigger_kind)
   end
 end
 
----Request after `debounce_ms` of quiet.
+---Ask after a text change. The daemon owns the debounce (`completion.debounceMs`, adaptive to
+---the typing rhythm, which it can only measure when every change reaches it): the request goes
+---now, and the next keystroke cancels it.
 function M.schedule()
-  local cfg = config.get().inline
-  if not cfg.auto_trigger then
-    return
+  if config.get().inline.auto_trigger then
+    M.request(protocol.trigger_kind.Automatic)
   end
-  timer = timer or vim.uv.new_timer()
-  timer:stop()
-  local bufnr = api.nvim_get_current_buf()
-  timer:start(
-    cfg.debounce_ms,
-    0,
-    vim.schedule_wrap(function()
-      if api.nvim_get_current_buf() == bufnr and in_insert() then
-        M.request(protocol.trigger_kind.Automatic)
-      end
-    end)
-  )
 end
 
 ---Insert `part` of the suggestion at the anchor and keep showing the rest.
@@ -238,7 +216,6 @@ local function insert(part)
   local rest = st.text:sub(#part + 1)
   local lines = vim.split(part, '\n', { plain = true })
   M.cancel()
-  stop_timer()
   delete_extmark()
   api.nvim_buf_set_text(bufnr, row, col, row, col, lines)
   local new_row = row + #lines - 1
