@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from ardaemon import errors, protocol
@@ -79,3 +81,37 @@ def test_plugin_uses_only_protocol_names() -> None:
 
 def test_protocol_version_matches(lua_protocol: dict) -> None:
     assert lua_protocol["version"] == protocol.PROTOCOL_VERSION
+
+
+def lua_classes(text: str) -> dict[str, list[str]]:
+    """LuaCATS `---@class ardaemon.X` blocks and their `---@field` names, in order."""
+    classes: dict[str, list[str]] = {}
+    fields: list[str] | None = None
+    for line in text.splitlines():
+        if m := re.match(r"---@class (?:\(exact\) )?ardaemon\.(\w+)", line):
+            fields = classes.setdefault(m[1], [])
+        elif fields is not None and (m := re.match(r"---@field (\w+)", line)):
+            fields.append(m[1])
+        else:
+            fields = None
+    return classes
+
+
+def test_lua_classes_have_the_struct_fields() -> None:
+    """protocol.lua's LuaCATS classes list the same wire fields as the Structs of that name."""
+    lua = lua_classes((ROOT / "editors" / "nvim" / "lua" / "ardaemon" / "protocol.lua").read_text())
+    structs = {
+        name: [f.encode_name for f in msgspec.structs.fields(t)]
+        for name, t in vars(protocol).items()
+        if isinstance(t, type) and issubclass(t, msgspec.Struct) and name in lua
+    }
+    assert len(structs) >= 10, sorted(lua)
+    assert {name: lua[name] for name in structs} == structs
+
+
+def test_lua_classes_are_exact() -> None:
+    """`(exact)` classes: lua-language-server flags a field the class does not declare."""
+    for path in (ROOT / "editors" / "nvim" / "lua" / "ardaemon").glob("*.lua"):
+        for line in path.read_text().splitlines():
+            if line.startswith("---@class "):
+                assert line.startswith("---@class (exact) "), (path.name, line)

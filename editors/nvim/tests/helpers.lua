@@ -124,7 +124,7 @@ function H.gateway.wait_disconnect(timeout)
   return ok and v ~= vim.NIL and v or nil
 end
 
----@class ardaemon.test.Child
+---@class (exact) ardaemon.test.Child
 ---@field chan integer
 ---@field dir string
 local Child = {}

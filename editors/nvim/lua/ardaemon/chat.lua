@@ -10,7 +10,7 @@ local M = {}
 
 M.you = '## You'
 
----@class ardaemon.ChatSession
+---@class (exact) ardaemon.ChatSession
 ---@field bufnr integer
 ---@field messages ardaemon.ChatMessage[]
 ---@field req {client: vim.lsp.Client, id: integer}|nil

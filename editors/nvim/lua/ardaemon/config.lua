@@ -2,7 +2,7 @@
 ---their defaults; they never stop the plugin from loading.
 local M = {}
 
----@class ardaemon.Keymaps
+---@class (exact) ardaemon.Keymaps
 ---@field accept string|false accept the whole suggestion
 ---@field accept_word string|false accept the next word
 ---@field accept_line string|false accept up to the end of the current suggestion line
@@ -11,7 +11,7 @@ local M = {}
 ---@field dismiss string|false hide the suggestion
 ---@field trigger string|false ask for a suggestion now
 
----@class ardaemon.InlineConfig
+---@class (exact) ardaemon.InlineConfig
 ---@field enabled boolean ghost text on/off
 ---@field auto_trigger boolean request after typing pauses (false: only on `trigger`)
 ---@field debounce_ms integer|nil pause after the last keystroke before a request; the daemon
@@ -21,12 +21,12 @@ local M = {}
 ---@field keymaps ardaemon.Keymaps
 ---@field native boolean use `vim.lsp.inline_completion` when Neovim has it (0.12+)
 
----@class ardaemon.ChatConfig
+---@class (exact) ardaemon.ChatConfig
 ---@field open string Ex command that opens the chat window
 ---@field model string|nil model for chat requests (nil: the daemon's selection)
 ---@field max_tokens integer|nil
 
----@class ardaemon.Config
+---@class (exact) ardaemon.Config
 ---@field cmd string[]|fun(dispatchers: vim.lsp.rpc.Dispatchers): vim.lsp.rpc.PublicClient command that starts the daemon
 ---@field cmd_env table<string, string>|nil extra environment for the daemon
 ---@field settings table the daemon's `ardaemon` settings section (sent as init_options)

@@ -11,7 +11,7 @@ local M = {}
 
 M.ns = api.nvim_create_namespace('ardaemon.inline')
 
----@class ardaemon.InlineState
+---@class (exact) ardaemon.InlineState
 ---@field bufnr integer|nil buffer showing the suggestion
 ---@field row integer|nil 0-based row of the anchor (the cursor when shown)
 ---@field col integer|nil 0-based byte column of the anchor

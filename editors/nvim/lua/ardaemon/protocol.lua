@@ -44,35 +44,35 @@ M.trigger_kind = { Invoked = 1, Automatic = 2 }
 ---@alias ardaemon.Role "completion"|"chat"
 ---@alias ardaemon.StatusState "idle"|"inProgress"|"error"
 
----@class ardaemon.Model
+---@class (exact) ardaemon.Model
 ---@field id string
 ---@field api ardaemon.Api wire format requests for this model use
 ---@field provider string
 ---@field name? string
 ---@field ownedBy? string
 
----@class ardaemon.Selected
+---@class (exact) ardaemon.Selected
 ---@field completion string|nil
 ---@field chat string|nil
 
----@class ardaemon.ListModelsParams
+---@class (exact) ardaemon.ListModelsParams
 ---@field refresh? boolean
 
----@class ardaemon.ListModelsResult
+---@class (exact) ardaemon.ListModelsResult
 ---@field models ardaemon.Model[]
 ---@field source "network"|"cache"
 ---@field stale boolean
 ---@field fetchedAt string RFC 3339
 ---@field selected ardaemon.Selected
 
----@class ardaemon.SelectModelParams
+---@class (exact) ardaemon.SelectModelParams
 ---@field model string
 ---@field role? ardaemon.Role no role: both
 
----@class ardaemon.SelectModelResult
+---@class (exact) ardaemon.SelectModelResult
 ---@field selected ardaemon.Selected
 
----@class ardaemon.CompleteParams
+---@class (exact) ardaemon.CompleteParams
 ---@field textDocument? {uri: string}
 ---@field position? {line: integer, character: integer}
 ---@field prefix? string
@@ -81,24 +81,24 @@ M.trigger_kind = { Invoked = 1, Automatic = 2 }
 ---@field model? string
 ---@field maxTokens? integer
 
----@class ardaemon.CompleteResult
+---@class (exact) ardaemon.CompleteResult
 ---@field items {insertText: string}[]
 ---@field model string
 ---@field api ardaemon.Api
 ---@field cached boolean
 
----@class ardaemon.ChatMessage
+---@class (exact) ardaemon.ChatMessage
 ---@field role "system"|"user"|"assistant"
 ---@field content string
 
----@class ardaemon.ChatParams
+---@class (exact) ardaemon.ChatParams
 ---@field messages ardaemon.ChatMessage[]
 ---@field model? string
 ---@field maxTokens? integer
 ---@field temperature? number
 ---@field partialResultToken? string|integer
 
----@class ardaemon.ChatResult
+---@class (exact) ardaemon.ChatResult
 ---@field content string
 ---@field model string
 ---@field api ardaemon.Api
@@ -106,22 +106,22 @@ M.trigger_kind = { Invoked = 1, Automatic = 2 }
 ---@field usage? {inputTokens: integer, outputTokens: integer}
 
 ---`$/progress` value for a chat stream: `{token, value = {delta}}`.
----@class ardaemon.ChatDelta
+---@class (exact) ardaemon.ChatDelta
 ---@field delta string
 
----@class ardaemon.Status
+---@class (exact) ardaemon.Status
 ---@field state ardaemon.StatusState
 ---@field message? string
 ---@field model? string
 ---@field kind? string
 
----@class ardaemon.ErrorData
+---@class (exact) ardaemon.ErrorData
 ---@field kind string
 ---@field status? integer
 ---@field retryAfter? number
 ---@field model? string
 
----@class ardaemon.RpcError
+---@class (exact) ardaemon.RpcError
 ---@field code integer
 ---@field message string
 ---@field data? ardaemon.ErrorData

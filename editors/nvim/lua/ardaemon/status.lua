@@ -2,7 +2,7 @@
 ---`ardaemon/didChangeStatus` when the daemon sends it and by the plugin's own requests otherwise.
 local M = {}
 
----@class ardaemon.StatusInfo
+---@class (exact) ardaemon.StatusInfo
 ---@field state ardaemon.StatusState|"off"
 ---@field model string|nil
 ---@field message string|nil
