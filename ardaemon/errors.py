@@ -10,6 +10,16 @@ from typing import Any
 
 from .protocol import INVALID_PARAMS, REQUEST_CANCELLED, REQUEST_FAILED
 
+#: How much of a client's input an error message or log line may quote.
+QUOTE_LIMIT = 80
+
+
+def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """A short, printable prefix of user input for messages and logs."""
+    text = value if isinstance(value, str) else repr(value)
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} chars)"
+
 
 class ArdaemonError(Exception):
     """Base of every error the daemon reports to an editor."""
@@ -29,7 +39,7 @@ class ArdaemonError(Exception):
         self.message = message
         self.status = status
         self.retry_after = retry_after
-        self.model = model
+        self.model = None if model is None else quote(model, 200)
 
     def to_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {"kind": self.kind}

@@ -215,7 +215,7 @@ def classify(
             model=model,
         )
     if _is_model_not_found(status, code, type_, message):
-        name = f"'{model}'" if model else "The model"
+        name = f"'{errors.quote(model)}'" if model else "The model"
         return errors.ModelNotFound(
             f"Model {name} is not available at {label}{detail}: pick another model "
             "(ardaemon/listModels, `ardaemon models`).",

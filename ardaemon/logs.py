@@ -1,7 +1,10 @@
-"""Logging to stderr and a rotating file in the state dir; tokens never get through.
+"""Logging to a rotating file in the state dir, errors to stderr; tokens never get
+through.
 
-stdout carries the protocol, so no handler ever writes there. pygls logs whole messages
-(prompts, code) at INFO: its loggers are held at WARNING.
+stdout carries the protocol, so no handler ever writes there. stderr gets ERROR and up
+(WARNING too when there is no log file), one capped line each: Neovim records every
+stderr line as an ERROR. Tracebacks go to the file, and only at DEBUG. pygls logs whole
+messages (prompts, code) at INFO: its loggers are held at WARNING.
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ from .config import Paths
 from .credentials import redact
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+#: Longest log line; the rest of a long message is cut with a note of its length.
+MAX_LINE = 2000
+MAX_BYTES = 1_000_000
 
 
 class QuietRequestErrors(logging.Filter):
@@ -38,26 +44,47 @@ class RedactTokens(logging.Filter):
         return True
 
 
+class CappedFormatter(logging.Formatter):
+    """One bounded line per record; a traceback only when `tracebacks` (DEBUG, file)."""
+
+    def __init__(self, tracebacks: bool) -> None:
+        super().__init__(FORMAT)
+        self.tracebacks = tracebacks
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        if len(message) > MAX_LINE:
+            message = f"{message[:MAX_LINE]}… ({len(message)} chars)"
+        record.message = message.replace("\n", "\\n") if not self.tracebacks else message
+        record.asctime = self.formatTime(record)
+        line = self.formatMessage(record)
+        if self.tracebacks and (record.exc_info or record.exc_text):
+            line += "\n" + (record.exc_text or self.formatException(record.exc_info))  # type: ignore[arg-type]
+        return line
+
+
 def setup_logging(paths: Paths, level: str | None = None) -> None:
-    level = level or os.environ.get("ARDAEMON_LOG_LEVEL", "INFO")
+    level = (level or os.environ.get("ARDAEMON_LOG_LEVEL", "INFO")).upper()
     root = logging.getLogger()
-    root.setLevel(level.upper())
-    formatter = logging.Formatter(FORMAT)
+    root.setLevel(level)
     stderr = logging.StreamHandler()
+    stderr.setLevel(logging.WARNING)
+    stderr.setFormatter(CappedFormatter(tracebacks=False))
     handlers: list[logging.Handler] = [stderr]
     try:
         paths.state_dir.mkdir(parents=True, exist_ok=True)
-        handlers.append(
-            logging.handlers.RotatingFileHandler(
-                paths.log_file, maxBytes=1_000_000, backupCount=2, encoding="utf-8"
-            )
+        file = logging.handlers.RotatingFileHandler(
+            paths.log_file, maxBytes=MAX_BYTES, backupCount=2, encoding="utf-8"
         )
+        file.setFormatter(CappedFormatter(tracebacks=level == "DEBUG"))
+        handlers.append(file)
+        # Warnings reach the editor as messages and the file; stderr keeps errors only.
+        stderr.setLevel(logging.ERROR)
     except OSError as exc:
         stderr.handle(
             logging.makeLogRecord({"msg": f"no log file ({exc.strerror})", "levelno": 30})
         )
     for handler in handlers:
-        handler.setFormatter(formatter)
         handler.addFilter(QuietRequestErrors())
         handler.addFilter(RedactTokens())
         root.addHandler(handler)

@@ -10,7 +10,7 @@ editors add their own, but types are checked and errors name the field).
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 
@@ -81,8 +81,12 @@ class ListModelsResult(Wire, omit_defaults=False):
 # --- ardaemon/selectModel ------------------------------------------------------------
 
 
+#: A model id from an editor: bounded, so no message ever echoes megabytes back.
+ModelId = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+
+
 class SelectModelParams(Wire):
-    model: str
+    model: ModelId
     role: Role | None = None
 
 
@@ -93,9 +97,12 @@ class SelectModelResult(Wire, omit_defaults=False):
 # --- ardaemon/complete ---------------------------------------------------------------
 
 
+UInt = Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)]
+
+
 class Position(Wire):
-    line: int
-    character: int
+    line: UInt
+    character: UInt
 
 
 class TextDocumentId(Wire):
@@ -108,7 +115,7 @@ class CompleteParams(Wire):
     prefix: str | None = None
     suffix: str | None = None
     language_id: str | None = None
-    model: str | None = None
+    model: ModelId | None = None
     max_tokens: int | None = None
 
 
@@ -133,7 +140,7 @@ class ChatMessage(Wire):
 
 class ChatParams(Wire):
     messages: list[ChatMessage]
-    model: str | None = None
+    model: ModelId | None = None
     max_tokens: int | None = None
     temperature: float | None = None
     partial_result_token: str | int | None = None

@@ -8,10 +8,12 @@ nothing but protocol bytes reaches stdout.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import gc
 import logging
 import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -20,12 +22,14 @@ from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
-from . import __version__, errors, protocol
+from . import __version__, errors, protocol, transport
 from .config import Paths, SettingsStore
+from .jsonrpc import ArdaemonProtocol
 from .protocol import (
     ChatDelta,
     ChatParams,
@@ -79,7 +83,8 @@ class ArdaemonServer(LanguageServer):
         # pygls would pop a dialog per error; the editor gets errors in responses and
         # status notifications instead. Request errors are logged where they happen.
         if not isinstance(error, JsonRpcException):
-            log.error("internal error (%s): %s", getattr(source, "__name__", source), error)
+            log.warning("error in %s: %s", getattr(source, "__name__", source), error)
+            log.debug("traceback", exc_info=error)
 
     def notify_status(self, status: Status) -> None:
         self.protocol.notify(protocol.DID_CHANGE_STATUS, encode(status))
@@ -380,6 +385,39 @@ def serve(paths: Paths | None = None) -> int:
     server = create_server(service)
     server.pending_warnings += store.load_file()
     log.info("ardaemon %s serving on stdio (pid %d)", __version__, os.getpid())
-    server.start_io()
-    log.info("stdin closed; exiting")
-    return 0
+    server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
+    code = asyncio.run(_serve_stdio(server))
+    log.info("exiting with code %d", code)
+    return code
+
+
+async def _serve_stdio(server: ArdaemonServer) -> int:
+    """Read frames until `exit`, end of input or SIGINT/SIGTERM; the exit code."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[int] = loop.create_future()
+
+    def stop(code: int, why: str) -> None:
+        if not done.done():
+            log.info("%s", why)
+            done.set_result(code)
+
+    assert isinstance(server.protocol, ArdaemonProtocol)
+    protocol = server.protocol
+    protocol.on_exit = lambda code: stop(code, "exit notification")
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # Windows: KeyboardInterrupt instead
+            loop.add_signal_handler(sig, stop, 0, f"stopped by {sig.name}")
+    frames = transport.start_reader(
+        transport.FrameReader(transport.read_fd(sys.stdin.fileno())), loop
+    )
+
+    async def pump() -> None:
+        while (body := await frames.get()) is not None:
+            protocol.receive(body)
+        stop(0, "stdin closed")
+
+    reading = asyncio.ensure_future(pump())
+    try:
+        return await done
+    finally:
+        reading.cancel()

@@ -250,10 +250,10 @@ class Service:
         if known is not None and known.get(model) is None:
             from . import catalog
 
-            near = catalog.close_matches(model, known.ids)
+            near = catalog.close_matches(model, known.ids) if len(model) < 200 else []
             hint = f" Did you mean {', '.join(near)}?" if near else ""
             raise errors.InvalidParams(
-                f"Unknown model '{model}' at {self.label}.{hint} "
+                f"Unknown model '{errors.quote(model)}' at {self.label}.{hint} "
                 "List the models with ardaemon/listModels."
             )
         stored = self._stored()

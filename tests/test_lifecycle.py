@@ -184,10 +184,11 @@ def test_garbage_and_unknown_methods_do_not_stop_the_daemon(home: Path) -> None:
         )
         proc.stdin.flush()
         answers = {}
-        while len(answers) < 2:
+        while len(answers) < 3:
             msg = read_frame(proc.stdout)
             if "id" in msg:
                 answers[msg["id"]] = msg
+        assert answers[None]["error"]["code"] == -32700  # JSON-RPC: parse error, id null
         assert answers[2]["error"]["code"] == -32601
         assert answers[3]["error"]["code"] == -32602
         proc.stdin.close()

@@ -1,0 +1,220 @@
+"""Incoming JSON-RPC messages: envelope and lifecycle checks before pygls sees them.
+
+Every request with a valid id gets exactly one answer: -32700 for bytes that are not
+JSON, -32600 for a bad envelope (or a request after `shutdown`, a second
+`initialize`), -32002 before `initialize`, -32602 naming the ill-typed field. Error
+answers never carry a traceback or a path; the log gets one WARNING line per bad
+message, with the traceback only at DEBUG.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+import cattrs
+from lsprotocol import types
+from lsprotocol.types import ResponseError
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage, MsgId
+
+from .errors import quote
+
+log = logging.getLogger(__name__)
+
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+INVALID_PARAMS = -32602
+INTERNAL_ERROR = -32603
+SERVER_NOT_INITIALIZED = -32002
+
+
+class Rejected(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _valid_id(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, str):
+        return _lone_surrogate(value) is None
+    return isinstance(value, int)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate(text: str) -> str | None:
+    match = _SURROGATE.search(text)
+    return None if match is None else f"\\u{ord(match.group()):04x}"
+
+
+def _find_surrogate(value: Any, path: str) -> tuple[str, str] | None:
+    """(field path, escape) of the first string that holds a lone surrogate."""
+    if isinstance(value, str):
+        found = _lone_surrogate(value)
+        return (path, found) if found else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            hit = _find_surrogate(key, path) or _find_surrogate(item, f"{path}.{key}")
+            if hit:
+                return hit
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            hit = _find_surrogate(item, f"{path}[{i}]")
+            if hit:
+                return hit
+    return None
+
+
+def _camel(path: str) -> str:
+    return re.sub(r"_([a-z])", lambda m: m.group(1).upper(), path)
+
+
+def _field_problem(exc: Exception) -> str:
+    if isinstance(exc, cattrs.BaseValidationError):
+        first = cattrs.transform_error(exc)[0]
+        what, _, where = first.rpartition(" @ $.")
+        return f"`{_camel(where)}`: {what}" if where else first
+    return quote(str(exc))
+
+
+class ArdaemonProtocol(LanguageServerProtocol):
+    """pygls's LSP protocol with strict intake; see the module docstring."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.exit_code: int | None = None
+        self.on_exit: Callable[[int], None] | None = None
+        self._initialize_seen = False
+
+    def receive(self, body: bytes) -> None:
+        """Handle one frame body; never raises."""
+        try:
+            data = json.loads(body)
+        except RecursionError:
+            self._reject(None, PARSE_ERROR, "Parse error: the JSON nests too deeply.")
+            return
+        except ValueError as exc:
+            self._reject(None, PARSE_ERROR, f"Parse error: {quote(str(exc))}.")
+            return
+        reply_id = data.get("id") if isinstance(data, dict) else None
+        if not _valid_id(reply_id):
+            reply_id = None
+        try:
+            message = self._admit(data)
+        except Rejected as rejected:
+            # A bad envelope is answered (id null when unknown); a notification's bad
+            # params have nobody to answer.
+            envelope = rejected.code in (PARSE_ERROR, INVALID_REQUEST)
+            if envelope or (isinstance(data, dict) and "id" in data):
+                self._reject(reply_id, rejected.code, rejected.message)
+            else:
+                log.warning("dropped a notification: %s", rejected.message)
+            return
+        if message is None:
+            return
+        try:
+            self.handle_message(message)
+        except Exception:
+            log.warning("could not handle %s", quote(getattr(message, "method", "a response")))
+            log.debug("traceback", exc_info=True)
+            if getattr(message, "method", None) is not None and hasattr(message, "id"):
+                self._reject(message.id, INTERNAL_ERROR, "Internal error; see the log.")
+
+    def _admit(self, data: Any) -> Any:
+        """The structured message, None when it was consumed here, or `Rejected`."""
+        if not isinstance(data, dict):
+            raise Rejected(INVALID_REQUEST, "Invalid request: a message must be a JSON object.")
+        if data.get("jsonrpc") != "2.0":
+            raise Rejected(INVALID_REQUEST, 'Invalid request: `jsonrpc` must be "2.0".')
+        if "id" in data and not _valid_id(data["id"]):
+            raise Rejected(
+                INVALID_REQUEST,
+                f"Invalid request: `id` must be an integer or a string, not {quote(data['id'])}.",
+            )
+        if "method" not in data:
+            return self._admit_response(data)
+        method = data["method"]
+        if not isinstance(method, str) or _lone_surrogate(method):
+            raise Rejected(INVALID_REQUEST, "Invalid request: `method` must be a string.")
+        is_request = "id" in data
+        if method == types.EXIT:
+            self.exit_code = 0 if self._shutdown else 1
+            if self.on_exit:
+                self.on_exit(self.exit_code)
+            return None
+        if self._shutdown and is_request:
+            raise Rejected(
+                INVALID_REQUEST, "Invalid request: the server is shut down; only `exit` is left."
+            )
+        if method == types.INITIALIZE and is_request:
+            if self._initialize_seen:
+                raise Rejected(INVALID_REQUEST, "Invalid request: `initialize` was already sent.")
+        elif not self._initialize_seen and is_request:
+            raise Rejected(SERVER_NOT_INITIALIZED, "Server not initialized: send `initialize`.")
+        if "params" in data and not isinstance(data["params"], (dict, list, type(None))):
+            raise Rejected(INVALID_PARAMS, "Invalid params: `params` must be an object.")
+        hit = _find_surrogate(data.get("params"), "params")
+        if hit:
+            raise Rejected(
+                INVALID_PARAMS,
+                f"Invalid params: `{hit[0]}` holds a lone surrogate ({hit[1]}); "
+                "strings must be valid Unicode.",
+            )
+        default = JsonRPCRequestMessage if is_request else JsonRPCNotification
+        kind = self.get_message_type(method) or default
+        if kind is default:
+            data = {"params": None, **data}  # custom methods may leave params out
+        elif data.get("params", ...) is None:
+            data = {k: v for k, v in data.items() if k != "params"}
+        try:
+            message = self._converter.structure(data, kind)
+        except Exception as exc:
+            raise Rejected(
+                INVALID_PARAMS, f"Invalid params for {quote(method)}: {_field_problem(exc)}."
+            ) from None
+        if method == types.INITIALIZE and is_request:
+            self._initialize_seen = True
+        return message
+
+    def _admit_response(self, data: dict[str, Any]) -> Any:
+        if "id" not in data or not ("result" in data or "error" in data):
+            raise Rejected(
+                INVALID_REQUEST, "Invalid request: a message needs `method`, `result` or `error`."
+            )
+        try:
+            return self.structure_message(data)
+        except Exception:
+            log.warning("dropped a malformed response to request %s", quote(data["id"]))
+            return None
+
+    def _reject(self, msg_id: MsgId | None, code: int, message: str) -> None:
+        log.warning(
+            "answered %s with %d: %s", "null" if msg_id is None else quote(msg_id), code, message
+        )
+        if msg_id is None:
+            # lsprotocol's converter would drop `"id": null`, which JSON-RPC requires.
+            error = {"code": code, "message": message}
+            self._send_data({"jsonrpc": "2.0", "id": None, "error": error})
+        else:
+            self._send_response(msg_id, error=ResponseError(code=code, message=message))
+
+    def _send_response(
+        self, msg_id: MsgId, result: Any | None = None, error: ResponseError | None = None
+    ) -> None:
+        # pygls puts `data.traceback` (file paths, source lines) into internal errors.
+        if error is not None and isinstance(error.data, dict) and "traceback" in error.data:
+            log.debug("internal error for %s: %s", quote(msg_id), error.message)
+            error = ResponseError(
+                code=INTERNAL_ERROR,
+                message="Internal error; see the log.",
+                data={"kind": "internal"},
+            )
+        super()._send_response(msg_id, result, error)
