@@ -85,7 +85,7 @@ def _field_problem(exc: Exception) -> str:
     return quote(str(exc))
 
 
-class ArdaemonProtocol(LanguageServerProtocol):
+class StrictProtocol(LanguageServerProtocol):
     """pygls's LSP protocol with strict intake; see the module docstring."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

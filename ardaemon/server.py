@@ -24,12 +24,11 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 from . import __version__, errors, protocol, transport
 from .config import Paths, SettingsStore
-from .jsonrpc import ArdaemonProtocol
+from .jsonrpc import StrictProtocol
 from .protocol import (
     ChatDelta,
     ChatParams,
@@ -54,7 +53,7 @@ PARENT_POLL_SECONDS = 1.0
 T = TypeVar("T")
 
 
-class ArdaemonProtocol(LanguageServerProtocol):
+class ArdaemonProtocol(StrictProtocol):
     """pygls' protocol plus the contract's version in `capabilities.experimental.ardaemon`
     (pygls builds the capabilities after the user's initialize handler, so it goes here)."""
 
