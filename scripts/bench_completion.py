@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Inline completion benchmark, over real stdio against the gateway stand-in.
 
-Prints one table, all figures from this one run:
+First the clean-up corpus (tests/data/completion_corpus.toml): pass rate per artefact class
+and per language. Then one table, all figures from this one run:
 - latency the daemon adds over the stand-in's own latency (p50/p99),
 - answer time of a cache hit and of typing-through (no upstream request; target p50 ≤ 2 ms),
 - upstream requests per 100 simulated keystrokes, with and without debounce.
-Usage: .venv/bin/python scripts/bench_completion.py
+Usage: .venv/bin/python scripts/bench_completion.py [--corpus-only]
 """
 
 from __future__ import annotations
@@ -16,9 +17,14 @@ import os
 import sys
 import tempfile
 import time
+from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 from benchlib import paired_latency, pct
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from completion_corpus import CLASSES, load_corpus
 
 from ardaemon.gateway import DEFAULT_TOKEN, Gateway
 from ardaemon.stdio_client import StdioClient
@@ -136,12 +142,38 @@ async def keystrokes(
     return count
 
 
+def corpus_report() -> None:
+    """Pass rate of the corpus per class (issue 10's order) and per language."""
+    cases = load_corpus()
+    by_class: dict[str, list[bool]] = defaultdict(list)
+    by_language: dict[str, list[bool]] = defaultdict(list)
+    for case in cases:
+        ok = case.result() == case.expected
+        by_class[case.cls].append(ok)
+        by_language[case.language_id].append(ok)
+    passed = sum(sum(v) for v in by_class.values())
+    print(
+        f"completion corpus: {passed}/{len(cases)} documents as expected, {len(by_language)} languages"
+    )
+    for title, groups in (
+        ("class", [(c, by_class[c]) for c in CLASSES if c in by_class]),
+        ("language", sorted(by_language.items())),
+    ):
+        print(f"  {title:<12} pass   rate")
+        for name, oks in groups:
+            print(f"  {name:<12} {sum(oks):>3}/{len(oks):<3} {100 * sum(oks) / len(oks):5.1f} %")
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--corpus-only", action="store_true", help="only the clean-up corpus")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--latency", type=float, default=0.05, help="stand-in latency, seconds")
     parser.add_argument("--interval", type=float, default=0.08, help="seconds between keystrokes")
     args = parser.parse_args()
+    corpus_report()
+    if args.corpus_only:
+        return
     rows: list[tuple[str, str, str]] = []
     with tempfile.TemporaryDirectory() as home:
         with Gateway(token=DEFAULT_TOKEN) as gw:

@@ -38,9 +38,9 @@ from ardaemon.completion.context import is_block_opener
         # At the start of a line that has code: that code follows the cursor.
         ("a = 1\n", "b = 2\n", False),
         ("\tdata, err := load()\n\t", "\n\treturn data\n", True),
-        # End of an ordinary line.
-        ("x = compute", "\n", False),
-        ("    return a +", "\nprint(1)\n", False),
+        # End of an ordinary line: postprocess keeps that line, or the block it opens.
+        ("x = compute", "\n", True),
+        ("    return a +", "\nprint(1)\n", True),
     ],
 )
 def test_decide_multiline(prefix: str, suffix: str, expected: bool) -> None:
@@ -65,6 +65,25 @@ def test_decide_multiline(prefix: str, suffix: str, expected: bool) -> None:
 )
 def test_is_block_opener(line: str, expected: bool) -> None:
     assert is_block_opener(line) is expected
+
+
+@pytest.mark.parametrize(
+    ("line", "language", "expected"),
+    [
+        ("    name:", "rust", False),  # a field, not a block
+        ("  port:", "typescript", False),
+        ("    case 1:", "c", True),  # a case label opens its statements everywhere
+        ("for x in xs:", "python", True),
+        ("  branches:", "yaml", True),
+        ("  <ul>", "html", True),
+        ("  <br>", "html", False),
+        ("  <h4>Title</h4>", "html", False),
+        ("  def full_name", "ruby", True),
+        ("  items.each do |item|", "ruby", True),
+    ],
+)
+def test_is_block_opener_by_language(line: str, language: str, expected: bool) -> None:
+    assert is_block_opener(line, language) is expected
 
 
 def test_prefix_cut_at_line_boundary_keeps_the_end() -> None:

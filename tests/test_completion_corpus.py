@@ -1,62 +1,59 @@
-"""Real-looking raw answers of chat models and what a careful person would insert for each.
+"""The corpus is the specification of `postprocess`: every case must give its expected document.
 
-The corpus is the specification of `postprocess`: every case must pass.
+Cases are judged by the whole document after insertion (see `completion_corpus.py`), and every
+step of the pipeline must be needed by at least one case.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
-
 import pytest
+from completion_corpus import CLASSES, CURSOR, Case, load_corpus
 
-from ardaemon.completion import CompletionContext, build_context, postprocess
-from ardaemon.completion.postprocess import PIPELINE, Step, run_steps
+from ardaemon.completion.postprocess import PIPELINE, Step
 
-CORPUS: list[dict[str, Any]] = json.loads(
-    (Path(__file__).parent / "data" / "completion_corpus.json").read_text(encoding="utf-8")
-)
+CORPUS = load_corpus()
 
 
 def test_corpus_is_broad() -> None:
-    assert len(CORPUS) >= 45
-    assert len({case["name"] for case in CORPUS}) == len(CORPUS)
-    languages = {case["language_id"] for case in CORPUS}
-    assert {"python", "typescript", "javascript", "go", "rust", "lua", "c"} <= languages
-    assert any(case["expected"] == "" for case in CORPUS)
-    assert any("\r\n" in case["raw"] for case in CORPUS)
-    assert any("<think>" in case["raw"] for case in CORPUS)
+    assert len(CORPUS) >= 200
+    assert len({case.name for case in CORPUS}) == len(CORPUS)
+    languages = {case.language_id for case in CORPUS}
+    assert len(languages) >= 12, sorted(languages)
+    assert {case.cls for case in CORPUS} == set(CLASSES)
+    assert any(case.expected == case.prefix + case.suffix for case in CORPUS)
+    assert any("\r\n" in case.raw for case in CORPUS)
+    assert any("<think>" in case.raw for case in CORPUS)
 
 
-@pytest.mark.parametrize("case", CORPUS, ids=[case["name"] for case in CORPUS])
-def test_corpus_case(case: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
-    ctx = build_context(
-        case["prefix"],
-        case["suffix"],
-        language_id=case["language_id"],
-        multiline=case["multiline"],
-    )
-    assert postprocess(case["raw"], ctx) == case["expected"]
+def test_every_case_is_well_formed() -> None:
+    for case in CORPUS:
+        assert case.document.count(CURSOR) == 1, case.name
+        assert CURSOR not in case.expected, case.name
+        assert case.source.strip(), f"{case.name} cites no source"
+        # The expected document keeps everything around the cursor: only an insertion.
+        assert case.expected.startswith(case.prefix), case.name
+        assert case.expected.endswith(case.suffix), case.name
+
+
+@pytest.mark.parametrize("case", CORPUS, ids=[case.name for case in CORPUS])
+def test_corpus_case(case: Case, capsys: pytest.CaptureFixture[str]) -> None:
+    assert case.result() == case.expected
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
-
-
-def _context(case: dict[str, Any]) -> CompletionContext:
-    return build_context(
-        case["prefix"],
-        case["suffix"],
-        language_id=case["language_id"],
-        multiline=case["multiline"],
-    )
 
 
 @pytest.mark.parametrize("step", PIPELINE, ids=[step.__name__ for step in PIPELINE])
 def test_every_step_is_needed_by_the_corpus(step: Step) -> None:
     without = [s for s in PIPELINE if s is not step]
-    broken = [
-        case["name"]
-        for case in CORPUS
-        if run_steps(case["raw"], _context(case), without) != case["expected"]
-    ]
+    broken = [case.name for case in CORPUS if case.result(without) != case.expected]
     assert broken, f"the corpus passes without {step.__name__}"
+
+
+@pytest.mark.parametrize("case", CORPUS, ids=[case.name for case in CORPUS])
+def test_corpus_case_after_the_opening_tag(case: Case) -> None:
+    """Both wire formats ask for `<completion>…</completion>` and stop at the closing tag, so a
+    model that obeys answers `<completion>` + text: the clean-up must not depend on it."""
+    if "<completion>" in case.raw or "</completion>" in case.raw:
+        pytest.skip("the raw answer already has its tags")
+    tagged = Case(**{**case.__dict__, "raw": "<completion>" + case.raw})
+    assert tagged.result() == case.expected

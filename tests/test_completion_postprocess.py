@@ -7,13 +7,18 @@ import pytest
 from ardaemon.completion import CompletionContext, build_context, postprocess
 from ardaemon.completion.postprocess import (
     balance_brackets,
+    brake_repetition,
+    drop_double_space,
     extract_tagged,
     fix_line_start,
+    keep_closer_on_its_line,
+    limit_lines,
     match_indentation,
     normalize_newlines,
     remove_prefix_echo,
+    remove_suffix_duplicates,
     remove_suffix_overlap,
-    single_line,
+    stop_at_scope_end,
     strip_fences,
     strip_markers,
     strip_preamble,
@@ -164,10 +169,27 @@ def test_fix_line_start(prefix: str, raw: str, multiline: bool, expected: str) -
     assert fix_line_start(raw, ctx(prefix, "\n", multiline=multiline)) == expected
 
 
-def test_single_line() -> None:
-    assert single_line("a\nb", ctx(multiline=False)) == "a"
-    assert single_line("\nb", ctx(multiline=False)) == ""
-    assert single_line("a\nb", ctx(multiline=True)) == "a\nb"
+@pytest.mark.parametrize(
+    ("prefix", "raw", "multiline", "expected"),
+    [
+        # Single-line mode (a setting, or code after the cursor): the first line only.
+        ("x = ", "a\nb", False, "a"),
+        ("x = ", "\nb", False, ""),
+        # An empty line or a block header: the whole answer.
+        ("", "a\nb", True, "a\nb"),
+        ("def f():", "\n    a\n    b", True, "\n    a\n    b"),
+        # After other code: the line, plus the block its end opens.
+        ("x = compute", "(1)\ny = 2", True, "(1)"),
+        ("def area", "(r):\n    return r\nprint(1)", True, "(r):\n    return r\nprint(1)"),
+        # Allman style: the brace on the next line still opens the block.
+        ("void run", "()\n{\n    go();\n}", True, "()\n{\n    go();\n}"),
+        # The answer starts with a line break: the line was finished, the next one follows.
+        ("x = 1", "\ny = 2\nz = 3", True, "\ny = 2"),
+        ("x = 1", "\n\n", True, ""),
+    ],
+)
+def test_limit_lines(prefix: str, raw: str, multiline: bool, expected: str) -> None:
+    assert limit_lines(raw, ctx(prefix, "\n", multiline=multiline)) == expected
 
 
 @pytest.mark.parametrize(
@@ -275,7 +297,7 @@ def test_order_fences_inside_tags_after_reasoning() -> None:
     assert postprocess(raw, ctx("def f(a, b):\n    ", "\n")) == "return a + b"
 
 
-def test_single_line_is_cut_before_the_suffix_is_compared() -> None:
+def test_first_line_is_cut_before_the_suffix_is_compared() -> None:
     c = ctx("x = max(", ")\nprint(x)\n")
     assert postprocess("a, b)\nprint(x)", c) == "a, b"
 
@@ -285,3 +307,121 @@ def test_single_line_is_cut_before_the_suffix_is_compared() -> None:
 )
 def test_nothing_to_show(raw: str) -> None:
     assert postprocess(raw, ctx()) == ""
+
+
+# --- the steps of issue 10 ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("y = y = y = y = y", "y"),
+        (".add(x).add(x).add(x).add(x);", ".add(x);"),
+        ("a()\na()\na()\na()", "a()"),
+        ("f(1)\nf(2)\nf(3)", "f(1)\nf(2)\nf(3)"),  # different lines are no loop
+        ("0, 0, 0, 0, 0", "0, 0, 0, 0, 0"),  # no letters: data, not a loop
+        (
+            "def t1():\n    run(1)\n\ndef t2():\n    run(2)\n\ndef t3():\n    run(3)",
+            "def t1():\n    run(1)",
+        ),
+    ],
+)
+def test_brake_repetition(raw: str, expected: str) -> None:
+    assert brake_repetition(raw, ctx("", "\n")) == expected
+
+
+@pytest.mark.parametrize(
+    ("prefix", "suffix", "language", "raw", "expected"),
+    [
+        # Brackets: the line that closes the cursor's block is the last one.
+        ("f() {\n  ", "\n}\n", "javascript", "a();\n}\n\nb();", "a();\n}"),
+        (
+            "f() {\n  ",
+            "\n}\n",
+            "javascript",
+            "if (x) {\n    a();\n  } else {\n    b();\n  }",
+            "if (x) {\n    a();\n  } else {\n    b();\n  }",
+        ),
+        # After code that opens nothing: the block the answer opens, then stop.
+        (
+            "  reset",
+            "\n",
+            "javascript",
+            "() {\n    n = 0;\n  }\n  more() {}",
+            "() {\n    n = 0;\n  }",
+        ),
+        # Indentation: the first line left of the body ends it; `else` continues it.
+        ("def f(x):\n    ", "\n", "python", "a()\n\nb()", "a()"),
+        ("if x:\n    ", "\n", "python", "a()\nelse:\n    b()\nc()", "a()\nelse:\n    b()"),
+        # A closer at the header's level is kept (the file may not have it yet).
+        ("def f\n  ", "\n", "ruby", "a\nend\n\ndef g", "a\nend"),
+        # Top level: nothing encloses the cursor.
+        ("", "\n", "python", "a()\nb()", "a()\nb()"),
+    ],
+)
+def test_stop_at_scope_end(
+    prefix: str, suffix: str, language: str, raw: str, expected: str
+) -> None:
+    assert stop_at_scope_end(raw, ctx(prefix, suffix, language, True)) == expected
+
+
+@pytest.mark.parametrize(
+    ("suffix", "raw", "expected"),
+    [
+        ("\n    run(args)\n", "x = 1\n        run(args)", "x = 1"),  # re-indented copy
+        ("\n    a()\n    do_b()\n", "x = 1\n    do_b()", "x = 1"),  # the line two below
+        ('\n    print("done")\n', "x = 1\n    print('done')", "x = 1"),  # other quotes
+        ("\n    self.age = age\n", "self.email = email", "self.email = email"),
+        ("\n    }\n", "x = 1\n    }", "x = 1\n    }"),  # closers: bracket steps
+    ],
+)
+def test_remove_suffix_duplicates(suffix: str, raw: str, expected: str) -> None:
+    assert remove_suffix_duplicates(raw, ctx("def f():\n    ", suffix)) == expected
+
+
+def test_drop_double_space() -> None:
+    assert drop_double_space(" 42", ctx("x = ")) == "42"
+    assert drop_double_space(" 42", ctx("x =")) == " 42"
+    assert drop_double_space("    42", ctx("    ")) == "    42"  # indentation, not a space
+
+
+def test_keep_closer_on_its_line() -> None:
+    c = ctx("    function f() {", "}\n", "javascript", True)
+    assert keep_closer_on_its_line("\n      return 1;", c) == "\n      return 1;\n    "
+    assert keep_closer_on_its_line("return 1;", c) == "return 1;"
+
+
+def test_bracket_closer_on_its_own_line_takes_its_semicolon() -> None:
+    c = ctx("f(() => {\n  g(() => {\n    ", "\n  });\n});\n", "javascript", True)
+    assert balance_brackets("a();\n});", c) == "a();"
+
+
+def test_closing_fence_after_code_ends_the_answer() -> None:
+    assert strip_fences("return 1\n```\n\nThis returns one.", ctx()) == "return 1"
+    assert strip_fences("Here:\n```\nreturn 1\n```", ctx()) == "return 1"
+
+
+@pytest.mark.parametrize(
+    ("prefix", "language", "raw", "expected"),
+    [
+        ("# Title\n\n", "markdown", "This is a library.", "This is a library."),
+        ("x = 1  # ", "python", "This is a hack.", "This is a hack."),
+        ('s = "', "python", "This is text.", "This is text."),
+        ("<p>", "html", "This is the page.", "This is the page."),
+        ("# Title\n\n", "markdown", "Sure!\nThis is a library.", "This is a library."),
+        ("x = ", "python", "This is the answer:\n42", "42"),
+    ],
+)
+def test_strip_preamble_only_where_prose_is_not_content(
+    prefix: str, language: str, raw: str, expected: str
+) -> None:
+    assert strip_preamble(raw, ctx(prefix, "\n", language)) == expected
+
+
+def test_over_indented_block_moves_as_a_whole() -> None:
+    c = ctx("def f():\n    ", "\n")
+    assert match_indentation("        a = 1\n        return a", c) == "a = 1\n    return a"
+    assert match_indentation("a = 1\n        return a", c) == "a = 1\n    return a"
+    # The cursor left of where the body belongs: the answer's depth is trusted.
+    c = ctx("def f():\n    if x:\n    ", "\n")
+    assert match_indentation("        return 1", c) == "    return 1"

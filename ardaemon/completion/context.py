@@ -18,6 +18,7 @@ __all__ = [
     "build_context",
     "decide_multiline",
     "is_block_opener",
+    "scope_by_indentation",
 ]
 
 
@@ -75,49 +76,86 @@ def _keep_head(text: str, budget: int) -> str:
     return window if cut < 0 else window[:cut]
 
 
+#: Languages whose blocks are delimited by indentation (and where `key:` opens a block).
+INDENT_LANGUAGES = frozenset(
+    {"python", "yaml", "coffeescript", "nim", "gdscript", "haskell", "fsharp", "elm", "sass", "pug"}
+)
+#: Languages whose blocks end with a keyword (`end`, `fi`…) and are laid out by indentation.
+KEYWORD_BLOCK_LANGUAGES = frozenset(
+    {"ruby", "lua", "elixir", "julia", "shellscript", "sh", "bash", "zsh", "crystal", "vb"}
+)
+#: Markup: elements nest by tags, laid out by indentation.
+MARKUP_LANGUAGES = frozenset({"html", "xml", "vue", "svelte", "astro", "handlebars", "xsl"})
+
+
+def scope_by_indentation(language_id: str) -> bool:
+    """Whether the end of a block is told by indentation (else by brackets)."""
+    return language_id in INDENT_LANGUAGES | KEYWORD_BLOCK_LANGUAGES | MARKUP_LANGUAGES
+
+
 # A line that opens a block whose body comes on the following lines. Checked on the line with
 # trailing whitespace and a trailing line comment removed.
 _OPENER = re.compile(
     r"""(
-        [:{(\[]                         # Python blocks, braces, an open call or literal
+        [{(\[]                          # braces, an open call or literal
       | =>                              # arrow functions
       | (?<![\w.])(do|then|else|repeat|begin)   # Lua, Ruby, shell, Pascal
+      | (?<![\w.])do\s*\|[^|]*\|         # Ruby block with parameters
       | ^\s*(local\s+)?function\b.*\)   # a Lua function header
       | ^\s*(async\s+)?(def|class|fn|func|function)\b.*\)   # a header whose ':'/'{' comes later
+      | ^\s*(case\b.*|default\s*):     # a `case` label opens its statements in every language
     )$""",
     re.VERBOSE,
 )
+#: Ruby/Elixir headers that need no punctuation (`def name`, `class Foo`, `if x`).
+_KEYWORD_HEADER = re.compile(
+    r"^\s*(def|defp|class|module|if|unless|while|until|for|case|begin|fn)\b(?!.*\bend\s*$)"
+)
+#: An element opened and not closed on the line: `<ul>`, `<div class="x">`.
+_OPEN_TAG = re.compile(r"(^|>)\s*<([A-Za-z][\w.:-]*)\b[^<>]*(?<!/)>$")
+_VOID_TAGS = frozenset({"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "wbr"})
 _TRAILING_COMMENT = re.compile(r"\s+(#|//|--)\s.*$")
 
 
-def is_block_opener(line: str) -> bool:
-    """Whether `line` ends the header of a block whose body goes on the next lines."""
+def is_block_opener(line: str, language_id: str = "") -> bool:
+    """Whether `line` ends the header of a block whose body goes on the next lines.
+
+    A trailing `:` opens a block only where indentation delimits blocks (Python, YAML…) or the
+    language is unknown: elsewhere `name:` is a field, a key or a type annotation.
+    """
     stripped = _TRAILING_COMMENT.sub("", line).rstrip()
-    if not stripped.strip() or _OPENER.search(stripped) is None:
+    if not stripped.strip():
         return False
-    # `def f(x:` is an annotation being typed, not a block header: a ':' counts only when the
-    # line's brackets are closed.
-    if stripped.endswith(":"):
+    if language_id in MARKUP_LANGUAGES:
+        tag = _OPEN_TAG.search(stripped)
+        if tag is not None and tag.group(2).lower() not in _VOID_TAGS:
+            return True
+    if language_id in KEYWORD_BLOCK_LANGUAGES and _KEYWORD_HEADER.match(stripped):
+        return True
+    if stripped.endswith(":") and not re.match(r"^\s*(case\b.*|default\s*):$", stripped):
+        if language_id and language_id not in INDENT_LANGUAGES:
+            return False
+        # `def f(x:` is an annotation being typed, not a block header: a ':' counts only when
+        # the line's brackets are closed.
         depth = sum(stripped.count(c) for c in "([{") - sum(stripped.count(c) for c in ")]}")
         return depth <= 0
-    return True
+    return _OPENER.search(stripped) is not None
 
 
 _CLOSERS_ONLY = re.compile(r"""^[\s)\]};,'"`>]*$""")
 
 
-def decide_multiline(prefix: str, suffix: str) -> bool:
-    """Whether a block (True) or only the rest of the cursor's line (False) should be offered.
+def decide_multiline(prefix: str, suffix: str, language_id: str = "") -> bool:
+    """Whether more than the rest of the cursor's line may be offered.
 
     - Code after the cursor on its line (anything beyond closing brackets, quotes and `;`/`,`):
       the user is mid-line, so only the rest of the line → False.
-    - The cursor's line, up to the cursor, ends a block header (`def f():`, `{`, `(`, `=>`,
-      `do`, `then`, ...): the body is wanted → True. With text before the cursor the answer
-      then starts with a line break.
-    - The cursor on an empty or whitespace-only line: True. A new statement starts there and
-      statements often span lines (`if err != nil {…}`); the prompt asks the model to stop
-      where the following code takes over, and `postprocess` cuts a repeat of it.
-    - The cursor at the end of any other line: False (finish the statement being typed).
+    - Only closers after the cursor: True after a block header (`{|}`), else False (`foo(|)`,
+      `"text|"`: arguments, a string).
+    - Nothing after the cursor → True, and `postprocess` (`limit_lines`) decides how much: a block after a
+      block header or on an empty line; after any other line, that line, plus the block its
+      end opens (`func area|` → `() {…}`) or the next line when the answer starts with a line
+      break (the line was finished).
     """
     prefix = _normalize(prefix)
     suffix = _normalize(suffix)
@@ -125,11 +163,9 @@ def decide_multiline(prefix: str, suffix: str) -> bool:
     after = suffix.split("\n", 1)[0]
     if not _CLOSERS_ONLY.match(after):
         return False
-    if before.strip():
-        # `foo(|)`: arguments, not a block; `{|}` and `foo(|` at the end of a line may be blocks.
-        if after.strip() and before.rstrip().endswith(("(", "[")):
-            return False
-        return is_block_opener(before)
+    if after.strip() and before.strip():
+        # `foo(|)`: arguments, not a block; `{|}` may be one.
+        return not before.rstrip().endswith(("(", "[")) and is_block_opener(before, language_id)
     return True
 
 
@@ -180,7 +216,7 @@ def build_context(
     prefix = _normalize(prefix)
     suffix = _normalize(suffix)
     if multiline is None:
-        multiline = decide_multiline(prefix, suffix)
+        multiline = decide_multiline(prefix, suffix, language_id.strip().lower())
     cut_prefix = _keep_tail(prefix, prefix_chars)
     return CompletionContext(
         prefix=cut_prefix,

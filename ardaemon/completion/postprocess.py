@@ -7,47 +7,65 @@
                          never ended means the answer never started → "".
 3. `extract_tagged`      the answer asked for is inside `<completion>…</completion>`: when the
                          tag is there it delimits the answer exactly, so it goes before any guess.
-4. `strip_fences`        the first fenced block, without its language tag (prose around it goes).
+4. `strip_fences`        the first fenced block, without its language tag (prose around it goes);
+                         code then a bare closing fence: the code.
 5. `strip_preamble`      unfenced "Sure! Here is the code:" lines before, explanations after;
-                         an answer that is only a refusal or "nothing to add" → "".
+                         an answer that is only a refusal or "nothing to add" → "". Where the
+                         cursor is in prose (Markdown, comments, strings) sentences are content.
 6. `strip_markers`       a cursor marker echoed back; text before an echoed marker is an echo of
                          the prefix, so only what follows it is kept.
 7. `remove_prefix_echo`  the current line or the last lines before the cursor written again.
 8. `fix_line_start`      a leading line break on a blank cursor line goes; a block body written
                          without its leading line break after `def f():|` gets one.
-9. `single_line`         single-line mode keeps only the first line (before the suffix steps, so
-                         they look at what will really be inserted).
-10. `match_indentation`  tabs vs spaces as in the document, the block shifted to the cursor's
-                         indentation, the first line without the indentation already typed.
-11. `remove_suffix_overlap` the answer's tail that repeats what follows the cursor: the rest of
-                         the line, or whole lines that come next (compared with indentation, so a
-                         nested block's `}` is not taken for the enclosing one).
-12. `balance_brackets`   closing brackets the suffix already provides, or that close nothing.
-13. `trim_trailing_whitespace` and empty answers → "".
+9. `drop_double_space`   a leading space after a prefix that ends with one.
+10. `limit_lines`        the multi-line policy (see the function).
+11. `match_indentation`  tabs vs spaces as in the document, the block normalised relative to its
+                         first line and placed at the cursor's indentation.
+12. `brake_repetition`   degenerate loops cut where they start.
+13. `stop_at_scope_end`  the end of the cursor's block (or of the block the answer opens): by
+                         indentation for Python/YAML-like languages, by brackets elsewhere.
+14. `remove_suffix_duplicates` lines that the file already has below the cursor, compared loosely.
+15. `remove_suffix_overlap` the answer's tail that repeats what follows the cursor: the rest of
+                         the line (also written a little differently), or whole lines that come
+                         next (compared with indentation, so a nested `}` is not the enclosing one).
+16. `balance_brackets`   closing brackets the suffix already provides, or that close nothing.
+17. `trim_trailing_whitespace` and empty answers → "".
+18. `keep_closer_on_its_line` `{|}` answered with a block: the `}` keeps a line of its own.
 
 Finally the answer gets the document's line ends back.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Sequence
 
-from .context import CompletionContext, is_block_opener
+from .context import (
+    MARKUP_LANGUAGES,
+    CompletionContext,
+    is_block_opener,
+    scope_by_indentation,
+)
 from .prompt import CLOSE_TAG, MARKERS, OPEN_TAG
 
 __all__ = [
     "PIPELINE",
     "balance_brackets",
+    "brake_repetition",
+    "drop_double_space",
     "extract_tagged",
     "fix_line_start",
+    "keep_closer_on_its_line",
+    "limit_lines",
     "match_indentation",
     "normalize_newlines",
     "postprocess",
     "remove_prefix_echo",
+    "remove_suffix_duplicates",
     "remove_suffix_overlap",
     "run_steps",
-    "single_line",
+    "stop_at_scope_end",
     "strip_fences",
     "strip_markers",
     "strip_preamble",
@@ -85,8 +103,12 @@ def normalize_newlines(text: str, ctx: CompletionContext) -> str:
 
 # --- 2. reasoning -----------------------------------------------------------------------------
 
-_THINK_BLOCK = re.compile(r"<(think|thinking|reasoning)>.*?</\1>", re.DOTALL | re.IGNORECASE)
-_THINK_OPEN = re.compile(r"^\s*<(think|thinking|reasoning)>", re.IGNORECASE)
+#: A reasoning block and the blank lines that separated it from the answer.
+_THINK_BLOCK = re.compile(
+    r"<(think|thinking|reasoning)>.*?</\1>[ \t]*\n*", re.DOTALL | re.IGNORECASE
+)
+#: Reasoning that opens the answer, possibly right after the `<completion>` tag.
+_THINK_OPEN = re.compile(rf"^\s*({OPEN_TAG}\s*)?<(think|thinking|reasoning)>", re.IGNORECASE)
 _THINK_CLOSE = re.compile(r"</(think|thinking|reasoning)>", re.IGNORECASE)
 
 
@@ -135,6 +157,13 @@ def strip_fences(text: str, ctx: CompletionContext) -> str:
     if ctx.language_id in ("markdown", "mdx") and not text.lstrip().startswith(("```", "~~~")):
         return text  # fences are content in markdown unless the whole answer is one block
     opening = _FENCE_OPEN.search(text)
+    if opening is not None and not opening.group(2):
+        before = text[: opening.start()]
+        code = [ln for ln in before.split("\n") if ln.strip() and not _is_prose(ln)]
+        if any(not ln.rstrip().endswith(":") for ln in code):  # not just a `Here:` label
+            # Code, then a bare fence: the model's fence was opened before the answer started
+            # (a prefill, an earlier turn); the code is the answer, what follows is commentary.
+            return before.rstrip("\n")
     if opening is None:
         # A lone closing fence (the model opened it in an earlier turn or the prefill).
         return re.sub(r"\n?[ \t]*(`{3,}|~{3,})[ \t]*$", "", text)
@@ -182,14 +211,48 @@ def _is_prose(line: str) -> bool:
     return " " in plain and plain[-1:] in ".:!" and not _CODE_CHARS.search(plain)
 
 
+#: Languages whose text is prose: a sentence there is content, never chat.
+_PROSE_LANGUAGES = frozenset(
+    {"markdown", "mdx", "plaintext", "text", "latex", "tex", "restructuredtext", "asciidoc", "org"}
+)
+
+
+def _cursor_in_prose(ctx: CompletionContext) -> bool:
+    """In a prose document, a comment, a string or the text of a markup element."""
+    if ctx.language_id in _PROSE_LANGUAGES:
+        return True
+    prefix = _lf(ctx.prefix)
+    if ctx.language_id in MARKUP_LANGUAGES:
+        return prefix.rfind(">") > prefix.rfind("<")
+    scanner = _Scanner(ctx.language_id)
+    scanner.feed(prefix)
+    return scanner.string is not None or scanner.line_comment or scanner.block_comment
+
+
 def strip_preamble(text: str, ctx: CompletionContext) -> str:
+    """Chat around the code: a preamble line, a refusal, an explanation after a blank line.
+
+    Where the cursor is in prose (Markdown, a comment, a string, an element's text) a sentence
+    is the content asked for: only unmistakable chatter goes (`Sure!`, a `Completion:` label,
+    a preamble line ending with a colon).
+    """
+    if _cursor_in_prose(ctx):
+        lines = text.split("\n")
+        dropped = 0
+        while dropped < min(3, len(lines) - 1):
+            line = lines[dropped].strip()
+            chatter = bool(_PREAMBLE.match(line)) and line.endswith(":") and _is_prose(line)
+            if line and not (chatter or _INTERJECTION.match(line) or _LABEL.match(line)):
+                break
+            dropped += 1
+        return "\n".join(lines[dropped:]).lstrip("\n") if dropped else text
     if _REFUSAL.match(text) and all(_is_prose(ln) or not ln.strip() for ln in text.split("\n")):
         return ""
     lines = text.split("\n")
     dropped = 0
     while dropped < min(3, len(lines)):
         line = lines[dropped]
-        chatter = _PREAMBLE.match(line) and (_is_prose(line) or _LABEL.match(line))
+        chatter = bool(_PREAMBLE.match(line)) and bool(_is_prose(line) or _LABEL.match(line))
         if line.strip() and not (chatter or _INTERJECTION.match(line)):
             break
         dropped += 1
@@ -273,7 +336,7 @@ def fix_line_start(text: str, ctx: CompletionContext) -> str:
         return re.sub(r"^(?:[ \t]*\n)+", "", text)
     if (
         ctx.multiline
-        and is_block_opener(current)
+        and is_block_opener(current, ctx.language_id)
         and not text.startswith("\n")
         and _looks_indented(_leading_ws(text), _leading_ws(current))
     ):
@@ -286,26 +349,74 @@ def _looks_indented(ws: str, than: str) -> bool:
     return len(ws) > len(than) and ("\t" in ws or len(ws) >= 2)
 
 
-# --- 9. single-line mode ----------------------------------------------------------------------
+# --- 9. how many lines -----------------------------------------------------------------------
 
 
-def single_line(text: str, ctx: CompletionContext) -> str:
-    if ctx.multiline:
+def _first_content(lines: list[str], start: int = 0) -> int | None:
+    return next((i for i in range(start, len(lines)) if lines[i].strip()), None)
+
+
+def _opens_block(header: str, rest: list[str], language_id: str) -> bool:
+    """`header` ends a block header, or the next line is the block's brace (Allman style)."""
+    if is_block_opener(header, language_id):
+        return True
+    nxt = _first_content(rest)
+    return nxt is not None and rest[nxt].strip() == "{"
+
+
+def _own_block_header(text: str, ctx: CompletionContext) -> int | None:
+    """After code on the cursor's line that opens nothing: the line of the answer that heads
+    the block the answer may fill (0: the cursor's line itself, completed), else None."""
+    current = _current_line(ctx)
+    if not current.strip() or is_block_opener(current, ctx.language_id):
+        return None
+    lines = text.split("\n")
+    header = 0 if lines[0].strip() else _first_content(lines, 1)
+    if header is None:
+        return None
+    line = current + lines[0] if header == 0 else lines[header]
+    return header if _opens_block(line, lines[header + 1 :], ctx.language_id) else None
+
+
+def limit_lines(text: str, ctx: CompletionContext) -> str:
+    """The multi-line policy: how much of a multi-line answer is offered.
+
+    Single-line mode (a setting, or code after the cursor) keeps the first line. On an empty
+    line or after a block header, the whole answer (cut at the end of the cursor's block by
+    `stop_at_scope_end`). After any other code: that line's completion, plus the block it opens
+    (`func area|` → `() {…}`); an answer that starts with a line break says the line was
+    finished, and gets the next line (plus the block that one opens).
+    """
+    lines = text.split("\n")
+    if len(lines) == 1:
         return text
-    return text.split("\n", 1)[0]
+    if not ctx.multiline:
+        return lines[0]
+    current = _current_line(ctx)
+    if not current.strip() or is_block_opener(current, ctx.language_id):
+        return text
+    if _own_block_header(text, ctx) is not None:
+        return text
+    if lines[0].strip():
+        return lines[0]
+    nxt = _first_content(lines)
+    return "\n".join(lines[: nxt + 1]) if nxt is not None else ""
 
 
 # --- 10. indentation --------------------------------------------------------------------------
 
 
-def _doc_indent_unit(ctx: CompletionContext) -> str:
-    """The document's indentation step: a tab, or the smallest run of leading spaces."""
+def _doc_indent_unit(ctx: CompletionContext) -> str | None:
+    """The document's indentation step: a tab, or the smallest run of leading spaces (the
+    cursor's own indentation counts); None when nothing in the document is indented."""
     lines = [ln for ln in _lf(ctx.prefix + ctx.suffix).split("\n") if ln.strip()]
     if ctx.indent.startswith("\t") or any(ln.startswith("\t") for ln in lines):
         return "\t"
-    widths = [len(ln) - len(ln.lstrip(" ")) for ln in lines]
+    widths = [len(ln) - len(ln.lstrip(" ")) for ln in [*lines, ctx.indent + "x"]]
     positive = [w for w in widths if w > 0]
-    return " " * (min(positive) if positive else 4)
+    if positive:
+        return " " * min(positive)
+    return "\t" if ctx.language_id in ("go", "makefile") else None
 
 
 def _convert_indent(line: str, unit: str, model_unit: int) -> str:
@@ -328,6 +439,9 @@ def match_indentation(text: str, ctx: CompletionContext) -> str:
     """
     lines = text.split("\n")
     unit = _doc_indent_unit(ctx)
+    if unit is None:
+        # Nothing to go by: the model's own indentation stands.
+        unit = next((ws for ln in lines if (ws := _leading_ws(ln))), "    ")
     indents = [_leading_ws(ln) for ln in lines if ln.strip()]
     uses_tabs = any("\t" in ws for ws in indents)
     uses_spaces = any(" " in ws for ws in indents)
@@ -341,14 +455,14 @@ def match_indentation(text: str, ctx: CompletionContext) -> str:
 
     current = _current_line(ctx)
     if not current.strip():
-        return "\n".join(_indent_at_line_start(lines, ctx.indent))
+        return "\n".join(_indent_at_line_start(lines, ctx))
     body = _first_body_line(lines, 0)
     if body is None:
         return "\n".join(lines)
     line_indent = _leading_ws(current)
     body_ws = _leading_ws(lines[body])
     shift = ""
-    if is_block_opener(current):
+    if is_block_opener(current, ctx.language_id):
         # The body goes one step deeper than the header; a body left of that was written
         # relative to column 0 (or to the header) and moves as a whole.
         target = line_indent + unit
@@ -377,29 +491,217 @@ def _first_body_line(lines: list[str], after: int) -> int | None:
     return None
 
 
-def _indent_at_line_start(lines: list[str], indent: str) -> list[str]:
-    """The cursor is in a line's indentation (`indent` already typed)."""
+def _width(ws: str) -> int:
+    return len(ws.expandtabs(4))
+
+
+def _expected_width(ctx: CompletionContext) -> int:
+    """Where a statement on the cursor's empty line belongs, judged by the line above it."""
+    above = [ln for ln in _lf(ctx.prefix).split("\n")[:-1] if ln.strip()]
+    if not above:
+        return 0
+    width = _width(_leading_ws(above[-1]))
+    if is_block_opener(above[-1], ctx.language_id):
+        width += _width(_doc_indent_unit(ctx) or "    ")
+    return width
+
+
+def _dedent(lines: list[str], chars: int) -> list[str]:
+    return [ln[min(chars, len(_leading_ws(ln))) :] for ln in lines]
+
+
+def _indent_at_line_start(lines: list[str], ctx: CompletionContext) -> list[str]:
+    """The cursor is in a line's indentation (`ctx.indent` already typed).
+
+    The block is normalised relative to its first line, which sits at the cursor: a model that
+    indents every line by the same extra amount, or writes the first line bare and the rest
+    too deep, gets its block moved as a whole. Only when the cursor is left of where the code
+    belongs (an editor that did not indent after a header) is the answer's own, deeper
+    indentation trusted.
+    """
+    indent = ctx.indent
     first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
     if first is None:
         return lines
     base = _leading_ws(lines[first])
+    deep_enough = _width(indent) >= _expected_width(ctx)
     if base and base.startswith(indent):
-        # Written with absolute indentation: what is already typed is not typed again.
-        lines[first] = lines[first][len(indent) :]
+        # Written with absolute indentation: what is already typed is not typed again; deeper
+        # than the cursor where the cursor is already deep enough: over-indented as a whole.
+        extra = len(base) - len(indent) if deep_enough else 0
+        lines[first] = lines[first][len(base) if deep_enough else len(indent) :]
+        lines[first + 1 :] = _dedent(lines[first + 1 :], extra)
         return lines
     if not indent.startswith(base):
         return lines
     lines[first] = lines[first][len(base) :]
-    # The first line sits at the cursor. The lines after it are either absolute (usual, and
-    # what the prompt asks for) or written as if the cursor were at column `base`: a body line
-    # left of where it must be at least (deeper than the cursor after a block header) tells.
     body = _first_body_line(lines, first)
-    if body is not None:
-        least = len(indent) + (1 if is_block_opener(lines[first]) else 0)
-        if len(_leading_ws(lines[body])) < least:
-            extra = indent[len(base) :]
-            lines[first + 1 :] = [extra + ln if ln.strip() else ln for ln in lines[first + 1 :]]
+    if body is None:
+        return lines
+    body_ws = _leading_ws(lines[body])
+    opener = is_block_opener(lines[first], ctx.language_id)
+    # The first line written bare and its siblings deeper than the cursor: the bare line was
+    # really at their level.
+    if not base and not opener and deep_enough and len(body_ws) > len(indent):
+        lines[first + 1 :] = _dedent(lines[first + 1 :], len(body_ws) - len(indent))
+        return lines
+    # The lines after the first are either absolute (usual, and what the prompt asks for) or
+    # written as if the cursor were at column `base`: a body line left of where it must be at
+    # least (deeper than the cursor after a block header) tells, unless a blank line comes
+    # first (then it is code after the cursor's block, which `stop_at_scope_end` cuts).
+    least = len(indent) + (1 if opener else 0)
+    if len(body_ws) < least and all(ln.strip() for ln in lines[first:body]):
+        shift = indent[len(base) :]
+        lines[first + 1 :] = [shift + ln if ln.strip() else ln for ln in lines[first + 1 :]]
     return lines
+
+
+# --- repetition -------------------------------------------------------------------------------
+
+#: A piece of at least 3 characters written 4 times in a row (`x = x = x = x = …`).
+_INLINE_REPEAT = re.compile(r"(.{3,}?)\1{3,}")
+_SEPARATORS = " \t=+-*/%&|^,.:;<>!?"
+
+
+def _full_widths(lines: list[str], ctx: CompletionContext) -> list[int]:
+    """The indentation width of each answer line as it will stand in the file."""
+    current = _current_line(ctx)
+    first = current if current.strip() else ctx.indent + lines[0]
+    return [_width(_leading_ws(ln)) for ln in [first, *lines[1:]]]
+
+
+def _chunks(lines: list[str], widths: list[int]) -> list[tuple[int, int]]:
+    """(start, end) of each unit at the answer's outer level: a statement with its block."""
+    content = [i for i, ln in enumerate(lines) if ln.strip()]
+    if not content:
+        return []
+    base = min(widths[i] for i in content)
+    starts = [
+        i
+        for n, i in enumerate(content)
+        if widths[i] == base
+        and not (_DEDENTED.match(lines[i]) or _CONTINUES.match(lines[i]))
+        and not (n and _ANNOTATION.match(lines[content[n - 1]]))
+    ]
+    if not starts or starts[0] != content[0]:
+        starts.insert(0, content[0])
+    return list(zip(starts, [*starts[1:], len(lines)], strict=True))
+
+
+#: Lines that belong to the statement after them: attributes, decorators, comments.
+_ANNOTATION = re.compile(r"^\s*(#\[|@\w|//|#|/\*|\*|--)")
+
+
+def _same_shape(a: str, b: str) -> bool:
+    """Near-identical code: equal once numbers are ignored, or almost equal."""
+    a, b = re.sub(r"\d+", "0", a), re.sub(r"\d+", "0", b)
+    return a == b or difflib.SequenceMatcher(None, a, b).ratio() >= 0.9
+
+
+def brake_repetition(text: str, ctx: CompletionContext) -> str:
+    """Cut degenerate repetition where it starts: a piece of a line written over and over, the
+    same line three times in a row, three near-identical blocks in a row. The first copy is
+    kept: it is often what was wanted, the loop after it never is."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        for loop in _INLINE_REPEAT.finditer(line):
+            unit = loop.group(1)
+            if not re.search(r"[A-Za-z_]", unit):
+                continue
+            rest = line[loop.end() :]
+            head = line[: loop.start()] + unit
+            if not rest or unit.startswith(rest):
+                head, rest = head.rstrip(_SEPARATORS), ""
+            return "\n".join([*lines[:i], head + rest])
+    widths = _full_widths(lines, ctx)
+    placed = [(w, ln.strip()) for w, ln in zip(widths, lines, strict=True)]
+    for i in range(len(lines) - 2):
+        if re.search(r"\w", lines[i]) and placed[i] == placed[i + 1] == placed[i + 2]:
+            return "\n".join(lines[: i + 1])
+    chunks = _chunks(lines, widths)
+    texts = ["\n".join(ln.strip() for ln in lines[a:b]).strip() for a, b in chunks]
+    for k in range(len(chunks) - 2):
+        if texts[k].count("\n") >= 1 and all(_same_shape(texts[k], texts[k + j]) for j in (1, 2)):
+            return "\n".join(lines[: chunks[k + 1][0]]).rstrip()
+    return text
+
+
+# --- scope ------------------------------------------------------------------------------------
+
+#: A line that continues the block above it at the header's level (`else:`, `} catch {`).
+_CONTINUES = re.compile(
+    r"^\s*(\}\s*)?(elif|else|elsif|elseif|except|finally|rescue|ensure|catch|when|case)\b"
+)
+#: A line that closes a block at the header's level.
+_CLOSES = re.compile(r"^\s*([)\]}]|</[\w.:-]+>|(end|fi|done|esac|until|endif|endfor)\b)")
+
+
+def _bracket_scope_end(lines: list[str], ctx: CompletionContext, own: int | None) -> int:
+    """Lines kept: up to the line that closes the cursor's block (or, `own`, the block that
+    line `own` opens), counted by brackets outside strings and comments."""
+    scanner = _Scanner(ctx.language_id)
+    scanner.feed(_lf(ctx.prefix))
+    base = len(scanner.stack)
+    opened = False
+    for i, line in enumerate(lines):
+        scanner.feed(line if i == 0 else "\n" + line)
+        depth = len(scanner.stack) - base - scanner.bad
+        if depth < 0:
+            return i + 1
+        if own is not None and i >= own:
+            opened = opened or depth > 0
+            if opened and depth == 0:
+                return i + 1
+    return len(lines)
+
+
+def _enclosing_header_width(ctx: CompletionContext, width: int) -> int:
+    """The indentation of the nearest line above the cursor that is left of `width`."""
+    for line in reversed(_lf(ctx.prefix).split("\n")[:-1]):
+        if line.strip() and _width(_leading_ws(line)) < width:
+            return _width(_leading_ws(line))
+    return -1
+
+
+def _indent_scope_end(lines: list[str], ctx: CompletionContext, own: int | None) -> int:
+    """Lines kept, by indentation: the block ends at the first line left of its body, except a
+    closer at the header's level (kept, it ends the block) or a continuation (`elif`, `else`)."""
+    widths = _full_widths(lines, ctx)
+    current = _current_line(ctx)
+    if own is not None:
+        header, start = widths[own], own + 1
+    elif current.strip():
+        header, start = widths[0], 1  # after a block header on the cursor's line
+    else:
+        if not widths[0]:
+            return len(lines)  # top level: nothing encloses the cursor
+        header, start = _enclosing_header_width(ctx, widths[0]), 0
+    for i in range(start, len(lines)):
+        if not lines[i].strip() or widths[i] > header or (i == 0 and own is None):
+            continue
+        if widths[i] == header and _CONTINUES.match(lines[i]):
+            continue
+        return i + 1 if widths[i] == header and _CLOSES.match(lines[i]) else i
+    return len(lines)
+
+
+def stop_at_scope_end(text: str, ctx: CompletionContext) -> str:
+    """Stop at the end of the block the cursor is in (or the block the answer opens after code
+    on the cursor's line): by indentation for Python/YAML-like, keyword-block and markup
+    languages, by brackets elsewhere. The line that closes the block is kept; a closer the
+    file already has is dropped later (`remove_suffix_overlap`, `balance_brackets`)."""
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return text
+    own = _own_block_header(text, ctx)
+    current = _current_line(ctx)
+    if own is None and current.strip() and not is_block_opener(current, ctx.language_id):
+        return text  # the line's completion and the next line (`limit_lines`): no block
+    if scope_by_indentation(ctx.language_id):
+        keep = _indent_scope_end(lines, ctx, own)
+    else:
+        keep = _bracket_scope_end(lines, ctx, own)
+    return "\n".join(lines[:keep]).rstrip()
 
 
 # --- 11. overlap with the suffix --------------------------------------------------------------
@@ -420,6 +722,13 @@ def remove_suffix_overlap(text: str, ctx: CompletionContext) -> str:
         body = text.rstrip()
         if body.endswith(rest):
             return body[: len(body) - len(rest)]
+        # The same rest written a little differently (spacing, quotes, an extra `;`).
+        last = body.rsplit("\n", 1)[-1]
+        offset = len(body) - len(last)
+        want = _norm(rest)
+        for p in range(1, len(last)):
+            if want and _norm(last[p:]) == want:
+                return body[: offset + p].rstrip()
     if rest:
         return text
     following = [ln.rstrip() for ln in _lf(ctx.suffix).split("\n")[1:] if ln.strip()]
@@ -431,6 +740,51 @@ def remove_suffix_overlap(text: str, ctx: CompletionContext) -> str:
         tail = [full[i].rstrip() for i in content[len(content) - m :]]
         if tail == following[:m]:
             return "\n".join(lines[: content[len(content) - m]]).rstrip()
+    return text
+
+
+def _norm(code: str) -> str:
+    """Code compared loosely: no whitespace, one kind of quote, no trailing `;`/`,` or comment."""
+    code = _TRAILING_LINE_COMMENT.sub("", code)
+    return re.sub(r"\s+", "", code).replace("'", '"').rstrip(";,")
+
+
+_TRAILING_LINE_COMMENT = re.compile(r"\s+(#|//|--)\s.*$")
+
+
+def _same_line(a: str, b: str) -> bool:
+    na, nb = _norm(a), _norm(b)
+    if not na or not nb:
+        return False
+    return na == nb or (
+        min(len(na), len(nb)) >= 12 and difflib.SequenceMatcher(None, na, nb).ratio() >= 0.9
+    )
+
+
+def remove_suffix_duplicates(text: str, ctx: CompletionContext) -> str:
+    """Stop where the answer writes again one of the next lines of the file.
+
+    Compared trimmed and loosely (indentation, spacing, quotes, a trailing `;` or comment), so
+    a re-indented copy, or a copy of the line two below the cursor, is caught however
+    `match_indentation` moved it. Lines made only of closers are left to the bracket steps.
+    """
+    if _rest_of_line(ctx).strip():
+        return text
+    following = [ln for ln in _lf(ctx.suffix).split("\n")[1:] if ln.strip()][:3]
+    following = [ln for ln in following if not _CLOSERS_ONLY.match(ln) and len(_norm(ln)) >= 4]
+    lines = text.split("\n")
+    start = 0 if not _current_line(ctx).strip() else 1
+    for i in range(start, len(lines)):
+        if lines[i].strip() and any(_same_line(lines[i], f) for f in following):
+            return "\n".join(lines[:i]).rstrip()
+    return text
+
+
+def drop_double_space(text: str, ctx: CompletionContext) -> str:
+    """A space the model starts with, after a prefix that already ends with one."""
+    current = _current_line(ctx)
+    if current.strip() and current[-1:] in " \t" and text[:1] in " \t":
+        return text.lstrip(" \t")
     return text
 
 
@@ -572,9 +926,11 @@ def balance_brackets(text: str, ctx: CompletionContext) -> str:
     if not drop:
         return text
     kept_tail = "".join(c for i, c in enumerate(text[start : tail.end(1)], start) if i not in drop)
-    # A `;` after the closers belongs after the suffix's closers when there are any.
+    # A `;` after the closers belongs after the suffix's closers when there are any, and to
+    # the dropped closers when they had a line of their own.
     closes_next = _rest_of_line(ctx).lstrip()[:1] in _PAIRS
-    return text[:start] + kept_tail.rstrip() + ("" if closes_next else tail.group(2))
+    own_line = not kept_tail.strip() and "\n" in text[start : tail.end(1)]
+    return text[:start] + kept_tail.rstrip() + ("" if closes_next or own_line else tail.group(2))
 
 
 # --- 13. whitespace ---------------------------------------------------------------------------
@@ -596,6 +952,16 @@ def trim_trailing_whitespace(text: str, ctx: CompletionContext) -> str:
     return trimmed
 
 
+def keep_closer_on_its_line(text: str, ctx: CompletionContext) -> str:
+    """`{|}` answered with a block: the `}` after the cursor goes back to a line of its own,
+    at the cursor line's indentation (not `return x;}`)."""
+    if "\n" not in text or _rest_of_line(ctx).lstrip()[:1] not in _PAIRS:
+        return text
+    if not text.rsplit("\n", 1)[-1].strip():
+        return text
+    return text + "\n" + _leading_ws(_current_line(ctx))
+
+
 PIPELINE: tuple[Step, ...] = (
     normalize_newlines,
     strip_think,
@@ -605,11 +971,16 @@ PIPELINE: tuple[Step, ...] = (
     strip_markers,
     remove_prefix_echo,
     fix_line_start,
-    single_line,
+    drop_double_space,
+    limit_lines,
     match_indentation,
+    brake_repetition,
+    stop_at_scope_end,
+    remove_suffix_duplicates,
     remove_suffix_overlap,
     balance_brackets,
     trim_trailing_whitespace,
+    keep_closer_on_its_line,
 )
 
 
