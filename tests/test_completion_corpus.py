@@ -49,11 +49,26 @@ def test_every_step_is_needed_by_the_corpus(step: Step) -> None:
     assert broken, f"the corpus passes without {step.__name__}"
 
 
-@pytest.mark.parametrize("case", CORPUS, ids=[case.name for case in CORPUS])
-def test_corpus_case_after_the_opening_tag(case: Case) -> None:
-    """Both wire formats ask for `<completion>…</completion>` and stop at the closing tag, so a
-    model that obeys answers `<completion>` + text: the clean-up must not depend on it."""
-    if "<completion>" in case.raw or "</completion>" in case.raw:
-        pytest.skip("the raw answer already has its tags")
-    tagged = Case(**{**case.__dict__, "raw": "<completion>" + case.raw})
-    assert tagged.result() == case.expected
+#: How the same answer comes back from either wire format: after the prefilled or obeyed
+#: `<completion>` tag (the closing tag is the stop sequence), inside both tags, or fenced.
+WRAPPINGS = {
+    "open_tag": lambda raw: "<completion>" + raw,
+    "both_tags": lambda raw: "<completion>" + raw + "</completion>",
+    "fenced": lambda raw: "```\n" + raw + "\n```",
+}
+PLAIN = [
+    case
+    for case in CORPUS
+    if not any(
+        t in case.raw for t in ("<completion>", "</completion>", "```", "~~~", "\r", "<think>")
+    )
+    and case.raw.strip()
+]
+
+
+@pytest.mark.parametrize("wrap", WRAPPINGS)
+@pytest.mark.parametrize("case", PLAIN, ids=[case.name for case in PLAIN])
+def test_corpus_case_whatever_the_wrapping(case: Case, wrap: str) -> None:
+    """The clean-up must not depend on which wire format produced the text."""
+    wrapped = Case(**{**case.__dict__, "raw": WRAPPINGS[wrap](case.raw)})
+    assert wrapped.result() == case.expected

@@ -315,8 +315,9 @@ def test_nothing_to_show(raw: str) -> None:
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ("y = y = y = y = y", "y"),
-        (".add(x).add(x).add(x).add(x);", ".add(x);"),
+        ("y = y = y = y = y", ""),  # the line runs out in a loop: it goes
+        ("ok()\ny = y = y = y = y", "ok()"),
+        (".add(x).add(x).add(x).add(x).build()", ".add(x).build()"),  # the line goes on
         ("a()\na()\na()\na()", "a()"),
         ("f(1)\nf(2)\nf(3)", "f(1)\nf(2)\nf(3)"),  # different lines are no loop
         ("0, 0, 0, 0, 0", "0, 0, 0, 0, 0"),  # no letters: data, not a loop
@@ -425,3 +426,16 @@ def test_over_indented_block_moves_as_a_whole() -> None:
     # The cursor left of where the body belongs: the answer's depth is trusted.
     c = ctx("def f():\n    if x:\n    ", "\n")
     assert match_indentation("        return 1", c) == "    return 1"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("<code>\nfoo()\n</code>", "foo()"),  # the OpenAI prompt's wrapper written back
+        ('<file path="a.py">\nfoo()\n</file>', "foo()"),  # the Anthropic prompt's
+        ("foo()<|im_end|>\n<|im_start|>user", "foo()"),  # an end token spelled out
+        ("foo()\n</s>", "foo()\n"),
+    ],
+)
+def test_strip_markers_prompt_scaffolding(raw: str, expected: str) -> None:
+    assert strip_markers(raw, ctx()) == expected

@@ -273,8 +273,22 @@ def strip_preamble(text: str, ctx: CompletionContext) -> str:
 # --- 6. markers -------------------------------------------------------------------------------
 
 
+#: End-of-text tokens some models spell out (`<|im_end|>`, `<|endoftext|>`, `</s>`, `<EOT>`):
+#: the answer ends there.
+_END_TOKEN = re.compile(r"<\|[A-Za-z_]+\|>|</s>|<EOT>|\[/CODE\]")
+#: The prompt's own scaffolding written back around the answer.
+_WRAPPER_OPEN = re.compile(r"^[ \t]*<(code|file|snippet)\b[^>\n]*>[ \t]*\n?")
+_WRAPPER_CLOSE = re.compile(r"\n?[ \t]*</(code|file|snippet)>\s*$")
+
+
 def strip_markers(text: str, ctx: CompletionContext) -> str:
+    """Echoes of the prompt: the cursor marker, `<code>`/`<file>` wrappers, end tokens."""
     code = ctx.prefix + ctx.suffix
+    end = next((m for m in _END_TOKEN.finditer(text) if m.group(0) not in code), None)
+    if end is not None and end.group(0) != "<|fim_middle|>":
+        text = text[: end.start()]
+    if "<code" not in code and "<file" not in code and "<snippet" not in code:
+        text = _WRAPPER_CLOSE.sub("", _WRAPPER_OPEN.sub("", text, count=1))
     for marker in (m for m in (*MARKERS, "{{FILL_HERE}}", "<|fim_middle|>") if m not in code):
         if marker not in text:
             continue
@@ -560,7 +574,6 @@ def _indent_at_line_start(lines: list[str], ctx: CompletionContext) -> list[str]
 
 #: A piece of at least 3 characters written 4 times in a row (`x = x = x = x = …`).
 _INLINE_REPEAT = re.compile(r"(.{3,}?)\1{3,}")
-_SEPARATORS = " \t=+-*/%&|^,.:;<>!?"
 
 
 def _full_widths(lines: list[str], ctx: CompletionContext) -> list[int]:
@@ -598,10 +611,21 @@ def _same_shape(a: str, b: str) -> bool:
     return a == b or difflib.SequenceMatcher(None, a, b).ratio() >= 0.9
 
 
+def _similar_lines(a: str, b: str) -> bool:
+    a, b = re.sub(r"\d+", "0", a), re.sub(r"\d+", "0", b)
+    return a == b or (len(a) >= 10 and difflib.SequenceMatcher(None, a, b).ratio() >= 0.9)
+
+
 def brake_repetition(text: str, ctx: CompletionContext) -> str:
-    """Cut degenerate repetition where it starts: a piece of a line written over and over, the
-    same line three times in a row, three near-identical blocks in a row. The first copy is
-    kept: it is often what was wanted, the loop after it never is."""
+    """Cut degenerate repetition where it starts.
+
+    - A line that runs out in a loop (`x = foo = foo = foo = …`, to the token limit): the line
+      is garbage and goes, with what follows. A loop inside a line that then goes on keeps
+      its first copy (`.add(x).add(x).add(x).add(x).build()` → `.add(x).build()`).
+    - The same line four times in a row, or six near-identical ones: the first is kept.
+    - Three near-identical blocks in a row (numbers ignored): the first is kept.
+    A first copy is often what was wanted; the loop after it never is.
+    """
     lines = text.split("\n")
     for i, line in enumerate(lines):
         for loop in _INLINE_REPEAT.finditer(line):
@@ -609,14 +633,18 @@ def brake_repetition(text: str, ctx: CompletionContext) -> str:
             if not re.search(r"[A-Za-z_]", unit):
                 continue
             rest = line[loop.end() :]
-            head = line[: loop.start()] + unit
-            if not rest or unit.startswith(rest):
-                head, rest = head.rstrip(_SEPARATORS), ""
-            return "\n".join([*lines[:i], head + rest])
+            if unit.startswith(rest) or not re.search(r"\w", rest):
+                return "\n".join(lines[:i]).rstrip()
+            return "\n".join([*lines[:i], line[: loop.start()] + unit + rest])
     widths = _full_widths(lines, ctx)
-    placed = [(w, ln.strip()) for w, ln in zip(widths, lines, strict=True)]
-    for i in range(len(lines) - 2):
-        if re.search(r"\w", lines[i]) and placed[i] == placed[i + 1] == placed[i + 2]:
+    placed = [f"{w} {ln.strip()}" for w, ln in zip(widths, lines, strict=True)]
+    for i in range(len(lines)):
+        if not re.search(r"\w", lines[i]):
+            continue
+        if placed[i + 1 : i + 4] == [placed[i]] * 3 or (
+            len(placed) >= i + 6
+            and all(_similar_lines(placed[i], p) for p in placed[i + 1 : i + 6])
+        ):
             return "\n".join(lines[: i + 1])
     chunks = _chunks(lines, widths)
     texts = ["\n".join(ln.strip() for ln in lines[a:b]).strip() for a, b in chunks]
