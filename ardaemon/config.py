@@ -45,13 +45,17 @@ class CompletionSettings(_Settings):
     max_tokens: int = 128
     debounce_ms: int = 75
     multiline: bool = True
-    #: Seconds to wait for a completion; a late one is worthless.
+    #: Total seconds for a completion (also the longest wait for a byte); a late one
+    #: is worthless.
     timeout: float = 8.0
     languages: Languages = msgspec.field(default_factory=Languages)
 
 
 class ChatSettings(_Settings):
     max_tokens: int = 4096
+    #: Total seconds for a chat answer, streaming included (`requestTimeout` bounds the
+    #: wait between bytes).
+    timeout: float = 600.0
 
 
 class CatalogSettings(_Settings):

@@ -12,6 +12,7 @@ import asyncio
 import email.utils
 import json
 import logging
+import platform
 import random
 import time
 from collections.abc import Mapping
@@ -20,12 +21,18 @@ from typing import Any
 
 import httpx
 
-from . import errors
+from . import __version__, errors
 from .credentials import redact
 
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 5.0
+#: Our own name on every upstream request, formatted as SDKs do, so a gateway can
+#: recognise (and allow-list) this client; never another product's identity.
+USER_AGENT = (
+    f"ardaemon/{__version__} ({platform.system() or 'unknown'}; {platform.machine() or 'unknown'})"
+    f" python/{platform.python_version()} httpx/{httpx.__version__}"
+)
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 MAX_RETRY_AFTER = 60.0
 
@@ -42,7 +49,7 @@ class Http:
         client = self._clients.get(key)
         if client is None:
             client = httpx.AsyncClient(
-                headers=dict(headers),
+                headers={"User-Agent": USER_AGENT, **headers},
                 timeout=httpx.Timeout(30.0, connect=CONNECT_TIMEOUT),
                 follow_redirects=False,
                 transport=self._transport,
@@ -73,6 +80,8 @@ class Call:
     model: str | None = None
     #: The provider's token variable, named in auth errors.
     token_env: str | None = None
+    #: The setting a timeout message tells the user to raise.
+    timeout_setting: str = "ardaemon.requestTimeout"
 
 
 async def send(client: httpx.AsyncClient, call: Call) -> httpx.Response:
@@ -147,7 +156,7 @@ def transport_error(exc: httpx.HTTPError, call: Call) -> errors.ArdaemonError:
     if isinstance(exc, httpx.TimeoutException):
         return errors.Timeout(
             f"{call.label} did not answer within {call.read_timeout:g} s: try again, "
-            "or raise `ardaemon.requestTimeout`.",
+            f"or raise `{call.timeout_setting}`.",
             model=call.model,
         )
     if isinstance(exc, httpx.ConnectError):

@@ -338,6 +338,8 @@ class Service:
             extra_headers=self.settings.headers,
             read_timeout=self.settings.request_timeout,
             on_delta=on_delta,
+            total_timeout=self.settings.chat.timeout,
+            timeout_setting="ardaemon.chat.timeout",
         )
         return ChatResult(
             content=result.text,
@@ -426,6 +428,9 @@ class Service:
                 req,
                 extra_headers=self.settings.headers,
                 read_timeout=self.settings.completion.timeout,
+                read_timeout_setting="ardaemon.completion.timeout",
+                total_timeout=self.settings.completion.timeout,
+                timeout_setting="ardaemon.completion.timeout",
                 retries=1,
                 # A suggestion that arrives after the user moved on is worthless.
                 max_retry_wait=COMPLETION_MAX_RETRY_WAIT,

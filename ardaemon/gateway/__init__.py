@@ -10,7 +10,8 @@ replies deterministically, and can misbehave on request. Faults (`Gateway.set_fa
 - `overloaded` (`status`): 529 `overloaded_error` on /v1/messages, 503 on the OpenAI paths
 - `model_not_found` (`status` 404/400/200, `model`): including the HTTP 200 error-body quirk
 - `midstream_error` (`after` frames, default 2; `type`): a stream that breaks with an error event
-- `slow` (`delay` before headers, `chunk_delay` between frames): combines with the others
+- `slow` (`delay` before headers, `chunk_delay` between frames, `drip` seconds per body
+  byte): combines with the others
 - `hang`: never answers (the client leaving is still recorded)
 - `drop` (`after` frames, for streams): closes the connection without (finishing) a response
 

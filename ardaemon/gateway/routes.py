@@ -31,6 +31,7 @@ class Reply:
     stream: list[bytes] | None = None  # SSE frames, written one by one
     delay: float = 0.0  # before the status line
     chunk_delay: float = 0.0  # between stream frames
+    drip: float = 0.0  # a slow link: one byte of the body (or stream) per `drip` seconds
     hang: bool = False  # never answer
     drop: bool = False  # close the connection: before the status line, or after `stream`
 
@@ -88,6 +89,7 @@ async def handle(state: State, req: RecordedRequest) -> Reply:
     reply.headers.extend(ids)
     reply.delay += delay
     reply.chunk_delay = max(reply.chunk_delay, chunk_delay)
+    reply.drip = max([0.0, *(float(f.opts.get("drip", 0.0)) for f in modifiers)])
     return reply
 
 

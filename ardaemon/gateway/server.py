@@ -161,12 +161,12 @@ class _Connection:
             await self._send(h11.Response(status_code=reply.status, headers=_headers(reply)))
             request.status = reply.status
             if reply.stream is None:
-                await self._send(h11.Data(data=reply.body))
+                await self._send_body(reply.body, reply.drip)
             else:
                 for i, frame in enumerate(reply.stream):
                     if i and reply.chunk_delay > 0:
                         await asyncio.sleep(reply.chunk_delay)
-                    await self._send(h11.Data(data=frame))
+                    await self._send_body(frame, reply.drip)
                 if reply.drop:
                     self.state.finish(request)
                     return False
@@ -177,6 +177,14 @@ class _Connection:
             return False
         self.state.finish(request, status=reply.status)
         return True
+
+    async def _send_body(self, data: bytes, drip: float) -> None:
+        if drip <= 0:
+            await self._send(h11.Data(data=data))
+            return
+        for i in range(len(data)):
+            await self._send(h11.Data(data=data[i : i + 1]))
+            await asyncio.sleep(drip)
 
     async def _send(self, event: h11.Event) -> None:
         data = self.conn.send(event)

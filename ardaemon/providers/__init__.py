@@ -2,11 +2,13 @@
 
 `generate` is the single path every chat and completion takes upstream. Streaming deltas
 go to `on_delta` as they arrive; the upstream response is closed in `finally`, so a
-cancelled task (the editor's `$/cancelRequest`) stops generation at once.
+cancelled task (the editor's `$/cancelRequest`, or the total deadline) stops generation
+at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from types import ModuleType
@@ -36,7 +38,13 @@ async def generate(
     retries: int = 2,
     max_retry_wait: float = 60.0,
     on_delta: Callable[[str], None] | None = None,
+    read_timeout_setting: str = "ardaemon.requestTimeout",
+    total_timeout: float | None = None,
+    timeout_setting: str = "ardaemon.requestTimeout",
 ) -> LlmResult:
+    """`read_timeout` bounds the wait for each byte; `total_timeout` the whole exchange
+    (retries included): a gateway that drips a byte every few seconds cannot hold a
+    request for minutes. Timeout messages name the setting that applies."""
     adapter = ADAPTERS[route.api]
     label = route.provider.label or route.provider.name
     call = Call(
@@ -50,8 +58,30 @@ async def generate(
         label=label,
         model=req.model,
         token_env=route.provider.token_env,
+        timeout_setting=read_timeout_setting,
     )
     client = http.client(route.base_url, extra_headers)
+    exchange = _exchange(client, call, adapter, req, on_delta)
+    if total_timeout is None:
+        return await exchange
+    try:
+        return await asyncio.wait_for(exchange, total_timeout)
+    except asyncio.TimeoutError:
+        raise errors.Timeout(
+            f"{label} did not finish within {total_timeout:g} s: try again, or raise "
+            f"`{timeout_setting}`.",
+            model=req.model,
+        ) from None
+
+
+async def _exchange(
+    client: httpx.AsyncClient,
+    call: Call,
+    adapter: ModuleType,
+    req: LlmRequest,
+    on_delta: Callable[[str], None] | None,
+) -> LlmResult:
+    label = call.label
     response = await send(client, call)
     try:
         if not req.stream:
