@@ -121,7 +121,24 @@ def wheelhouse(target: str, wheel: Path, pythons: list[str]) -> Path:
                     *("--python-version", py, "--dest", str(dest), "-r", str(pins)),
                 ]
             )
+    drop_redundant_abi3(dest)
     return dest
+
+
+def drop_redundant_abi3(dest: Path) -> None:
+    """One abi3 wheel per project, version and platform serves every Python from its tag
+    on (cryptography: ~4.7 MB each): keep the one with the lowest CPython tag."""
+    kept: dict[tuple[str, str, str], Path] = {}
+    for whl in sorted(dest.glob("*-abi3-*.whl")):
+        name, version, _, _, plat = whl.name[: -len(".whl")].split("-")
+        key = (name, version, plat)
+        other = kept.get(key)
+        if other is None:
+            kept[key] = whl
+            continue
+        lower, higher = sorted((other, whl), key=lambda w: int(w.name.split("-")[2][2:]))
+        kept[key] = lower
+        higher.unlink()
 
 
 def stage(target: str, house: Path, wheel: Path, pythons: list[str]) -> None:

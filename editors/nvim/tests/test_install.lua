@@ -88,4 +88,29 @@ return {
       h.matches('ardaemon: ardaemon needs Python 3%.10 or newer with venv; tried /nonexistent/python3: not found', msg)
     end,
   },
+  {
+    'a daemon of another protocol version is named with what to update',
+    function(h)
+      local child = h.spawn({ setup = false })
+      local res = child:lua([[
+        local client, v = require('ardaemon.client'), require('ardaemon.protocol').version
+        local function result(pv)
+          return { serverInfo = { name = 'ardaemon', version = '9.9' },
+            capabilities = pv and { experimental = { ardaemon = { protocolVersion = pv } } } or {} }
+        end
+        return {
+          same = client.protocol_mismatch(result(v), 'private') or vim.NIL,
+          old_private = client.protocol_mismatch(result(nil), 'private'),
+          old_cmd = client.protocol_mismatch(result(v - 1), 'setup'),
+          newer = client.protocol_mismatch(result(v + 1), 'default'),
+          sent = require('ardaemon.client')._capabilities().experimental,
+        }
+      ]])
+      h.eq(vim.NIL, res.same)
+      h.matches('^the daemon %(ardaemon 9%.9%) speaks protocol 0, this plugin protocol %d+: run :Ardaemon install$', res.old_private)
+      h.matches('update the daemon that `cmd` names$', res.old_cmd)
+      h.matches('update the plugin$', res.newer)
+      h.eq({ ardaemon = { protocolVersion = child:lua('return require("ardaemon.protocol").version') } }, res.sent)
+    end,
+  },
 }

@@ -53,7 +53,7 @@ export async function bundledServer(context: vscode.ExtensionContext, log: vscod
       storageDir: context.globalStorageUri.fsPath,
       platform: process.platform,
       manifest,
-      pythonFromExtension: await pythonExtensionInterpreter(log),
+      pythonFromExtension: () => pythonExtensionInterpreter(log),
       log: (line) => log.info(line),
       installing: (work) =>
         Promise.resolve(

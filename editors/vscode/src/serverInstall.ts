@@ -150,8 +150,9 @@ export interface EnsureOptions {
   storageDir: string;
   platform: NodeJS.Platform;
   manifest: Manifest;
-  /** The Python extension's interpreter, when that extension is installed and has one. */
-  pythonFromExtension?: string | undefined;
+  /** The Python extension's interpreter, when that extension is installed and has one
+   * (asked only when installing: activating that extension is not free). */
+  pythonFromExtension?: () => Promise<string | undefined>;
   log: (line: string) => void;
   /** Called once, before a (slow) install starts; `step` reports its progress. */
   installing: <T>(work: (step: (message: string) => void) => Promise<T>) => Promise<T>;
@@ -226,7 +227,7 @@ export async function ensureServer(opts: EnsureOptions): Promise<Ensured> {
       return { command: venv.ardaemon }; // another window finished it while we waited
     }
     const python = await findPython(
-      pythonCandidates(opts.platform, opts.pythonFromExtension),
+      pythonCandidates(opts.platform, await opts.pythonFromExtension?.()),
       opts.manifest.pythons,
       opts.platform,
     );

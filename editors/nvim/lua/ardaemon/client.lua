@@ -133,6 +133,7 @@ local function capabilities()
   caps.experimental = { ardaemon = { protocolVersion = protocol.version } }
   return caps
 end
+M._capabilities = capabilities
 
 ---Start the daemon unless it runs; returns the client (maybe not yet initialized) or nil.
 ---@return vim.lsp.Client|nil
