@@ -6,7 +6,7 @@ plus the daemon's first `--version` from the new venv. Needs build/wheelhouse/<t
 (`scripts/package-vsix --wheelhouse-only`). Prints a table; a second run of a start (venv
 reused) costs nothing but a stat, so it is not measured.
 
-Usage: .venv/bin/python scripts/bench_first_start.py [--runs 3]
+Usage: .venv/bin/python scripts/bench_first_start.py [--runs 3] [--python /path/to/python3.12 ...]
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ def timed(cmd: list[str], env: dict[str, str]) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--python", action="append", help="default: python3.10 … on PATH")
     args = parser.parse_args()
     house = ROOT / "build" / "wheelhouse" / package_vsix.host_target()
     wheels = sorted(house.glob("ardaemon-*.whl"))
@@ -48,11 +49,21 @@ def main() -> int:
     print(
         f"{'python':<8} {'venv s':>7} {'install s':>10} {'--version s':>12} {'total s':>8}  (median of {args.runs})"
     )
-    for minor in package_vsix.PYTHONS:
-        python = shutil.which(f"python{minor}")
-        if not python:
-            print(f"{minor:<8} (not on PATH)")
+    pythons = args.python or [f"python{minor}" for minor in package_vsix.PYTHONS]
+    for python in pythons:
+        probe = (
+            subprocess.run(
+                [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                capture_output=True,
+                text=True,
+            )
+            if shutil.which(python)
+            else None
+        )
+        if not probe or probe.returncode != 0:
+            print(f"{python:<8} (does not run)")
             continue
+        minor = probe.stdout.strip()
         rows: list[tuple[float, float, float]] = []
         for _ in range(args.runs):
             with tempfile.TemporaryDirectory() as tmp:
