@@ -28,7 +28,10 @@ end
 
 function H.eq(expected, actual, what)
   if not vim.deep_equal(expected, actual) then
-    fail(('%s\n  expected: %s\n  actual:   %s'):format(what or 'values differ', vim.inspect(expected), vim.inspect(actual)), 2)
+    fail(
+      ('%s\n  expected: %s\n  actual:   %s'):format(what or 'values differ', vim.inspect(expected), vim.inspect(actual)),
+      2
+    )
   end
 end
 
@@ -167,10 +170,12 @@ function H.spawn(opts)
     if opts then require('ardaemon').setup(opts) end
   ]],
     H.plugin_root,
-    opts.setup ~= false and vim.tbl_deep_extend('force', {
-      cmd = { H.ardaemon_bin(), 'serve' },
-      inline = { debounce_ms = 10 },
-    }, opts.setup or {}) or nil
+    opts.setup ~= false
+        and vim.tbl_deep_extend('force', {
+          cmd = { H.ardaemon_bin(), 'serve' },
+          inline = { debounce_ms = 10 },
+        }, opts.setup or {})
+      or nil
   )
   return child
 end
@@ -239,11 +244,15 @@ end
 ---Wait for ghost text to appear; returns the extmarks.
 ---Fails at once when the daemon answered with an error instead (no ghost text will come).
 function Child:wait_ghost(timeout_ms)
-  local res = self:wait([[
+  local res = self:wait(
+    [[
     if #vim.api.nvim_buf_get_extmarks(0, require("ardaemon.inline").ns, 0, -1, {}) > 0 then return 'ok' end
     local st = require('ardaemon.status').current
     if st.state == 'error' then return ('daemon error (%s): %s'):format(st.kind or '?', st.message or '') end
-  ]], timeout_ms or 10000, 'ghost text')
+  ]],
+    timeout_ms or 10000,
+    'ghost text'
+  )
   if res ~= 'ok' then
     error('no ghost text: ' .. res, 2)
   end
@@ -257,7 +266,10 @@ end
 ---What a failing test prints: the plugin's log tail, status, and the tail of Neovim's LSP log.
 ---@return string
 function Child:diagnostics()
-  local ok, res = pcall(self.lua, self, [[
+  local ok, res = pcall(
+    self.lua,
+    self,
+    [[
     local out = { 'mode: ' .. vim.api.nvim_get_mode().mode }
     local ok, st = pcall(function() return vim.inspect(require('ardaemon.status').current) end)
     table.insert(out, 'status: ' .. tostring(st))
@@ -270,7 +282,8 @@ function Child:diagnostics()
       vim.list_extend(out, vim.list_slice(lines, math.max(1, #lines - 30)))
     end
     return table.concat(out, '\n')
-  ]])
+  ]]
+  )
   return ok and res or ('(child unreachable: ' .. tostring(res) .. ')')
 end
 

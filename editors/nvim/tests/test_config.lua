@@ -35,7 +35,8 @@ return {
     'the defaults in doc/ardaemon.txt are config.defaults',
     function(h)
       local child = h.spawn({ setup = false })
-      local res = child:lua([[
+      local res = child:lua(
+        [[
         local root = ...
         local doc = table.concat(vim.fn.readfile(root .. '/doc/ardaemon.txt'), '\n')
         local block = doc:match("\n  require%('ardaemon'%)%.setup(%(%{\n.-\n  %}%))\n")
@@ -43,7 +44,9 @@ return {
         local documented = assert(loadstring('return ' .. block))()
         local defaults = require('ardaemon.config').defaults
         return { same = vim.deep_equal(documented, defaults), doc = documented, code = defaults }
-      ]], h.plugin_root)
+      ]],
+        h.plugin_root
+      )
       h.eq(res.code, res.doc, 'vimdoc defaults')
       h.ok(res.same)
     end,
@@ -97,14 +100,18 @@ return {
       h.eq(2, res[1])
       h.eq(false, res[2], 'lazy: nothing required at startup')
       table.sort(res[3])
-      h.eq({ 'chat', 'disable', 'enable', 'install', 'log', 'models', 'restart', 'status', 'suggest', 'toggle' }, res[3])
+      h.eq(
+        { 'chat', 'disable', 'enable', 'install', 'log', 'models', 'restart', 'status', 'suggest', 'toggle' },
+        res[3]
+      )
     end,
   },
   {
     'vimdoc builds its tags and :help finds them',
     function(h)
       local child = h.spawn({ setup = false })
-      local res = child:lua([[
+      local res = child:lua(
+        [[
         local root = ...
         local doc = vim.fn.tempname()
         vim.fn.mkdir(doc .. '/doc', 'p')
@@ -118,8 +125,17 @@ return {
           pcall(vim.cmd, 'helpclose')
         end
         return found
-      ]], h.plugin_root)
-      h.eq({ 'ardaemon.txt', 'ardaemon-config', 'ardaemon-ghost-text', ':Ardaemon', 'ardaemon-unauthorized-client', 'ArdaemonSuggestion' }, res)
+      ]],
+        h.plugin_root
+      )
+      h.eq({
+        'ardaemon.txt',
+        'ardaemon-config',
+        'ardaemon-ghost-text',
+        ':Ardaemon',
+        'ardaemon-unauthorized-client',
+        'ArdaemonSuggestion',
+      }, res)
     end,
   },
 }

@@ -39,11 +39,15 @@ end
 
 local function checkhealth(child)
   child:cmd('checkhealth ardaemon')
-  return child:wait([[
+  return child:wait(
+    [[
     local lines = vim.api.nvim_buf_get_lines(0, 0, -1, false)
     local text = table.concat(lines, '\n')
     if text:find('this session') then return text end
-  ]], 30000, 'checkhealth output')
+  ]],
+    30000,
+    'checkhealth output'
+  )
 end
 
 return {
@@ -54,7 +58,16 @@ return {
       local child = daemon_child(h)
       child:input('idef area_of_circle(')
       local marks = child:wait_ghost(15000)
-      h.eq({ { row = 0, col = 19, text = 'r):', lines = { '    return 3.14159 * r * r' }, pos = 'inline', hl = 'ArdaemonSuggestion' } }, marks)
+      h.eq({
+        {
+          row = 0,
+          col = 19,
+          text = 'r):',
+          lines = { '    return 3.14159 * r * r' },
+          pos = 'inline',
+          hl = 'ArdaemonSuggestion',
+        },
+      }, marks)
       child:input('<M-l>')
       child:wait('return vim.api.nvim_buf_line_count(0) == 2', 5000, 'accept')
       h.eq({ 'def area_of_circle(r):', '    return 3.14159 * r * r' }, child:lines())
@@ -81,7 +94,11 @@ return {
       h.eq({ 'def fibonacci(n):', '    if n < 2:' }, child:lines())
       h.eq({ '        return n', '    return fibonacci(n - 1) + fibonacci(n - 2)' }, child:ghost()[1].lines)
       child:input('<C-]>')
-      child:wait('return #vim.api.nvim_buf_get_extmarks(0, require("ardaemon.inline").ns, 0, -1, {}) == 0', 3000, 'dismiss')
+      child:wait(
+        'return #vim.api.nvim_buf_get_extmarks(0, require("ardaemon.inline").ns, 0, -1, {}) == 0',
+        3000,
+        'dismiss'
+      )
       h.eq({ 'def fibonacci(n):', '    if n < 2:' }, child:lines())
     end,
   },
@@ -91,7 +108,11 @@ return {
       local child = daemon_child(h)
       stub_select(child, 'glm-4.6', 'completion (ghost text)')
       child:cmd('Ardaemon models')
-      child:wait('for _, n in ipairs(_G.notes) do if n.msg:find("now uses") then return n.msg end end', 10000, 'selection notice')
+      child:wait(
+        'for _, n in ipairs(_G.notes) do if n.msg:find("now uses") then return n.msg end end',
+        10000,
+        'selection notice'
+      )
       local offered = child:lua('return _G.offered')
       h.eq('ardaemon.model', offered[1].kind)
       h.eq('ardaemon.role', offered[2].kind)
@@ -110,7 +131,11 @@ return {
       h.matches('glm%-4%.6', child:lua('return require("ardaemon").statusline()'))
       -- A restarted daemon keeps it.
       child:lua('require("ardaemon.client").stop()')
-      child:wait('return require("ardaemon.client").get() == nil and #vim.lsp.get_clients({ name = "ardaemon" }) == 0', 10000, 'stopped')
+      child:wait(
+        'return require("ardaemon.client").get() == nil and #vim.lsp.get_clients({ name = "ardaemon" }) == 0',
+        10000,
+        'stopped'
+      )
       child:lua('require("ardaemon.client").start()')
       child:wait('local c = require("ardaemon.client").get(); return c and c.initialized', 15000, 'restarted')
       listed = list_models(child)
@@ -120,7 +145,8 @@ return {
   {
     'chat streams the reply into the buffer in order',
     function(h)
-      local reply = 'Ghost text is a suggestion drawn after the cursor.\nAccept it with one key; keep typing to ignore it.'
+      local reply =
+        'Ghost text is a suggestion drawn after the cursor.\nAccept it with one key; keep typing to ignore it.'
       h.gateway.replies({ { 'what-is-ghost-text', reply } })
       local child = daemon_child(h)
       child:lua([[
@@ -173,13 +199,27 @@ return {
       child:input('Gisecond-turn<Esc><CR>')
       child:wait('return _G.chat_done == 2', 15000, 'second reply')
       h.eq({
-        '## You', 'first-turn', '', '## Assistant', 'First answer.', '',
-        '## You', 'second-turn', '', '## Assistant', 'Second answer.', '',
-        '## You', '',
+        '## You',
+        'first-turn',
+        '',
+        '## Assistant',
+        'First answer.',
+        '',
+        '## You',
+        'second-turn',
+        '',
+        '## Assistant',
+        'Second answer.',
+        '',
+        '## You',
+        '',
       }, child:lines())
-      h.eq({ 'user', 'assistant', 'user', 'assistant' }, child:lua([[
+      h.eq(
+        { 'user', 'assistant', 'user', 'assistant' },
+        child:lua([[
         return vim.tbl_map(function(m) return m.role end, require('ardaemon.chat').session.messages)
-      ]]))
+      ]])
+      )
     end,
   },
   {
@@ -236,7 +276,11 @@ return {
       child:input('iprint(')
       child:wait('return require("ardaemon.status").current.state == "error"', 15000, 'error state')
       child:input('1')
-      child:wait([[local n = 0; for _, l in ipairs(require('ardaemon.log').tail) do if l:find('unauthorized_client') then n = n + 1 end end; return n >= 2]], 15000, 'second error logged')
+      child:wait(
+        [[local n = 0; for _, l in ipairs(require('ardaemon.log').tail) do if l:find('unauthorized_client') then n = n + 1 end end; return n >= 2]],
+        15000,
+        'second error logged'
+      )
       local n = 0
       for _, note in ipairs(child:lua('return _G.notes')) do
         if note.msg:find('unauthorized_client') then

@@ -41,9 +41,18 @@ return {
       child:input('idef add(a, ')
       local marks = child:wait_ghost()
       h.eq(1, #marks, 'one extmark')
-      h.eq({ row = 0, col = 11, text = 'b):', lines = { '    return a + b', '' }, pos = 'inline', hl = 'ArdaemonSuggestion' }, marks[1])
+      h.eq({
+        row = 0,
+        col = 11,
+        text = 'b):',
+        lines = { '    return a + b', '' },
+        pos = 'inline',
+        hl = 'ArdaemonSuggestion',
+      }, marks[1])
       h.eq({ 'def add(a, ' }, child:lines(), 'buffer unchanged by ghost text')
-      local req = child:lua('for _, r in ipairs(_G.fake.requests) do if r.method == "textDocument/inlineCompletion" then return r.params end end')
+      local req = child:lua(
+        'for _, r in ipairs(_G.fake.requests) do if r.method == "textDocument/inlineCompletion" then return r.params end end'
+      )
       h.eq({ line = 0, character = 11 }, req.position, 'request position')
       h.eq(2, req.context.triggerKind, 'automatic trigger')
       h.matches('main%.py$', req.textDocument.uri)
@@ -106,7 +115,10 @@ return {
       child:input('iecho ')
       child:wait_ghost()
       child:input('hel')
-      child:wait('local m = vim.api.nvim_buf_get_extmarks(0, require("ardaemon.inline").ns, 0, -1, {details=true})[1]; return m and m[3] == 8', 3000)
+      child:wait(
+        'local m = vim.api.nvim_buf_get_extmarks(0, require("ardaemon.inline").ns, 0, -1, {details=true})[1]; return m and m[3] == 8',
+        3000
+      )
       h.eq('lo world', child:ghost()[1].text)
       h.eq(1, inline_requests(child))
     end,
@@ -119,7 +131,11 @@ return {
       child:input('ifoo = ')
       child:wait_ghost()
       child:input('<C-]>')
-      child:wait('return #vim.api.nvim_buf_get_extmarks(0, require("ardaemon.inline").ns, 0, -1, {}) == 0', 2000, 'dismiss')
+      child:wait(
+        'return #vim.api.nvim_buf_get_extmarks(0, require("ardaemon.inline").ns, 0, -1, {}) == 0',
+        2000,
+        'dismiss'
+      )
       h.eq({ 'foo = ' }, child:lines())
       h.eq('i', child:mode(), 'dismiss stays in insert mode')
 
@@ -134,7 +150,11 @@ return {
       child:input('y')
       child:wait_ghost()
       child:input('<Left>')
-      child:wait('return #vim.api.nvim_buf_get_extmarks(0, require("ardaemon.inline").ns, 0, -1, {}) == 0', 2000, 'cursor move clears')
+      child:wait(
+        'return #vim.api.nvim_buf_get_extmarks(0, require("ardaemon.inline").ns, 0, -1, {}) == 0',
+        2000,
+        'cursor move clears'
+      )
       h.eq({ 'foo = xy' }, child:lines())
     end,
   },
@@ -147,7 +167,11 @@ return {
       child:input('iabc')
       child:wait('return require("ardaemon.inline")._state.req ~= nil', 3000, 'request in flight')
       child:input('<Left>')
-      child:wait('for _, r in ipairs(_G.fake.requests) do if r.method == "$/cancelRequest" then return true end end', 3000, '$/cancelRequest')
+      child:wait(
+        'for _, r in ipairs(_G.fake.requests) do if r.method == "$/cancelRequest" then return true end end',
+        3000,
+        '$/cancelRequest'
+      )
       vim.uv.sleep(500) -- the delayed reply would have arrived by now
       h.eq({}, child:ghost(), 'a cancelled reply is never shown')
     end,
@@ -156,7 +180,10 @@ return {
     'next and previous cycle through the items',
     function(h)
       local child = fake_child(h)
-      set_items(child, { { insertText = 'one' }, { insertText = 'two' }, { insertText = { kind = 'snippet', value = 'three' } } })
+      set_items(
+        child,
+        { { insertText = 'one' }, { insertText = 'two' }, { insertText = { kind = 'snippet', value = 'three' } } }
+      )
       child:input('ix = ')
       h.eq('one', child:wait_ghost()[1].text)
       child:input('<M-]>')
@@ -185,7 +212,11 @@ return {
         table.sort(out)
         return out
       ]])
-      h.eq({ '<C-]>', '<M-Bslash>', '<M-C-Right>', '<M-Right>', '<M-[>', '<M-]>', '<M-l>' }, lhs, 'insert-mode keys (no <Tab>)')
+      h.eq(
+        { '<C-]>', '<M-Bslash>', '<M-C-Right>', '<M-Right>', '<M-[>', '<M-]>', '<M-l>' },
+        lhs,
+        'insert-mode keys (no <Tab>)'
+      )
       -- <C-]> falls back to expanding the abbreviation, in order with the keys typed after it.
       child:cmd('iabbrev teh the')
       child:input('iteh<C-]>x<Esc>')
@@ -203,7 +234,12 @@ return {
       h.eq(0, inline_requests(child), 'no automatic request')
       child:input('<M-\\>')
       h.eq('manual', child:wait_ghost()[1].text)
-      h.eq(1, child:lua('for _, r in ipairs(_G.fake.requests) do if r.method == "textDocument/inlineCompletion" then return r.params.context.triggerKind end end'))
+      h.eq(
+        1,
+        child:lua(
+          'for _, r in ipairs(_G.fake.requests) do if r.method == "textDocument/inlineCompletion" then return r.params.context.triggerKind end end'
+        )
+      )
       child:input('<Esc>')
       child:cmd('edit ' .. child.dir .. '/notes.md')
       child:input('ihello <M-\\>')
@@ -216,11 +252,17 @@ return {
     'daemon errors are notified once, logged every time, and shown in the statusline',
     function(h)
       local child = fake_child(h)
-      child:lua([[_G.fake.error = { code = -32803, message = 'The gateway refused this client; set headers.', data = { kind = 'unauthorized_client' } }]])
+      child:lua(
+        [[_G.fake.error = { code = -32803, message = 'The gateway refused this client; set headers.', data = { kind = 'unauthorized_client' } }]]
+      )
       child:input('ia')
       child:wait('return require("ardaemon.status").current.state == "error"', 3000, 'error status')
       child:input('b')
-      child:wait('local n = 0; for _, l in ipairs(require("ardaemon.log").tail) do if l:find("unauthorized_client") then n = n + 1 end end; return n >= 2', 3000, 'two log lines')
+      child:wait(
+        'local n = 0; for _, l in ipairs(require("ardaemon.log").tail) do if l:find("unauthorized_client") then n = n + 1 end end; return n >= 2',
+        3000,
+        'two log lines'
+      )
       child:input('c')
       vim.uv.sleep(100)
       local notes = child:lua('return _G.notes')
@@ -238,11 +280,24 @@ return {
   {
     'settings go to the daemon as init_options and again when setup() changes them',
     function(h)
-      local child = fake_child(h, { settings = { models = { completion = 'glm-4.6' }, completion = { maxTokens = 64 } } })
-      local init = child:lua('for _, r in ipairs(_G.fake.requests) do if r.method == "initialize" then return r.params.initializationOptions end end')
-      h.eq({ ardaemon = { models = { completion = 'glm-4.6' }, completion = { maxTokens = 64, debounceMs = 10 } } }, init, 'inline.debounce_ms travels as completion.debounceMs')
-      child:lua([[require('ardaemon').setup({ cmd = require('ardaemon.config').get().cmd, settings = { models = { completion = 'gpt-5' } } })]])
-      local pushed = child:wait('local last; for _, n in ipairs(_G.fake.notifications) do if n.method == "workspace/didChangeConfiguration" then last = n.params end end; return last and vim.inspect(last):find("gpt%-5") and vim.json.encode(last)', 3000, 'didChangeConfiguration')
+      local child =
+        fake_child(h, { settings = { models = { completion = 'glm-4.6' }, completion = { maxTokens = 64 } } })
+      local init = child:lua(
+        'for _, r in ipairs(_G.fake.requests) do if r.method == "initialize" then return r.params.initializationOptions end end'
+      )
+      h.eq(
+        { ardaemon = { models = { completion = 'glm-4.6' }, completion = { maxTokens = 64, debounceMs = 10 } } },
+        init,
+        'inline.debounce_ms travels as completion.debounceMs'
+      )
+      child:lua(
+        [[require('ardaemon').setup({ cmd = require('ardaemon.config').get().cmd, settings = { models = { completion = 'gpt-5' } } })]]
+      )
+      local pushed = child:wait(
+        'local last; for _, n in ipairs(_G.fake.notifications) do if n.method == "workspace/didChangeConfiguration" then last = n.params end end; return last and vim.inspect(last):find("gpt%-5") and vim.json.encode(last)',
+        3000,
+        'didChangeConfiguration'
+      )
       h.eq({ settings = { ardaemon = { models = { completion = 'gpt-5' } } } }, vim.json.decode(pushed))
       h.eq(1, child:lua('return #vim.lsp.get_clients({ name = "ardaemon" })'), 'still one client')
     end,
@@ -268,7 +323,11 @@ return {
       child:input('iabc')
       child:wait_ghost()
       child:input('<C-o>')
-      child:wait('return #vim.api.nvim_buf_get_extmarks(0, require("ardaemon.inline").ns, 0, -1, {}) == 0', 2000, 'cleared on <C-o>')
+      child:wait(
+        'return #vim.api.nvim_buf_get_extmarks(0, require("ardaemon.inline").ns, 0, -1, {}) == 0',
+        2000,
+        'cleared on <C-o>'
+      )
     end,
   },
   {
@@ -282,7 +341,10 @@ return {
       child:wait('return require("ardaemon").statusline() == "ardaemon gpt-5"', 3000, 'idle again')
       child:cmd('Ardaemon status')
       local note = child:lua('return _G.notes[#_G.notes].msg')
-      h.matches('^daemon: fake 0%.0%.0, client %d+, ready\nbuffers attached: 1\nstate: idle\nmodels: completion = fake%-model, chat = %(daemon default%)', note)
+      h.matches(
+        '^daemon: fake 0%.0%.0, client %d+, ready\nbuffers attached: 1\nstate: idle\nmodels: completion = fake%-model, chat = %(daemon default%)',
+        note
+      )
       child:cmd('Ardaemon log')
       h.matches('ardaemon%.log$', child:lua('return vim.api.nvim_buf_get_name(0)'))
       h.matches('daemon started: fake', table.concat(child:lines(), '\n'))

@@ -20,14 +20,17 @@ return {
       local venv = child:lua('return require("ardaemon.install").venv_dir()')
       h.matches('^' .. vim.pesc(child.dir) .. '/data/', venv, 'the venv is under stdpath("data")')
       h.eq(0, vim.fn.isdirectory(venv), 'nothing installed before the build hook')
-      child:lua([[
+      child:lua(
+        [[
         local build = ...
         _G.built = nil
         vim.schedule(function()
           local ok, err = pcall(vim.cmd.luafile, build)
           _G.built = { ok = ok, err = err and tostring(err) or vim.NIL }
         end)
-      ]], h.plugin_root .. '/build.lua')
+      ]],
+        h.plugin_root .. '/build.lua'
+      )
       local built = child:wait('return _G.built', 240000, 'the build hook')
       local notes = child:lua('return vim.tbl_map(function(n) return n.msg end, _G.notes)')
       h.ok(built.ok, 'build.lua failed: ' .. tostring(built.err) .. '\n' .. table.concat(notes, '\n'))
@@ -46,10 +49,14 @@ return {
 
       child:input('<Esc>')
       child:cmd('checkhealth ardaemon')
-      local report = child:wait([[
+      local report = child:wait(
+        [[
         local text = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n')
         if text:find('this session') then return text end
-      ]], 60000, 'checkhealth output')
+      ]],
+        60000,
+        'checkhealth output'
+      )
       h.matches('using the private daemon installed by :Ardaemon install / the build hook: ' .. vim.pesc(venv), report)
       h.matches('daemon version: ardaemon %d+%.%d+', report)
       h.matches('protocol version %d+, as this plugin', report)
@@ -68,11 +75,14 @@ return {
         vim.fn.setfperm(bin .. '/ardaemon', 'rwxr-xr-x')
       ]])
       local function resolved(opts)
-        return child:lua([[
+        return child:lua(
+          [[
           require('ardaemon.config').set(...)
           local cmd, source = require('ardaemon.client').resolve_cmd()
           return { cmd[1], source }
-        ]], opts)
+        ]],
+          opts
+        )
       end
       local private = child:lua('return require("ardaemon.install").installed()')
       h.eq({ private, 'private' }, resolved({}))
@@ -80,11 +90,15 @@ return {
 
       child:lua('vim.g.ardaemon_python = "/nonexistent/python3"')
       child:cmd('Ardaemon install')
-      local msg = child:wait([[
+      local msg = child:wait(
+        [[
         for _, n in ipairs(_G.notes) do
           if n.msg:find('needs Python') then return n.msg end
         end
-      ]], 10000, 'the no-Python message')
+      ]],
+        10000,
+        'the no-Python message'
+      )
       h.matches('ardaemon: ardaemon needs Python 3%.10 or newer with venv; tried /nonexistent/python3: not found', msg)
     end,
   },

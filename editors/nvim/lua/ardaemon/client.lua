@@ -79,8 +79,7 @@ end
 
 handlers['window/showMessage'] = function(_, result)
   if result and result.message then
-    local lvl = ({ vim.log.levels.ERROR, vim.log.levels.WARN, vim.log.levels.INFO })[result.type]
-      or vim.log.levels.INFO
+    local lvl = ({ vim.log.levels.ERROR, vim.log.levels.WARN, vim.log.levels.INFO })[result.type] or vim.log.levels.INFO
     log.notify_once('show:' .. result.message, result.message, lvl)
   end
 end
@@ -116,7 +115,10 @@ function M.protocol_mismatch(result, source)
   end
   local info = result and result.serverInfo or {}
   local head = ('the daemon (ardaemon %s) speaks protocol %d, this plugin protocol %d: '):format(
-    info.version or '?', theirs, protocol.version)
+    info.version or '?',
+    theirs,
+    protocol.version
+  )
   if theirs > protocol.version then
     return head .. 'update the plugin'
   end

@@ -87,22 +87,56 @@ end
 local checks = {
   cmd = {
     function(v)
-      return type(v) == 'function' or (type(v) == 'table' and #v > 0 and vim.iter(v):all(function(s)
-        return type(s) == 'string'
-      end)) or (type(v) == 'string' and v ~= '')
+      return type(v) == 'function'
+        or (type(v) == 'table' and #v > 0 and vim.iter(v):all(function(s)
+          return type(s) == 'string'
+        end))
+        or (type(v) == 'string' and v ~= '')
     end,
     'a non-empty list of strings, e.g. { "ardaemon", "serve" } (or a vim.lsp cmd function)',
   },
-  cmd_env = { function(v) return v == nil or type(v) == 'table' end, 'a table of strings' },
-  settings = { function(v) return type(v) == 'table' end, 'a table (the daemon settings, e.g. { models = { completion = "gpt-5" } })' },
-  ['inline.enabled'] = { function(v) return type(v) == 'boolean' end, 'a boolean' },
-  ['inline.auto_trigger'] = { function(v) return type(v) == 'boolean' end, 'a boolean' },
-  ['inline.native'] = { function(v) return type(v) == 'boolean' end, 'a boolean' },
+  cmd_env = {
+    function(v)
+      return v == nil or type(v) == 'table'
+    end,
+    'a table of strings',
+  },
+  settings = {
+    function(v)
+      return type(v) == 'table'
+    end,
+    'a table (the daemon settings, e.g. { models = { completion = "gpt-5" } })',
+  },
+  ['inline.enabled'] = {
+    function(v)
+      return type(v) == 'boolean'
+    end,
+    'a boolean',
+  },
+  ['inline.auto_trigger'] = {
+    function(v)
+      return type(v) == 'boolean'
+    end,
+    'a boolean',
+  },
+  ['inline.native'] = {
+    function(v)
+      return type(v) == 'boolean'
+    end,
+    'a boolean',
+  },
   ['inline.debounce_ms'] = {
-    function(v) return v == nil or (type(v) == 'number' and v >= 0 and v == math.floor(v)) end,
+    function(v)
+      return v == nil or (type(v) == 'number' and v >= 0 and v == math.floor(v))
+    end,
     'a whole number of milliseconds >= 0, or nil',
   },
-  ['inline.hl_group'] = { function(v) return type(v) == 'string' and v ~= '' end, 'a highlight group name' },
+  ['inline.hl_group'] = {
+    function(v)
+      return type(v) == 'string' and v ~= ''
+    end,
+    'a highlight group name',
+  },
   ['inline.filetypes'] = {
     function(v)
       if type(v) ~= 'table' then
@@ -117,15 +151,34 @@ local checks = {
     end,
     'a table of filetype = boolean, e.g. { ["*"] = true, markdown = false }',
   },
-  ['chat.open'] = { function(v) return type(v) == 'string' end, 'an Ex command such as "botright vsplit"' },
-  ['chat.model'] = { function(v) return v == nil or type(v) == 'string' end, 'a model id or nil' },
+  ['chat.open'] = {
+    function(v)
+      return type(v) == 'string'
+    end,
+    'an Ex command such as "botright vsplit"',
+  },
+  ['chat.model'] = {
+    function(v)
+      return v == nil or type(v) == 'string'
+    end,
+    'a model id or nil',
+  },
   ['chat.max_tokens'] = {
-    function(v) return v == nil or (type(v) == 'number' and v > 0) end,
+    function(v)
+      return v == nil or (type(v) == 'number' and v > 0)
+    end,
     'a positive number or nil',
   },
-  notify = { function(v) return type(v) == 'boolean' end, 'a boolean' },
+  notify = {
+    function(v)
+      return type(v) == 'boolean'
+    end,
+    'a boolean',
+  },
   log_level = {
-    function(v) return v == 'debug' or v == 'info' or v == 'warn' or v == 'error' end,
+    function(v)
+      return v == 'debug' or v == 'info' or v == 'warn' or v == 'error'
+    end,
     'one of "debug", "info", "warn", "error"',
   },
 }
@@ -163,7 +216,10 @@ local function walk(opts, defaults, prefix, errors)
       else
         table.insert(errors, ('`%s` must be a table, got %s'):format(path, describe(value)))
       end
-    elseif type(defaults) == 'table' and (defaults[key] ~= nil or path == 'cmd_env' or path == 'chat.model' or path == 'chat.max_tokens') then
+    elseif
+      type(defaults) == 'table'
+      and (defaults[key] ~= nil or path == 'cmd_env' or path == 'chat.model' or path == 'chat.max_tokens')
+    then
       out[key] = value
     else
       table.insert(errors, ('unknown option `%s` (ignored)'):format(path))
@@ -207,11 +263,7 @@ function M.set(opts)
   -- Only a `cmd` the user gave beats the private daemon of `:Ardaemon install`.
   M.cmd_from_user = cleaned.cmd ~= nil
   if #errors > 0 then
-    vim.notify(
-      'ardaemon.setup: ' .. table.concat(errors, '\n  '),
-      vim.log.levels.ERROR,
-      { title = 'ardaemon' }
-    )
+    vim.notify('ardaemon.setup: ' .. table.concat(errors, '\n  '), vim.log.levels.ERROR, { title = 'ardaemon' })
   end
   return current, errors
 end

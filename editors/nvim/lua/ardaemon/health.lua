@@ -122,7 +122,10 @@ function M.check()
   if require('ardaemon')._setup_done then
     health.ok('setup() called')
   else
-    health.warn('setup() was not called: ghost text is off', 'Call require("ardaemon").setup({}) (lazy.nvim: `opts = {}`).')
+    health.warn(
+      'setup() was not called: ghost text is off',
+      'Call require("ardaemon").setup({}) (lazy.nvim: `opts = {}`).'
+    )
   end
   for _, e in ipairs(config.errors or {}) do
     health.error('setup(): ' .. e)
@@ -137,10 +140,10 @@ function M.check()
   local install = require('ardaemon.install')
   local exe = vim.fn.exepath(cmd[1])
   if exe == '' then
-    health.error(
-      ('`%s` not found'):format(cmd[1]),
-      { 'Install the daemon with :Ardaemon install (lazy.nvim runs it as the build hook).', 'Or set `cmd` in setup(), e.g. cmd = { "/path/to/ardaemon", "serve" }.' }
-    )
+    health.error(('`%s` not found'):format(cmd[1]), {
+      'Install the daemon with :Ardaemon install (lazy.nvim runs it as the build hook).',
+      'Or set `cmd` in setup(), e.g. cmd = { "/path/to/ardaemon", "serve" }.',
+    })
     return
   end
   health.info(({
@@ -203,7 +206,10 @@ function M.check()
   local err = probe.models_err
   if err then
     local kind = protocol.error_kind(err)
-    local msg = ('catalog unreachable%s: %s'):format(kind and (' (' .. kind .. ')') or '', err.message or vim.inspect(err))
+    local msg = ('catalog unreachable%s: %s'):format(
+      kind and (' (' .. kind .. ')') or '',
+      err.message or vim.inspect(err)
+    )
     health.error(msg, M.fixes[kind] or 'See :Ardaemon log.')
   elseif probe.models then
     local m = probe.models

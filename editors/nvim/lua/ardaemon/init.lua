@@ -83,18 +83,39 @@ function M.status_lines()
   local lines = {}
   if c then
     local info = client.server_info or {}
-    table.insert(lines, ('daemon: %s %s, client %d, %s'):format(
-      info.name or 'ardaemon', info.version or '?', c.id, c.initialized and 'ready' or 'starting'))
+    table.insert(
+      lines,
+      ('daemon: %s %s, client %d, %s'):format(
+        info.name or 'ardaemon',
+        info.version or '?',
+        c.id,
+        c.initialized and 'ready' or 'starting'
+      )
+    )
     table.insert(lines, ('buffers attached: %d'):format(vim.tbl_count(c.attached_buffers)))
   else
     table.insert(lines, 'daemon: not running')
   end
-  table.insert(lines, ('state: %s%s'):format(st.state,
-    st.state == 'error' and (' (' .. (st.kind or '?') .. '): ' .. (st.message or '')) or ''))
-  table.insert(lines, ('models: completion = %s, chat = %s'):format(
-    st.selected.completion or '(daemon default)', st.selected.chat or '(daemon default)'))
-  table.insert(lines, ('ghost text: %s in this buffer'):format(
-    require('ardaemon.config').buf_enabled(api.nvim_get_current_buf()) and 'on' or 'off'))
+  table.insert(
+    lines,
+    ('state: %s%s'):format(
+      st.state,
+      st.state == 'error' and (' (' .. (st.kind or '?') .. '): ' .. (st.message or '')) or ''
+    )
+  )
+  table.insert(
+    lines,
+    ('models: completion = %s, chat = %s'):format(
+      st.selected.completion or '(daemon default)',
+      st.selected.chat or '(daemon default)'
+    )
+  )
+  table.insert(
+    lines,
+    ('ghost text: %s in this buffer'):format(
+      require('ardaemon.config').buf_enabled(api.nvim_get_current_buf()) and 'on' or 'off'
+    )
+  )
   table.insert(lines, 'log: ' .. require('ardaemon.log').path())
   return lines
 end
@@ -161,8 +182,13 @@ function M.command(fargs)
   local name = fargs[1] or 'status'
   local fn = M.subcommands[name]
   if not fn then
-    vim.notify(('ardaemon: unknown subcommand "%s"; try one of: %s'):format(
-      name, table.concat(vim.tbl_keys(M.subcommands), ', ')), vim.log.levels.ERROR)
+    vim.notify(
+      ('ardaemon: unknown subcommand "%s"; try one of: %s'):format(
+        name,
+        table.concat(vim.tbl_keys(M.subcommands), ', ')
+      ),
+      vim.log.levels.ERROR
+    )
     return
   end
   fn(vim.list_slice(fargs, 2))

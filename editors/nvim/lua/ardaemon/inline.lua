@@ -392,12 +392,24 @@ function M.set_keymaps()
     api.nvim_feedkeys(vim.keycode(key), 'ni', false)
   end
   local actions = {
-    accept = function() return M.accept('all') end,
-    accept_word = function() return M.accept('word') end,
-    accept_line = function() return M.accept('line') end,
-    next = function() return M.cycle(1) end,
-    prev = function() return M.cycle(-1) end,
-    dismiss = function() return M.dismiss() end,
+    accept = function()
+      return M.accept('all')
+    end,
+    accept_word = function()
+      return M.accept('word')
+    end,
+    accept_line = function()
+      return M.accept('line')
+    end,
+    next = function()
+      return M.cycle(1)
+    end,
+    prev = function()
+      return M.cycle(-1)
+    end,
+    dismiss = function()
+      return M.dismiss()
+    end,
   }
   for name, fn in pairs(actions) do
     local key = keys[name]

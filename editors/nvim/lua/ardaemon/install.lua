@@ -30,10 +30,17 @@ function M.repo_root()
   local plugin = vim.fs.dirname(vim.fs.dirname(vim.fs.dirname(here)))
   local root = vim.fs.dirname(vim.fs.dirname(plugin))
   local pyproject = vim.fs.joinpath(root, 'pyproject.toml')
-  if vim.fn.filereadable(pyproject) == 1 and table.concat(vim.fn.readfile(pyproject, '', 20), '\n'):find('name = "ardaemon"', 1, true) then
+  if
+    vim.fn.filereadable(pyproject) == 1
+    and table.concat(vim.fn.readfile(pyproject, '', 20), '\n'):find('name = "ardaemon"', 1, true)
+  then
     return root
   end
-  return nil, ('the plugin at %s is not inside an ardaemon checkout (no %s): install the daemon yourself and set `cmd`'):format(plugin, pyproject)
+  return nil,
+    ('the plugin at %s is not inside an ardaemon checkout (no %s): install the daemon yourself and set `cmd`'):format(
+      plugin,
+      pyproject
+    )
 end
 
 ---Python interpreters to try, best first.
@@ -64,14 +71,19 @@ function M.find_python()
       elseif tonumber(major) < 3 or (tonumber(major) == 3 and tonumber(minor) < 10) then
         table.insert(tried, ('%s: Python %s.%s is too old'):format(name, major, minor))
       elseif venv ~= 'True' then
-        table.insert(tried, ('%s: Python %s.%s without venv (Debian, Ubuntu: sudo apt install python3-venv)'):format(name, major, minor))
+        table.insert(
+          tried,
+          ('%s: Python %s.%s without venv (Debian, Ubuntu: sudo apt install python3-venv)'):format(name, major, minor)
+        )
       else
         return cmd
       end
     end
   end
-  return nil, 'ardaemon needs Python 3.10 or newer with venv; tried ' .. table.concat(tried, '; ')
-    .. ' (set vim.g.ardaemon_python to another interpreter)'
+  return nil,
+    'ardaemon needs Python 3.10 or newer with venv; tried '
+      .. table.concat(tried, '; ')
+      .. ' (set vim.g.ardaemon_python to another interpreter)'
 end
 
 ---@return string

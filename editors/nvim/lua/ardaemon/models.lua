@@ -74,10 +74,7 @@ function M.pick(opts)
       return
     end
     local selected = result.selected or {}
-    local prompt = ('AgentRouter models (%s%s)'):format(
-      result.source,
-      result.stale and ', stale' or ''
-    )
+    local prompt = ('AgentRouter models (%s%s)'):format(result.source, result.stale and ', stale' or '')
     vim.ui.select(result.models, {
       prompt = prompt,
       kind = 'ardaemon.model',
