@@ -121,7 +121,10 @@ return {
         }
       ]])
       h.eq(vim.NIL, res.same)
-      h.matches('^the daemon %(ardaemon 9%.9%) speaks protocol 0, this plugin protocol %d+: run :Ardaemon install$', res.old_private)
+      h.matches(
+        '^the daemon %(ardaemon 9%.9%) speaks protocol 0, this plugin protocol %d+: run :Ardaemon install$',
+        res.old_private
+      )
       h.matches('update the daemon that `cmd` names$', res.old_cmd)
       h.matches('update the plugin$', res.newer)
       h.eq({ ardaemon = { protocolVersion = child:lua('return require("ardaemon.protocol").version') } }, res.sent)
