@@ -60,7 +60,8 @@ PLAIN = [
     case
     for case in CORPUS
     if not any(
-        t in case.raw for t in ("<completion>", "</completion>", "```", "~~~", "\r", "<think>")
+        t in case.raw.lower()
+        for t in ("<completion>", "</completion>", "```", "~~~", "\r", "<think>")
     )
     and case.raw.strip()
 ]

@@ -126,7 +126,7 @@ def is_block_opener(line: str, language_id: str = "") -> bool:
     stripped = _TRAILING_COMMENT.sub("", line).rstrip()
     if not stripped.strip():
         return False
-    if language_id in MARKUP_LANGUAGES:
+    if language_id in MARKUP_LANGUAGES or language_id in ("javascriptreact", "typescriptreact"):
         tag = _OPEN_TAG.search(stripped)
         if tag is not None and tag.group(2).lower() not in _VOID_TAGS:
             return True

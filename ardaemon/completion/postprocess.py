@@ -134,8 +134,9 @@ def extract_tagged(text: str, ctx: CompletionContext) -> str:
     when it was the stop sequence. A line break right after the opening tag and one right before
     the end are pretty-printing when both are there (`<completion>\\n…\\n</completion>`).
     """
-    start = text.find(OPEN_TAG)
-    end = text.find(CLOSE_TAG, start + len(OPEN_TAG) if start >= 0 else 0)
+    folded = text.lower()  # `<COMPLETION>` too: models echo tags in the case they like
+    start = folded.find(OPEN_TAG)
+    end = folded.find(CLOSE_TAG, start + len(OPEN_TAG) if start >= 0 else 0)
     if start < 0 and end < 0:
         return text
     inner = text[start + len(OPEN_TAG) if start >= 0 else 0 : end if end >= 0 else len(text)]
@@ -260,14 +261,17 @@ def strip_preamble(text: str, ctx: CompletionContext) -> str:
         lines = lines[dropped:]
         while lines and not lines[0].strip():
             lines.pop(0)
-    # An explanation after the code, separated by a blank line.
+    # An explanation after the code: sentences to the end, the first one opening like one
+    # ("This …", "Note: …"), after a blank line or right after a line of code.
     for i in range(1, len(lines)):
-        if not lines[i - 1].strip() and lines[i].strip() and _EXPLANATION.match(lines[i].strip()):
+        starts = lines[i].strip() and _EXPLANATION.match(lines[i].strip())
+        after_code = lines[i - 1].strip() and not _is_prose(lines[i - 1])
+        if starts and (not lines[i - 1].strip() or after_code):
             rest = [ln for ln in lines[i:] if ln.strip()]
             if all(_is_prose(ln) for ln in rest):
-                lines = lines[: i - 1]
+                lines = lines[:i]
                 break
-    return "\n".join(lines)
+    return "\n".join(lines).rstrip("\n") if len(lines) > 1 else "\n".join(lines)
 
 
 # --- 6. markers -------------------------------------------------------------------------------
@@ -278,6 +282,13 @@ def strip_preamble(text: str, ctx: CompletionContext) -> str:
 _END_TOKEN = re.compile(r"<\|[A-Za-z_]+\|>|</s>|<EOT>|\[/CODE\]")
 #: The prompt's own scaffolding written back around the answer.
 _WRAPPER_OPEN = re.compile(r"^[ \t]*<(code|file|snippet)\b[^>\n]*>[ \t]*\n?")
+#: A first line naming the file (`// Path: src/a.ts`, `File: a.py`, `--- a.py ---`), as the
+#: prompts label files: never the code itself.
+_PATH_LINE = re.compile(
+    r"^[ \t]*(?:(?://|#|--|/\*)[ \t]*)?(?:(?:path|file|filename):[ \t]*[\w./\\-]+|-{3}[ \t]+[\w./\\-]+[ \t]+-{3})"
+    r"[ \t]*(?:\*/)?[ \t]*\n",
+    re.IGNORECASE,
+)
 _WRAPPER_CLOSE = re.compile(r"\n?[ \t]*</(code|file|snippet)>\s*$")
 
 
@@ -289,6 +300,7 @@ def strip_markers(text: str, ctx: CompletionContext) -> str:
         text = text[: end.start()]
     if "<code" not in code and "<file" not in code and "<snippet" not in code:
         text = _WRAPPER_CLOSE.sub("", _WRAPPER_OPEN.sub("", text, count=1))
+    text = _PATH_LINE.sub("", text, count=1)
     for marker in (m for m in (*MARKERS, "{{FILL_HERE}}", "<|fim_middle|>") if m not in code):
         if marker not in text:
             continue
@@ -524,6 +536,10 @@ def _dedent(lines: list[str], chars: int) -> list[str]:
     return [ln[min(chars, len(_leading_ws(ln))) :] for ln in lines]
 
 
+#: A statement after which nothing more runs in its block.
+_TERMINAL = re.compile(r"^\s*(return|raise|throw|break|continue|exit)\b")
+
+
 def _indent_at_line_start(lines: list[str], ctx: CompletionContext) -> list[str]:
     """The cursor is in a line's indentation (`ctx.indent` already typed).
 
@@ -562,9 +578,15 @@ def _indent_at_line_start(lines: list[str], ctx: CompletionContext) -> list[str]
     # The lines after the first are either absolute (usual, and what the prompt asks for) or
     # written as if the cursor were at column `base`: a body line left of where it must be at
     # least (deeper than the cursor after a block header) tells, unless a blank line comes
-    # first (then it is code after the cursor's block, which `stop_at_scope_end` cuts).
+    # first or it follows a `return` (then it is code after the cursor's block, which
+    # `stop_at_scope_end` cuts).
     least = len(indent) + (1 if opener else 0)
-    if len(body_ws) < least and all(ln.strip() for ln in lines[first:body]):
+    before_body = lines[body - 1]
+    if (
+        len(body_ws) < least
+        and all(ln.strip() for ln in lines[first:body])
+        and not _TERMINAL.match(before_body)
+    ):
         shift = indent[len(base) :]
         lines[first + 1 :] = [shift + ln if ln.strip() else ln for ln in lines[first + 1 :]]
     return lines
