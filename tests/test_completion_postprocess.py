@@ -439,3 +439,11 @@ def test_over_indented_block_moves_as_a_whole() -> None:
 )
 def test_strip_markers_prompt_scaffolding(raw: str, expected: str) -> None:
     assert strip_markers(raw, ctx()) == expected
+
+
+def test_indentation_steps_follow_the_file() -> None:
+    c = ctx("function f(xs) {\n  let n = 0;\n  ", "\n}\n", "javascript")
+    assert match_indentation("if (n) {\n      g();\n  }", c) == "if (n) {\n    g();\n  }"
+    # Steps of 8 are kept: often a hanging indent, not a style.
+    c = ctx("def f():\n    ", "\n")
+    assert match_indentation("g(\n            a)", c) == "g(\n            a)"

@@ -481,7 +481,7 @@ def match_indentation(text: str, ctx: CompletionContext) -> str:
 
     current = _current_line(ctx)
     if not current.strip():
-        return "\n".join(_indent_at_line_start(lines, ctx))
+        return "\n".join(_rescale_steps(_indent_at_line_start(lines, ctx), ctx))
     body = _first_body_line(lines, 0)
     if body is None:
         return "\n".join(lines)
@@ -500,7 +500,32 @@ def match_indentation(text: str, ctx: CompletionContext) -> str:
         shift = line_indent
     if shift:
         lines = [lines[0]] + [shift + ln if ln.strip() else ln for ln in lines[1:]]
-    return "\n".join(lines)
+    return "\n".join(_rescale_steps(lines, ctx))
+
+
+def _rescale_steps(lines: list[str], ctx: CompletionContext) -> list[str]:
+    """A block indented in steps of 4 spaces in a file indented by 2 (or the reverse) takes the
+    file's step, relative to the block's first line. Only 2 and 4: 8 is often a hanging indent."""
+    unit = _doc_indent_unit(ctx)
+    if unit not in ("  ", "    ") or len(lines) < 2:
+        return lines
+    widths = _full_widths(lines, ctx)
+    offsets = [widths[i] - widths[0] for i in range(1, len(lines)) if lines[i].strip()]
+    steps = {abs(d) for d in offsets if d}
+    if not steps:
+        return lines
+    step = min(steps)
+    if step == len(unit) or step not in (2, 4) or any(d % step for d in offsets):
+        return lines
+    out = [lines[0]]
+    for i in range(1, len(lines)):
+        if not lines[i].strip() or "\t" in _leading_ws(lines[i]):
+            out.append(lines[i])
+            continue
+        width = widths[0] + (widths[i] - widths[0]) * len(unit) // step
+        # Line 0 sits at the cursor: the others carry their absolute indentation.
+        out.append(" " * width + lines[i].lstrip(" "))
+    return out
 
 
 _DEDENTED = re.compile(r"^\s*([)\]}]|(end|else|elif|elseif|elsif|except|finally|until)\b)")
