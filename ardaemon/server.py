@@ -76,6 +76,7 @@ class ArdaemonServer(LanguageServer):
         )
         self.service = service
         self.pending_warnings: list[str] = []
+        self.protocol_mismatch: str | None = None
         self.parent_watch: asyncio.Task[None] | None = None
 
     def report_server_error(self, error: Exception, source: Any) -> None:
@@ -132,9 +133,7 @@ def create_server(service: Service) -> ArdaemonServer:
         client_version = protocol.peer_protocol_version(
             protocol.to_builtins(params.capabilities.experimental)
         )
-        if mismatch := protocol.protocol_mismatch(client_version, __version__):
-            # The client shows the user what to update (it knows its editor); the log keeps it.
-            log.warning("%s", mismatch)
+        ls.protocol_mismatch = protocol.protocol_mismatch(client_version, __version__)
         # Right after the answer, off the editor's critical path.
         asyncio.get_running_loop().call_later(0.01, _settle_gc)
         if params.process_id:
@@ -144,6 +143,15 @@ def create_server(service: Service) -> ArdaemonServer:
     def initialized(ls: ArdaemonServer, params: types.InitializedParams) -> None:
         ls.warn(ls.pending_warnings + ls.service.store.problems())
         ls.pending_warnings = []
+        if ls.protocol_mismatch:
+            # The client shows the user what to update (it knows its editor); the daemon
+            # says it in the editor's log and its own, not in a second pop-up.
+            log.warning("%s", ls.protocol_mismatch)
+            ls.window_log_message(
+                types.LogMessageParams(
+                    type=types.MessageType.Warning, message=f"ardaemon: {ls.protocol_mismatch}"
+                )
+            )
         asyncio.get_running_loop().run_in_executor(None, ls.service.warm_up)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
