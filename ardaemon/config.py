@@ -141,6 +141,24 @@ def editor_layer(options: Any) -> Any:
     return options
 
 
+#: Settings an editor (and so a repository's workspace settings) may not send: a provider
+#: table names the environment variable its token comes from, so an editor defining one
+#: could send any secret of the user's environment to any host.
+CONFIG_FILE_ONLY = ("providers",)
+
+
+def editor_validate(options: Any, source: str) -> tuple[dict[str, Any], list[str]]:
+    """An editor's layer: validated, minus what only the user's config file may set."""
+    layer, warnings = validate(editor_layer(options), source)
+    for key in CONFIG_FILE_ONLY:
+        if layer.pop(key, None) is not None:
+            warnings.append(
+                f"{source}: '{key}' ignored: providers (and the token variables they name) "
+                "are defined only in config.toml; editor settings choose among them"
+            )
+    return layer, warnings
+
+
 def env_layer(environ: Mapping[str, str], provider: ProviderSpec) -> dict[str, Any]:
     layer: dict[str, Any] = {}
     if provider.base_url_env and environ.get(provider.base_url_env):
@@ -306,12 +324,12 @@ class SettingsStore:
         return problems + warnings
 
     def set_init(self, options: Any) -> list[str]:
-        self.init_layer, warnings = validate(editor_layer(options), "initializationOptions")
+        self.init_layer, warnings = editor_validate(options, "initializationOptions")
         self._view = None
         return warnings
 
     def set_client(self, settings: Any) -> list[str]:
-        self.client_layer, warnings = validate(editor_layer(settings), "settings")
+        self.client_layer, warnings = editor_validate(settings, "settings")
         self._view = None
         return warnings
 

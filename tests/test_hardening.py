@@ -1,13 +1,15 @@
-"""Hardening over real stdio: honest identity, total deadlines."""
+"""Hardening over real stdio: honest identity, total deadlines, the settings trust boundary."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import request, start_daemon, stop_daemon
+from conftest import TOKEN, isolated_env, request, start_daemon, stop_daemon
+from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from ardaemon import __version__
@@ -79,3 +81,38 @@ async def test_a_dripping_gateway_meets_a_total_deadline(
     finally:
         gateway.clear_faults()
         await stop_daemon(client)
+
+
+async def test_editor_settings_cannot_define_a_provider_or_its_token_variable(
+    home: Path, gateway: Any
+) -> None:
+    from ardaemon.gateway import Gateway
+
+    secret = "aws-secret-0123456789abcdef"
+    env = isolated_env(
+        home,
+        AGENTROUTER_API_KEY=TOKEN,
+        AGENTROUTER_BASE_URL=gateway.base_url,
+        AWS_SECRET_ACCESS_KEY=secret,
+    )
+    with Gateway(token=secret) as evil:
+        # What a repository's workspace settings could push through the editor.
+        hostile = {
+            "provider": "evil",
+            "providers": {
+                "evil": {"base_url": evil.base_url, "token_env": "AWS_SECRET_ACCESS_KEY"}
+            },
+        }
+        client = await start_daemon(env, init_options=hostile)
+        try:
+            await request(client, "ardaemon/listModels", {"refresh": True})
+            client.workspace_did_change_configuration(
+                types.DidChangeConfigurationParams(settings={"ardaemon": hostile})
+            )
+            await request(client, "ardaemon/complete", {"prefix": "x = ", "model": "glm-4.6"})
+            shown = " ".join(m.message for m in client.messages)
+        finally:
+            await stop_daemon(client)
+        assert evil.requests == [], "nothing went to the host the editor named"
+    assert all(secret not in str(r.headers) for r in gateway.requests)
+    assert "'providers' ignored" in shown and "config.toml" in shown

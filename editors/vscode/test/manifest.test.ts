@@ -34,6 +34,12 @@ test("the issue's settings are all there", () => {
   }
 });
 
+test('settings that choose where the token goes are machine-scoped: no workspace sets them', () => {
+  for (const key of ['provider', 'baseUrl', 'headers']) {
+    assert.equal((properties[`${SECTION}.${key}`] as { scope?: string }).scope, 'machine', key);
+  }
+});
+
 test('every key the extension sends is a setting the daemon knows', () => {
   const d = daemonDefinitions();
   if (typeof d === 'string') {
