@@ -49,6 +49,11 @@ class CompletionSettings(_Settings):
     #: is worthless.
     timeout: float = 8.0
     languages: Languages = msgspec.field(default_factory=Languages)
+    #: Globs of files never sent upstream, added to the built-in default-deny list
+    #: (`.env`, keys, credential files: `completion.guard.DEFAULT_EXCLUDE`).
+    exclude: list[str] = msgspec.field(default_factory=list)
+    #: Larger documents are not kept (nor completed): memory comes back on close.
+    max_document_size: int = 1_000_000
 
 
 class ChatSettings(_Settings):

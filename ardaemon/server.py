@@ -27,6 +27,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol.language_server import lsp_method
 
 from . import __version__, errors, protocol, transport
+from .completion.guard import DocumentGuard, release_memory
 from .config import Paths, SettingsStore
 from .jsonrpc import StrictProtocol
 from .protocol import (
@@ -65,6 +66,41 @@ class ArdaemonProtocol(StrictProtocol):
         }
         return result
 
+    # Documents over `completion.maxDocumentSize` are kept as empty placeholders (so
+    # didChange/didClose stay valid) and never completed: see completion/guard.py.
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> Any:
+        doc = params.text_document
+        if self._too_large(doc.uri, len(doc.text)):
+            doc.text = ""
+        yield from super().lsp_text_document__did_open(params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> Any:
+        uri = params.text_document.uri
+        if uri in self._ardaemon.guard.too_large:
+            return  # stays refused until reopened
+        yield from super().lsp_text_document__did_change(params)
+        doc = self.workspace.get_text_document(uri)
+        if self._too_large(uri, len(doc.source)):
+            self.workspace.put_text_document(
+                types.TextDocumentItem(uri, doc.language_id or "", doc.version or 0, "")
+            )
+
+    @property
+    def _ardaemon(self) -> ArdaemonServer:
+        return self._server  # type: ignore[return-value]
+
+    def _too_large(self, uri: str, size: int) -> bool:
+        limit = self._ardaemon.service.settings.completion.max_document_size
+        if size <= limit:
+            return False
+        log.warning("%s: %d characters, over completion.maxDocumentSize; not kept", uri, size)
+        self._ardaemon.guard.too_large[uri] = size
+        asyncio.get_running_loop().call_soon(release_memory)
+        return True
+
 
 class ArdaemonServer(LanguageServer):
     def __init__(self, service: Service) -> None:
@@ -75,6 +111,7 @@ class ArdaemonServer(LanguageServer):
             protocol_cls=ArdaemonProtocol,
         )
         self.service = service
+        self.guard = DocumentGuard()
         self.pending_warnings: list[str] = []
         self.protocol_mismatch: str | None = None
         self.parent_watch: asyncio.Task[None] | None = None
@@ -240,6 +277,11 @@ def create_server(service: Service) -> ArdaemonServer:
         if not settings.enabled or (settings.manual and automatic):
             return None
         uri = params.text_document.uri
+        if (reason := _refusal(ls, uri)) is not None:
+            if ls.guard.first_report(uri):
+                message = f"Completions off for this file: {reason}."
+                ls.notify_status(Status(state="idle", message=message))
+            return None
         prefix, suffix, language_id, path = _document_context(ls, uri, params.position)
         langs = settings.languages
         if (langs.allow and language_id not in langs.allow) or language_id in langs.deny:
@@ -279,6 +321,7 @@ def create_server(service: Service) -> ArdaemonServer:
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: ArdaemonServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.service.forget_document(params.text_document.uri)
+        ls.guard.forget(params.text_document.uri)
 
     return server
 
@@ -289,7 +332,9 @@ def _snippets(ls: ArdaemonServer, uri: str, language_id: str) -> list[Snippet]:
 
     out = []
     for other_uri, doc in list(ls.workspace.text_documents.items()):
-        if other_uri != uri and language_id and doc.language_id == language_id:
+        if other_uri == uri or _refusal(ls, other_uri) is not None:
+            continue  # secret files never go upstream, not even as context
+        if language_id and doc.language_id == language_id:
             out.append(Snippet(path=_relative_path(ls, other_uri) or other_uri, text=doc.source))
     return out[:8]
 
@@ -308,6 +353,8 @@ def _document_context(
             "Invalid params: `textDocument.uri` is not open: send textDocument/didOpen first, "
             "or pass `prefix` and `suffix`."
         )
+    if (reason := _refusal(ls, uri)) is not None:
+        raise errors.InvalidParams(f"Completions are off for this file: {reason}.")
     doc = ls.workspace.get_text_document(uri)
     lines = doc.lines
     if position.line < 0 or position.character < 0 or position.line > len(lines):
@@ -318,6 +365,11 @@ def _document_context(
     offset = doc.offset_at_position(position)
     source = doc.source
     return source[:offset], source[offset:], doc.language_id or "", _relative_path(ls, uri)
+
+
+def _refusal(ls: ArdaemonServer, uri: str) -> str | None:
+    settings = ls.service.settings.completion
+    return ls.guard.refusal(uri, settings.exclude, settings.max_document_size)
 
 
 def _relative_path(ls: ArdaemonServer, uri: str) -> str | None:

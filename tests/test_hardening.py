@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -116,3 +117,91 @@ async def test_editor_settings_cannot_define_a_provider_or_its_token_variable(
         assert evil.requests == [], "nothing went to the host the editor named"
     assert all(secret not in str(r.headers) for r in gateway.requests)
     assert "'providers' ignored" in shown and "config.toml" in shown
+
+
+SECRET = "AKIA-very-secret-value-42"
+
+
+def _open(client: Any, uri: str, text: str, language: str = "python") -> None:
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, language, 1, text))
+    )
+
+
+def _inline(uri: str, line: int = 0) -> types.InlineCompletionParams:
+    return types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri),
+        position=types.Position(line, 0),
+        context=types.InlineCompletionContext(types.InlineCompletionTriggerKind.Invoked),
+    )
+
+
+async def test_secret_files_are_never_sent_for_completion(
+    env: dict[str, str], gateway: Any
+) -> None:
+    client = await start_daemon(env, init_options={"completion": {"exclude": ["*.secret.py"]}})
+    try:
+        await request(client, "ardaemon/selectModel", {"model": "glm-4.6"})
+        for name in (".env", "deploy.pem", "conf.secret.py"):
+            _open(client, f"file:///w/{name}", f"TOKEN = '{SECRET}'\n")
+        _open(client, "file:///w/app.py", "import os\n\n")
+        for _ in range(2):
+            for name in (".env", "deploy.pem", "conf.secret.py"):
+                answer = await client.text_document_inline_completion_async(
+                    _inline(f"file:///w/{name}")
+                )
+                assert answer is None, name
+        with pytest.raises(JsonRpcException) as err:
+            await request(
+                client,
+                "ardaemon/complete",
+                {
+                    "textDocument": {"uri": "file:///w/.env"},
+                    "position": {"line": 0, "character": 0},
+                },
+            )
+        assert "off for this file" in err.value.message and "`.env`" in err.value.message
+        # Another file of the same language is completed, without the secret files as context.
+        answer = await client.text_document_inline_completion_async(_inline("file:///w/app.py", 1))
+        assert answer is not None
+        offs = [s for s in client.statuses if "off for this file" in (s.get("message") or "")]
+    finally:
+        await stop_daemon(client)
+    completions = [r for r in gateway.requests if r.path == "/v1/chat/completions"]
+    assert completions, "the ordinary file was completed"
+    assert all(SECRET not in json.dumps(r.json) for r in gateway.requests)
+    assert len(offs) == 3, "said once per file, not per keystroke"
+
+
+async def test_oversized_documents_are_refused_and_memory_comes_back(
+    env: dict[str, str], gateway: Any
+) -> None:
+    client = await start_daemon(env)
+    pid = client._server.pid  # type: ignore[attr-defined]
+    try:
+        await request(client, "ardaemon/listModels", {})
+        before = _rss_mb(pid)
+        big = ("x = 1  # " + "y" * 90 + "\n") * 100_000  # 10 MB
+        _open(client, "file:///w/big.py", big)
+        assert (
+            await client.text_document_inline_completion_async(_inline("file:///w/big.py")) is None
+        )
+        client.text_document_did_close(
+            types.DidCloseTextDocumentParams(types.TextDocumentIdentifier("file:///w/big.py"))
+        )
+        await request(client, "ardaemon/listModels", {})  # the close has been handled
+        await asyncio.sleep(0.2)
+        after = _rss_mb(pid)
+        offs = [s["message"] for s in client.statuses if "off for this file" in str(s)]
+    finally:
+        await stop_daemon(client)
+    print(f"\nRSS: {before:.0f} MB before, {after:.0f} MB after a 10 MB document was closed")
+    assert offs and "completion.maxDocumentSize" in offs[0]
+    assert after - before < 40, f"RSS grew from {before:.0f} to {after:.0f} MB"
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
