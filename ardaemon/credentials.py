@@ -10,7 +10,7 @@ import json
 import logging
 import os
 from collections.abc import Mapping
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from .config import Paths, ProviderSpec
 from .files import atomic_write
@@ -53,23 +53,63 @@ def lookup(
     return None, "none"
 
 
-def store(provider: ProviderSpec, paths: Paths, token: str) -> Literal["keyring", "file"]:
-    """Keep the token in the keyring when one works, else in the 0600 file."""
+class Stored(NamedTuple):
+    where: Literal["keyring", "file"]
+    #: The keyring backend that accepted the token but did not keep it (read back empty
+    #: or different): the token went to the file instead, and the user is told.
+    keyring_dropped: str | None = None
+
+
+def store(provider: ProviderSpec, paths: Paths, token: str) -> Stored:
+    """Keep the token in the keyring when one works, else in the 0600 file. A keyring
+    write is read back: some backends (keyring's null backend, a locked or broken
+    Secret Service) accept a write and drop it."""
     remember(token)
+    dropped = None
     if _keyring_set(provider.name, token):
-        _file_delete(paths, provider.name)
-        return "keyring"
+        if _keyring_get(provider.name) == token:
+            _file_delete(paths, provider.name)
+            return Stored("keyring")
+        dropped = keyring_backend() or "the keyring"
+        log.warning("%s accepted the token but did not keep it; using the file", dropped)
     _file_set(paths, provider.name, token)
-    return "file"
+    return Stored("file", dropped)
 
 
-def delete(provider: ProviderSpec, paths: Paths) -> list[Source]:
+class Deleted(NamedTuple):
+    removed: list[Source]
+    #: Places that still hold the token after the deletion (read back).
+    left: list[Source]
+
+
+def delete(provider: ProviderSpec, paths: Paths) -> Deleted:
     removed: list[Source] = []
     if _keyring_delete(provider.name):
         removed.append("keyring")
     if _file_delete(paths, provider.name):
         removed.append("file")
-    return removed
+    left: list[Source] = []
+    if _keyring_get(provider.name):
+        left.append("keyring")
+    if _file_get(paths, provider.name):
+        left.append("file")
+    return Deleted([r for r in removed if r not in left], left)
+
+
+def file_mode_problem(paths: Paths) -> str | None:
+    """A warning when the credentials file can be read by others than its owner."""
+    if os.name != "posix":
+        return None
+    try:
+        mode = paths.credentials_file.stat().st_mode & 0o777
+    except OSError:
+        return None
+    if mode & 0o077:
+        return (
+            f"{paths.credentials_file} has mode {mode:04o}: other users may read your token; "
+            f"run `chmod 600 {paths.credentials_file}`"
+        )
+    return None
 
 
 def keyring_backend() -> str | None:
@@ -135,8 +175,17 @@ def _file_read(paths: Paths) -> dict[str, str]:
     return {k: v for k, v in data.items() if isinstance(v, str)} if isinstance(data, dict) else {}
 
 
+_mode_warned: set[str] = set()
+
+
 def _file_get(paths: Paths, name: str) -> str | None:
-    return _file_read(paths).get(name) or None
+    token = _file_read(paths).get(name) or None
+    if token and str(paths.credentials_file) not in _mode_warned:
+        problem = file_mode_problem(paths)
+        if problem:
+            _mode_warned.add(str(paths.credentials_file))
+            log.warning("%s", problem)
+    return token
 
 
 def _file_write(paths: Paths, data: dict[str, str]) -> None:

@@ -45,3 +45,10 @@ class FileKeyring(KeyringBackend):
         if data.pop(f"{service}/{username}", None) is None:
             raise PasswordDeleteError(username)
         self._save(data)
+
+
+class StickyKeyring(FileKeyring):
+    """A keyring whose deletions report success and keep the password (a broken backend)."""
+
+    def delete_password(self, service: str, username: str) -> None:
+        pass

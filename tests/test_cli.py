@@ -617,3 +617,40 @@ def test_doctor_names_an_untrusted_certificate_and_its_fix(
     tls = next(c for c in data["checks"] if c["name"] == "tls")
     assert tls["ok"], tls
     assert "issued by Example Corp CA" in tls["detail"] and "SSL_CERT_FILE" in tls["detail"]
+
+
+# --- a keyring that does not keep what it is given ---------------------------------------
+
+
+def test_a_keyring_that_drops_the_token_falls_back_to_the_file(
+    cli: Runner, keyring_env: dict[str, str], home: Path
+) -> None:
+    env = {**keyring_env, "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
+    done = cli("login", "--token-stdin", input=TOKEN, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "Token stored in the system keyring" not in done.stderr
+    assert "did not keep it" in done.stderr
+    assert f"Token stored in {credentials_file(home)} (mode 0600)" in done.stderr
+    assert json.loads(credentials_file(home).read_text()) == {"agent_router": TOKEN}
+    assert status_json(cli, env)["token"]["source"] == "file"
+    assert cli("models", env=env).returncode == 0
+
+
+def test_logout_verifies_the_deletion(
+    cli: Runner, keyring_env: dict[str, str], tmp_path: Path
+) -> None:
+    env = {**keyring_env, "PYTHON_KEYRING_BACKEND": "fake_keyring.StickyKeyring"}
+    assert cli("login", "--token-stdin", input=TOKEN, env=env).returncode == 0
+    done = cli("logout", env=env)
+    assert done.returncode == 1
+    assert "still in the system keyring" in done.stderr
+    assert "Removed" not in done.stderr
+
+
+def test_a_credentials_file_readable_by_others_is_flagged(cli: Runner, home: Path) -> None:
+    assert cli("login", "--token-stdin", "--no-verify", input=TOKEN).returncode == 0
+    credentials_file(home).chmod(0o644)
+    done = cli("status")
+    assert "mode 0644" in done.stderr and "chmod 600" in done.stderr
+    done = cli("doctor")
+    assert "readable by others" in done.stdout + done.stderr

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import catalog, credentials, errors
@@ -100,7 +99,7 @@ def login(args: argparse.Namespace) -> int:
             )
             return 1
 
-    where = credentials.store(spec, service.paths, token)
+    where, dropped = credentials.store(spec, service.paths, token)
     if found is not None:
         save_catalog(service, found)
         count = len(found.models)
@@ -113,6 +112,11 @@ def login(args: argparse.Namespace) -> int:
     if where == "keyring":
         ui.err(style.good(f"Token stored in the system keyring ({credentials.keyring_backend()})"))
     else:
+        if dropped:
+            ui.warn(
+                f"the system keyring ({dropped}) accepted the token but did not keep it "
+                "(read back empty)."
+            )
         ui.err(style.good(f"Token stored in {service.paths.credentials_file} (mode 0600)"))
     if spec.token_env and credentials.lookup(spec, service.paths)[1] == "env":
         ui.warn(
@@ -126,21 +130,21 @@ def login(args: argparse.Namespace) -> int:
 def logout(args: argparse.Namespace) -> int:
     service, _ = make_service(args)
     style = ui.Style(sys.stderr)
-    removed = credentials.delete(service.provider, service.paths)
+    removed, left = credentials.delete(service.provider, service.paths)
     places = {"keyring": "the system keyring", "file": str(service.paths.credentials_file)}
     if removed:
         names = " and ".join(places[r] for r in removed if r in places)
         ui.err(style.good(f"Removed the {service.label} token from {names}"))
-    else:
+    elif not left:
         ui.err(f"No stored token for {service.label}; nothing to remove.")
+    if left:
+        names = " and ".join(places[r] for r in left if r in places)
+        ui.err(
+            style.bad(f"The {service.label} token is still in {names}: the deletion did not hold.")
+        )
+        ui.err("  Remove it with your keyring's own tool (e.g. `keyring del ardaemon NAME`).")
+        return 1
     env = service.provider.token_env
     if env and service.environ.get(env, "").strip():
         ui.warn(f"{env} is still set in this environment; unset it to log out completely.")
     return 0
-
-
-def credentials_file_mode(path: Path) -> int | None:
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        return None

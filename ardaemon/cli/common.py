@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from .. import credentials
 from ..config import Paths, SettingsStore, providers_table
 from ..service import Service
 from . import ui
@@ -43,6 +44,8 @@ def make_service(args: argparse.Namespace, *, quiet: bool = False) -> tuple[Serv
             layer["baseUrl"] = None
         store.set_init(layer)
     warnings += store.problems()
+    if mode := credentials.file_mode_problem(paths):
+        warnings.append(mode)
     if not quiet:
         for warning in warnings:
             ui.warn(warning)

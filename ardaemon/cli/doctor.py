@@ -144,15 +144,11 @@ def _keyring(service: Service) -> Check:
     else:
         backend = credentials.keyring_backend()
         detail = backend or f"no backend available; tokens go to {file} (mode 0600)"
-    try:
-        mode = file.stat().st_mode & 0o777
-    except OSError:
-        mode = None
-    if mode is not None and mode & 0o077:
+    if problem := credentials.file_mode_problem(service.paths):
         return Check(
             "keyring",
             False,
-            f"{detail}; but {file} has mode {mode:04o}, readable by others",
+            f"{detail}; but {problem.split(':')[0]}, readable by others",
             f"chmod 600 {file}",
         )
     return Check("keyring", True, detail)
