@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -83,33 +83,43 @@ class Settings(_Settings):
     providers: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict)
 
 
-def validate(layer: Any, source: str) -> tuple[dict[str, Any], list[str]]:
+#: A settings path (`completion.maxTokens`) → where and how the user wrote it, for messages:
+#: ("~/.config/ardaemon/config.toml:3", "completion.max_tokens").
+Locate = Callable[[str], tuple[str, str]]
+
+
+def validate(
+    layer: Any, source: str, locate: Locate | None = None
+) -> tuple[dict[str, Any], list[str]]:
     """Keep the valid part of one settings layer; describe what was dropped."""
     warnings: list[str] = []
     if layer is None:
         return {}, warnings
     if not isinstance(layer, Mapping):
         return {}, [f"{source}: settings must be an object, got {type(layer).__name__}"]
-    return _validate(Settings, layer, "", source, warnings), warnings
+    return _validate(
+        Settings, layer, "", locate or (lambda where: (source, where)), warnings
+    ), warnings
 
 
 def _validate(
-    cls: type[msgspec.Struct], data: Mapping[str, Any], path: str, source: str, out: list[str]
+    cls: type[msgspec.Struct], data: Mapping[str, Any], path: str, locate: Locate, out: list[str]
 ) -> dict[str, Any]:
     fields = {f.encode_name: f for f in msgspec.structs.fields(cls)}
     kept: dict[str, Any] = {}
     for key, value in data.items():
         where = f"{path}{key}"
+        at, name = locate(where)
         field = fields.get(key)
         if field is None:
-            out.append(f"{source}: unknown setting '{where}' ignored")
+            out.append(f"{at}: unknown setting '{name}' ignored")
             continue
         sub = field.type
         if isinstance(sub, type) and issubclass(sub, msgspec.Struct):
             if isinstance(value, Mapping):
-                kept[key] = _validate(sub, value, where + ".", source, out)
+                kept[key] = _validate(sub, value, where + ".", locate, out)
             else:
-                out.append(f"{source}: setting '{where}' must be an object; ignored")
+                out.append(f"{at}: setting '{name}' must be an object; ignored")
             continue
         if value is None and field.required is False and field.default is None:
             kept[key] = None
@@ -117,7 +127,7 @@ def _validate(
         try:
             msgspec.convert(value, sub)
         except msgspec.ValidationError as exc:
-            out.append(f"{source}: setting '{where}' ignored ({exc})")
+            out.append(f"{at}: setting '{name}' ignored ({exc})")
             continue
         kept[key] = value
     return kept
@@ -267,19 +277,48 @@ class Paths:
         return self.state_dir / "ardaemon.log"
 
 
-def read_config_file(paths: Paths) -> tuple[Any, list[str]]:
-    """The user's TOML config, or nothing; a broken file is reported, not fatal."""
+def read_config_file(paths: Paths) -> tuple[Any, list[str], Locate | None]:
+    """The user's TOML config, or nothing; a broken file is reported, not fatal. The
+    `Locate` names settings as the file spells them, with their line."""
     try:
         text = paths.config_file.read_text("utf-8")
     except FileNotFoundError:
-        return {}, []
+        return {}, [], None
     except OSError as exc:
-        return {}, [f"{paths.config_file}: cannot read ({exc.strerror})"]
+        return {}, [f"{paths.config_file}: cannot read ({exc.strerror})"], None
     tomllib = _tomllib()
     try:
-        return _camel_keys(tomllib.loads(text)), []
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        return {}, [f"{paths.config_file}: not valid TOML ({exc}); using defaults"]
+        return {}, [f"{paths.config_file}: not valid TOML ({exc}); using defaults"], None
+    spelled: dict[str, str] = {}
+    data = _camel_keys(raw, spelled=spelled)
+    lines = _toml_key_lines(text)
+
+    def locate(where: str) -> tuple[str, str]:
+        name = spelled.get(where, where)
+        line = lines.get(name)
+        return (f"{paths.config_file}:{line}" if line else str(paths.config_file)), name
+
+    return data, [], locate
+
+
+def _toml_key_lines(text: str) -> dict[str, int]:
+    """Dotted key → the 1-based line that sets it (`[table]` headers and `a.b = 1` lines);
+    good enough for messages, and nothing depends on it being complete."""
+    import re
+
+    found: dict[str, int] = {}
+    table = ""
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if header := re.fullmatch(r"\[\s*([^\[\]]+?)\s*\](\s*#.*)?", stripped):
+            table = header[1].replace(" ", "").replace('"', "")
+            found.setdefault(table, number)
+        elif assign := re.match(r"([A-Za-z0-9_.\-\s\"]+?)\s*=", stripped):
+            key = assign[1].replace(" ", "").replace('"', "")
+            found.setdefault(f"{table}.{key}" if table else key, number)
+    return found
 
 
 def _tomllib() -> Any:
@@ -291,16 +330,29 @@ def _tomllib() -> Any:
     return tomllib
 
 
-def _camel_keys(data: Any, depth: int = 0) -> Any:
+def _camel_keys(
+    data: Any,
+    depth: int = 0,
+    spelled: dict[str, str] | None = None,
+    path: tuple[str, str] = ("", ""),
+) -> Any:
     # TOML users write snake_case (max_tokens); editors send camelCase. Accept both,
     # except inside free-form tables (headers, providers, overrides) whose keys are data.
+    # `spelled` collects each camel path's spelling in the file, for messages.
     if not isinstance(data, dict):
         return data
     out = {}
     for key, value in data.items():
         camel = _to_camel(key)
+        where = (path[0] + camel, path[1] + key)
+        if spelled is not None:
+            spelled[where[0]] = where[1]
         free_form = camel in ("headers", "providers", "apiOverrides")
-        out[camel] = value if free_form else _camel_keys(value, depth + 1)
+        out[camel] = (
+            value
+            if free_form
+            else _camel_keys(value, depth + 1, spelled, (where[0] + ".", where[1] + "."))
+        )
     return out
 
 
@@ -323,8 +375,8 @@ class SettingsStore:
     _view: tuple[Settings, ProviderSpec, str] | None = None
 
     def load_file(self) -> list[str]:
-        raw, problems = read_config_file(self.paths)
-        self.file_layer, warnings = validate(raw, str(self.paths.config_file))
+        raw, problems, locate = read_config_file(self.paths)
+        self.file_layer, warnings = validate(raw, str(self.paths.config_file), locate)
         self._view = None
         return problems + warnings
 

@@ -112,8 +112,30 @@ def file_mode_problem(paths: Paths) -> str | None:
     return None
 
 
+_backend: list[str | None] = []  # discovered once per process: it costs about 0.4 s
+
+
 def keyring_backend() -> str | None:
-    """Name of a usable keyring backend, or None (fail backends and missing module)."""
+    """Name of a usable keyring backend, or None (fail backends and missing module).
+
+    Only called when the keyring is the source asked (no token in the environment), and
+    discovered once; `--debug` shows that one discovery and what it cost.
+    """
+    if not _backend:
+        import time
+
+        started = time.perf_counter()
+        name = _discover_backend()
+        log.debug(
+            "keyring: %s (discovered in %.0f ms)",
+            name or "no usable backend",
+            (time.perf_counter() - started) * 1000,
+        )
+        _backend.append(name)
+    return _backend[0]
+
+
+def _discover_backend() -> str | None:
     try:
         import keyring
         from keyring.backends import fail

@@ -2,7 +2,7 @@
 
 Commands reuse the daemon's own `Service`, so routing, the catalog, errors and credentials
 have one implementation. Each command's module is imported only when that command runs.
-Exit codes: 0 ok, 1 failure, 2 usage, 130 interrupted.
+Exit codes: 0 ok (`status` too, whatever it reports), 1 failure, 2 usage, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -143,7 +143,7 @@ def _setup_logging(debug: bool) -> None:
     root.addHandler(handler)
     # Library warnings (a stale catalog, say) are reported by the commands themselves.
     root.setLevel(logging.DEBUG if debug else logging.ERROR)
-    for name in ("httpcore", "asyncio"):
+    for name in ("httpcore", "asyncio", "keyring"):
         logging.getLogger(name).setLevel(logging.INFO if debug else logging.ERROR)
 
 
@@ -169,7 +169,7 @@ def main(argv: list[str]) -> int:
     _setup_logging(debug)
     from .. import errors
     from . import ui
-    from .common import UsageError, for_terminal
+    from .common import Failure, UsageError, for_terminal
 
     style = ui.Style(sys.stderr)
     try:
@@ -181,6 +181,9 @@ def main(argv: list[str]) -> int:
         ui.err(f"{style.red('error:')} {exc}")
         ui.err(f"Run `ardaemon {args.command} --help` for usage.")
         return 2
+    except Failure as exc:
+        ui.err(f"{style.red('error:')} {exc}")
+        return 1
     except errors.ArdaemonError as exc:
         if debug:
             _traceback()

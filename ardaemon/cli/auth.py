@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from .. import catalog, credentials, errors
 from ..service import Service
 from . import ui
-from .common import UsageError, make_service, run
+from .common import Failure, UsageError, make_service, run
 
 if TYPE_CHECKING:
     from ..catalog import CachedCatalog
@@ -42,7 +42,8 @@ def unauthorized_client_help(service: Service, style: ui.Style) -> list[str]:
 
 
 def _read_token(args: argparse.Namespace, service: Service) -> str:
-    if args.token_stdin or not ui.is_tty(sys.stdin):
+    piped = args.token_stdin or not ui.is_tty(sys.stdin)
+    if piped:
         token = sys.stdin.read()
     else:
         import getpass
@@ -54,8 +55,13 @@ def _read_token(args: argparse.Namespace, service: Service) -> str:
     token = token.strip()
     if token.lower().startswith("bearer "):
         token = token[len("bearer ") :].strip()
+    if not token and piped:
+        raise Failure(
+            "stdin held no token (it was empty): check the command that pipes it in, "
+            "or run `ardaemon login` in a terminal and paste it."
+        )
     if not token:
-        raise UsageError("no token given: paste it at the prompt, or pipe it with --token-stdin.")
+        raise UsageError("no token given: paste it at the prompt (input is hidden).")
     if any(c.isspace() for c in token):
         raise UsageError("that does not look like a token (it contains spaces or line breaks).")
     return credentials.remember(token)
@@ -72,7 +78,7 @@ def login(args: argparse.Namespace) -> int:
     found: CachedCatalog | None = None
     if not args.no_verify:
         try:
-            found = run(service, lambda s: verify(s, token))
+            found = run(service, lambda s: verify(s, token), listing=True)
         except errors.UnauthorizedClient:
             ui.err(
                 style.bad(

@@ -19,6 +19,10 @@ class UsageError(Exception):
     """A command line that cannot work as given: exit code 2."""
 
 
+class Failure(Exception):
+    """A well-formed command that cannot be done (a missing file, empty input): exit code 1."""
+
+
 def make_service(args: argparse.Namespace, *, quiet: bool = False) -> tuple[Service, list[str]]:
     """The daemon's `Service` over the user's config, with `--provider` as the top layer.
 
@@ -52,12 +56,46 @@ def make_service(args: argparse.Namespace, *, quiet: bool = False) -> tuple[Serv
     return Service(paths, store), warnings
 
 
-def run(service: Service, work: Callable[[Service], Awaitable[T]]) -> T:
+def base_url_source(service: Service) -> str:
+    """Where the base URL comes from: its environment variable, config.toml or the default."""
+    spec = service.provider
+    if spec.base_url_env and service.environ.get(spec.base_url_env):
+        return spec.base_url_env
+    if service.store.init_layer and "baseUrl" in service.store.init_layer:
+        return "default"
+    if service.store.file_layer and service.store.file_layer.get("baseUrl"):
+        return f"baseUrl in {service.paths.config_file}"
+    return "default"
+
+
+def check_base_url(service: Service) -> None:
+    """A base URL that is not a URL is named as such, with where it came from, before any
+    request turns it into a network error."""
+    from urllib.parse import urlsplit
+
+    url = service.base_url
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise Failure(
+            f"the base URL '{url}' (from {base_url_source(service)}) is not a URL: write it as "
+            f"http(s)://host[:port][/path], e.g. {service.provider.base_url}."
+        )
+
+
+def run(service: Service, work: Callable[[Service], Awaitable[T]], *, listing: bool = False) -> T:
     """Run one command's async work, closing upstream connections however it ends.
 
     Ctrl-C cancels the task (asyncio.run does that since 3.11), so open HTTP streams are
-    closed before `KeyboardInterrupt` reaches `main`.
+    closed before `KeyboardInterrupt` reaches `main`. `listing`: the work fetches the catalog,
+    so an HTTP 404 means the base URL's path does not serve the API (not a missing model).
     """
+    from .. import errors
+
+    check_base_url(service)
 
     async def go() -> T:
         try:
@@ -65,7 +103,41 @@ def run(service: Service, work: Callable[[Service], Awaitable[T]]) -> T:
         finally:
             await service.aclose()
 
-    return asyncio.run(go())
+    try:
+        return asyncio.run(go())
+    except errors.UpstreamError as exc:
+        if not listing or exc.status != 404:
+            raise
+        raise Failure(
+            f"{service.base_url}/v1/models answered HTTP 404: the base URL's path does not serve "
+            f"the API. Check the base URL (from {base_url_source(service)}); for "
+            f"{service.label} it is usually {service.provider.base_url}."
+        ) from None
+
+
+async def check_model(service: Service, model: str | None) -> None:
+    """`-m MODEL` is held to the catalog as `ardaemon use` holds it: an unknown id fails with
+    close matches. A stale or unreachable catalog only warns; the request then goes out."""
+    from .. import catalog, errors
+
+    if not model:
+        return
+    try:
+        found, _, stale = await service.fetch_catalog()
+    except errors.ArdaemonError as exc:
+        ui.warn(f"could not check {model} against the catalog ({for_terminal(exc.message)})")
+        return
+    if found.get(model) is not None:
+        return
+    near = catalog.close_matches(model, found.ids) if len(model) < 200 else []
+    hint = f" Did you mean {', '.join(near)}?" if near else ""
+    if stale:
+        ui.warn(f"{model} is not in the cached (stale) catalog;{hint} trying it anyway.")
+        return
+    raise Failure(
+        f"unknown model '{errors.quote(model)}' at {service.label}.{hint} "
+        "List the models with `ardaemon models`."
+    )
 
 
 def for_terminal(message: str) -> str:

@@ -12,7 +12,7 @@ from ..config import ProviderSpec, providers_table, shipped_providers
 from ..protocol import Role, encode
 from ..service import Service
 from . import ui
-from .common import make_service, run
+from .common import base_url_source, make_service, run
 
 
 def token_info(service: Service) -> dict[str, Any]:
@@ -40,17 +40,6 @@ def describe_token(info: dict[str, Any], style: ui.Style) -> str:
     if not info["required"]:
         return "none (this provider does not need one)"
     return style.red("none") + " — run `ardaemon login`"
-
-
-def base_url_source(service: Service) -> str:
-    spec = service.provider
-    if spec.base_url_env and service.environ.get(spec.base_url_env):
-        return spec.base_url_env
-    if service.store.init_layer and "baseUrl" in service.store.init_layer:
-        return "default"
-    if service.store.file_layer and service.store.file_layer.get("baseUrl"):
-        return "config.toml"
-    return "default"
 
 
 def selection_info(service: Service) -> dict[str, Any]:
@@ -141,12 +130,13 @@ def status(args: argparse.Namespace) -> int:
         ui.out(f"{style.bold(key.ljust(width))}  {value}")
     for warning in warnings:
         ui.warn(warning)
-    return 0 if data["token"]["source"] != "none" or not spec.token_required else 1
+    # A report is a success even when it says "no token" (the next step is in the report).
+    return 0
 
 
 def models(args: argparse.Namespace) -> int:
     service, _ = make_service(args)
-    result = run(service, lambda s: s.list_models(args.refresh))
+    result = run(service, lambda s: s.list_models(args.refresh), listing=True)
     if args.json:
         ui.print_json(encode(result))
         return 0
@@ -219,6 +209,14 @@ def providers(args: argparse.Namespace) -> int:
     active = service.provider.name
     items: list[dict[str, Any]] = []
     for name, spec in table_.items():
+        # The base URL each provider would use now: the active one's as `status` shows it,
+        # the others' with their base-URL variable (AGENTROUTER_BASE_URL) when it is set.
+        if name == active:
+            base_url, base_from = service.base_url, base_url_source(service)
+        elif spec.base_url_env and service.environ.get(spec.base_url_env):
+            base_url, base_from = service.environ[spec.base_url_env], spec.base_url_env
+        else:
+            base_url, base_from = spec.base_url, "default"
         origin = (
             "config.toml (overrides built-in)"
             if name in user and name in shipped
@@ -230,7 +228,8 @@ def providers(args: argparse.Namespace) -> int:
             {
                 "name": name,
                 "label": spec.label or name,
-                "baseUrl": spec.base_url,
+                "baseUrl": base_url,
+                "baseUrlSource": base_from,
                 "baseUrlEnv": spec.base_url_env,
                 "tokenEnv": spec.token_env,
                 "tokenRequired": spec.token_required,
@@ -250,7 +249,8 @@ def providers(args: argparse.Namespace) -> int:
         [
             "*" if p["active"] else "",
             str(p["name"]),
-            str(p["baseUrl"]),
+            str(p["baseUrl"])
+            + ("" if p["baseUrlSource"] == "default" else f" ({p['baseUrlSource']})"),
             str(p["tokenEnv"] or "-"),
             str(p["wireFormat"]),
             str(p["source"]),

@@ -9,7 +9,7 @@ from pathlib import Path
 from ..protocol import ChatMessage, ChatParams, ChatResult, CompleteResult, encode
 from ..service import Service
 from . import ui
-from .common import UsageError, make_service, run
+from .common import Failure, UsageError, check_model, make_service, run
 
 LANGUAGES = {
     ".c": "c",
@@ -67,6 +67,7 @@ def chat(args: argparse.Namespace) -> int:
     params = ChatParams(messages=messages, model=args.model, max_tokens=args.max_tokens)
 
     async def work(s: Service) -> ChatResult:
+        await check_model(s, args.model)
         if args.json:
             return await s.chat(params)
         spinner = ui.Spinner(f"waiting for {s.model_for('chat', args.model)}").start()
@@ -107,10 +108,13 @@ def parse_location(location: str) -> tuple[Path, int, int]:
 
 def split_at(text: str, line: int, col: int, name: str) -> tuple[str, str]:
     lines = text.splitlines(keepends=True)
+    count = len(lines)  # as `wc -l` and editors count: a final line break ends a line
     if text == "" or text.endswith(("\n", "\r")):
-        lines.append("")
+        lines.append("")  # the cursor may still sit after the last line break
     if line > len(lines):
-        raise UsageError(f"{name} has {len(lines)} lines; line {line} does not exist.")
+        raise UsageError(
+            f"{name} has {count} line{'' if count == 1 else 's'}; line {line} does not exist."
+        )
     current = lines[line - 1].rstrip("\r\n")
     if col > len(current) + 1:
         raise UsageError(
@@ -128,13 +132,14 @@ def complete(args: argparse.Namespace) -> int:
     try:
         text = path.read_text("utf-8")
     except FileNotFoundError:
-        raise UsageError(f"no such file: {path}") from None
+        raise Failure(f"no such file: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {path}: {exc}") from None
+        raise Failure(f"cannot read {path}: {exc}") from None
     prefix, suffix = split_at(text, line, col, str(path))
     service, _ = make_service(args)
 
     async def work(s: Service) -> CompleteResult | None:
+        await check_model(s, args.model)
         spinner = ui.Spinner(f"completing with {s.model_for('completion', args.model)}")
         spinner.start()
         try:
@@ -161,6 +166,7 @@ def complete(args: argparse.Namespace) -> int:
         return 0
     sys.stdout.write(insertion)
     if ui.is_tty(sys.stdout) and not insertion.endswith("\n"):
+        # On a terminal the prompt must not glue onto the insertion; a pipe gets it exactly.
         sys.stdout.write("\n")
     sys.stdout.flush()
     return 0
