@@ -79,7 +79,7 @@ class Service:
     @staticmethod
     def warm_up() -> None:
         """Import the request path ahead of the first request (called off the event loop)."""
-        from . import catalog, completion, providers  # noqa: F401
+        from . import catalog, completion, upstream  # noqa: F401
 
     # --- settings & credentials ---------------------------------------------------------
 
@@ -317,7 +317,7 @@ class Service:
             raise errors.InvalidParams("Invalid params: `messages` must not be empty.")
         if params.max_tokens is not None and params.max_tokens < 1:
             raise errors.InvalidParams("Invalid params: `maxTokens` must be at least 1.")
-        from .providers import LlmRequest, Message, generate
+        from .upstream import LlmRequest, Message, generate
 
         model = self.model_for("chat", params.model)
         assert model is not None
@@ -401,7 +401,7 @@ class Service:
     async def _fetch_completion(self, ctx: CompletionContext, model: str, max_tokens: int) -> str:
         """One upstream completion request, cleaned to exactly what goes at the cursor."""
         from .completion import build_prompt, postprocess
-        from .providers import LlmRequest, Message, generate
+        from .upstream import LlmRequest, Message, generate
 
         target = self.route_for(model)
         prompt = build_prompt(ctx, target.api)

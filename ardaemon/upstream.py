@@ -11,20 +11,17 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from types import ModuleType
 
 import httpx
 
-from .. import errors
-from ..http import Call, Http, send, transport_error
-from ..router import Route
-from ..sse import events
-from . import anthropic, openai
-from .base import Finish, LlmRequest, LlmResult, Message, TextDelta, ThinkFilter, UsageReport
+from . import errors
+from .http import Call, Http, send, transport_error
+from .router import Route
+from .sse import events
+from .wire import ADAPTERS, Adapter
+from .wire.base import Finish, LlmRequest, LlmResult, Message, TextDelta, ThinkFilter, UsageReport
 
 __all__ = ["LlmRequest", "LlmResult", "Message", "generate"]
-
-ADAPTERS: dict[str, ModuleType] = {"openai": openai, "anthropic": anthropic}
 
 
 async def generate(
@@ -77,7 +74,7 @@ async def generate(
 async def _exchange(
     client: httpx.AsyncClient,
     call: Call,
-    adapter: ModuleType,
+    adapter: Adapter,
     req: LlmRequest,
     on_delta: Callable[[str], None] | None,
 ) -> LlmResult:
@@ -105,7 +102,7 @@ async def _exchange(
 
 async def _stream(
     response: httpx.Response,
-    adapter: ModuleType,
+    adapter: Adapter,
     call: Call,
     on_delta: Callable[[str], None] | None,
 ) -> LlmResult:

@@ -1,0 +1,36 @@
+"""Wire formats: how one `LlmRequest` is spelled for an API and how its answer reads back.
+
+Each format is one module that satisfies `Adapter` (mypy checks it against the Protocol
+where it is registered below). To add a format: write `wire/<name>.py` with `build_body`,
+`parse_result` and `StreamParser`, add its endpoint to `router.PATHS` and one line to
+`ADAPTERS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+from . import anthropic, openai
+from .base import LlmRequest, LlmResult, Message, StreamEvent
+
+__all__ = ["ADAPTERS", "Adapter", "LlmRequest", "LlmResult", "Message", "Parser"]
+
+
+class Parser(Protocol):
+    """Turns one SSE event at a time into stream events; `done` once the format says so."""
+
+    done: bool
+
+    def feed(self, event: str, data: str) -> Iterator[StreamEvent]: ...
+
+
+class Adapter(Protocol):
+    def build_body(self, req: LlmRequest) -> dict[str, Any]: ...
+
+    def parse_result(self, data: Any, label: str, model: str) -> LlmResult: ...
+
+    def StreamParser(self, label: str, model: str) -> Parser: ...
+
+
+ADAPTERS: dict[str, Adapter] = {"openai": openai, "anthropic": anthropic}
