@@ -841,12 +841,17 @@ def remove_suffix_duplicates(text: str, ctx: CompletionContext) -> str:
 
     Compared trimmed and loosely (indentation, spacing, quotes, a trailing `;` or comment), so
     a re-indented copy, or a copy of the line two below the cursor, is caught however
-    `match_indentation` moved it. Lines made only of closers are left to the bracket steps.
+    `match_indentation` moved it. Closers (`}`, `end`, `</div>`) and continuations (`else`)
+    are left to the bracket and scope steps: the same text may close another block.
     """
     if _rest_of_line(ctx).strip():
         return text
     following = [ln for ln in _lf(ctx.suffix).split("\n")[1:] if ln.strip()][:3]
-    following = [ln for ln in following if not _CLOSERS_ONLY.match(ln) and len(_norm(ln)) >= 4]
+    following = [
+        ln
+        for ln in following
+        if re.search(r"\w", ln) and not (_CLOSES.match(ln) or _CONTINUES.match(ln))
+    ]
     lines = text.split("\n")
     start = 0 if not _current_line(ctx).strip() else 1
     for i in range(start, len(lines)):

@@ -60,7 +60,9 @@ def _mode_rule(ctx: CompletionContext, marker: str) -> str:
         )
     return (
         f"Write what belongs at {marker}: it may span several lines (for example the body of a "
-        "block that was just opened), but stop where the code after the cursor takes over. "
+        "block that was just opened), but stop at the end of the current block or where the "
+        "code after the cursor takes over. If the cursor's line is unfinished, finish it and go "
+        "on only with the block it opens. "
         "The first line continues the cursor's line; indent every following line exactly as it "
         "must appear in the file."
     )
@@ -136,7 +138,8 @@ def _mode_rule_text(multiline: bool, marker: str) -> str:
         return f"Complete only the current line at {marker}, without a line break."
     return (
         f"Fill in {marker}, one or more lines; indent the lines after the first as in the file, "
-        "and stop where the code after the cursor takes over."
+        "and stop at the end of the current block or where the code after the cursor takes "
+        "over (an unfinished line: finish it, then only the block it opens)."
     )
 
 
