@@ -1,0 +1,157 @@
+"""What the clean-up steps share: the cursor's line, indentation widths, a bracket scanner.
+
+No step lives here: the steps are in `wrapping`, `placement`, `extent` and `overlap`, and
+`postprocess` puts them in order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from .context import CompletionContext
+
+
+def lf(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def current_line(ctx: CompletionContext) -> str:
+    """The cursor's line up to the cursor."""
+    return lf(ctx.prefix).rsplit("\n", 1)[-1]
+
+
+def rest_of_line(ctx: CompletionContext) -> str:
+    """The cursor's line after the cursor."""
+    return lf(ctx.suffix).split("\n", 1)[0]
+
+
+def leading_ws(line: str) -> str:
+    return line[: len(line) - len(line.lstrip(" \t"))]
+
+
+def first_content(lines: list[str], start: int = 0) -> int | None:
+    return next((i for i in range(start, len(lines)) if lines[i].strip()), None)
+
+
+DEDENTED = re.compile(r"^\s*([)\]}]|(end|else|elif|elseif|elsif|except|finally|until)\b)")
+
+
+def indent_width(ws: str) -> int:
+    return len(ws.expandtabs(4))
+
+
+def full_widths(lines: list[str], ctx: CompletionContext) -> list[int]:
+    """The indentation width of each answer line as it will stand in the file."""
+    current = current_line(ctx)
+    first = current if current.strip() else ctx.indent + lines[0]
+    return [indent_width(leading_ws(ln)) for ln in [first, *lines[1:]]]
+
+
+#: A line that continues the block above it at the header's level (`else:`, `} catch {`).
+CONTINUES = re.compile(
+    r"^\s*(\}\s*)?(elif|else|elsif|elseif|except|finally|rescue|ensure|catch|when|case)\b"
+)
+
+
+#: A line that closes a block at the header's level.
+CLOSES = re.compile(r"^\s*([)\]}]|</[\w.:-]+>|(end|fi|done|esac|until|endif|endfor)\b)")
+
+
+PAIRS = {")": "(", "]": "[", "}": "{"}
+
+
+HASH_COMMENT = {"python", "ruby", "shellscript", "sh", "bash", "yaml", "toml", "perl", "r", "make"}
+
+
+DASH_COMMENT = {"lua", "sql", "haskell"}
+
+
+class Scanner:
+    """Tracks open brackets outside strings and comments, well enough for one file's tail."""
+
+    def __init__(self, language_id: str) -> None:
+        self.language = language_id
+        self.stack: list[str] = []
+        self.string: str | None = None  # the quote that closes the current string
+        self.block_comment = False
+        self.line_comment = False
+        #: Closers that closed a bracket opened before the scan started (stack underflow) or
+        #: whose opener was of another kind.
+        self.bad = 0
+
+    def copy(self) -> Scanner:
+        other = Scanner(self.language)
+        other.stack = list(self.stack)
+        other.string = self.string
+        other.block_comment = self.block_comment
+        other.line_comment = self.line_comment
+        return other
+
+    def _line_comment_at(self, text: str, i: int) -> bool:
+        if self.language in HASH_COMMENT:
+            return text[i] == "#"
+        if self.language in DASH_COMMENT:
+            return text.startswith("--", i)
+        return text.startswith("//", i) or (not self.language and text[i] == "#")
+
+    def feed(self, text: str, on_close: Callable[[int, bool], None] | None = None) -> None:
+        """Scan `text`; `on_close(index, opened_here)` for each closer outside strings."""
+        depth_here = 0
+        i = 0
+        while i < len(text):
+            c = text[i]
+            if c == "\n":
+                self.line_comment = False
+                if self.string in ('"', "'"):
+                    self.string = None
+                i += 1
+                continue
+            if self.line_comment:
+                i += 1
+                continue
+            if self.block_comment:
+                if text.startswith("*/", i):
+                    self.block_comment = False
+                    i += 1
+                i += 1
+                continue
+            if self.string is not None:
+                if c == "\\":
+                    i += 2
+                    continue
+                if text.startswith(self.string, i):
+                    i += len(self.string)
+                    self.string = None
+                    continue
+                i += 1
+                continue
+            if self._line_comment_at(text, i):
+                self.line_comment = True
+            elif text.startswith("/*", i) and self.language not in HASH_COMMENT:
+                self.block_comment = True
+                i += 1
+            elif text.startswith(('"""', "'''"), i) and self.language == "python":
+                self.string = text[i : i + 3]
+                i += 3
+                continue
+            elif c == "'" and self.language == "rust":
+                literal = re.match(r"'(\\.|[^\\'])'", text[i:])
+                i += len(literal.group(0)) if literal else 1
+                continue
+            elif c in "\"'`":
+                self.string = c
+            elif c in "([{":
+                self.stack.append(c)
+                depth_here += 1
+            elif c in PAIRS:
+                opened_here = depth_here > 0
+                if self.stack and self.stack[-1] == PAIRS[c]:
+                    self.stack.pop()
+                else:
+                    self.bad += 1
+                if opened_here:
+                    depth_here -= 1
+                if on_close is not None:
+                    on_close(i, opened_here)
+            i += 1
