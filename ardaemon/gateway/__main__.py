@@ -8,6 +8,7 @@ import sys
 import threading
 
 from .api import DEFAULT_TOKEN, Gateway
+from .state import FAULT_NAMES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,6 +22,15 @@ def main(argv: list[str] | None = None) -> int:
     auth.add_argument("--any-token", action="store_true", help="accept any non-empty token")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before each answer")
     parser.add_argument("--chunk-delay", type=float, default=0.0, help="seconds between SSE chunks")
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        choices=sorted(FAULT_NAMES),
+        metavar="NAME",
+        help="answer every request with this fault, e.g. unauthorized_client (refuse the client "
+        "as AgentRouter does) or rate_limit; repeatable",
+    )
     args = parser.parse_args(argv)
 
     stop = threading.Event()
@@ -33,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         latency=args.latency,
         chunk_delay=args.chunk_delay,
     ).start()
+    for name in args.fault:
+        gateway.set_fault(name)
     try:
         sys.stdout.write(f"ardaemon-gateway listening on {gateway.base_url}\n")
         sys.stdout.flush()
