@@ -140,6 +140,6 @@ def test_documented_sessions_are_real(doc: Path, tmp_path: Path) -> None:
                 gateway.clear_faults()
             actual = [line.replace(str(home), DOC_HOME) for line in actual]
             expected, got = normalize(shown), normalize(actual)
-            assert matches(expected, got), (
-                f"{doc.name}: `$ {command}` printed:\n" + "\n".join(actual)
+            assert matches(expected, got), f"{doc.name}: `$ {command}` printed:\n" + "\n".join(
+                actual
             )
