@@ -250,6 +250,8 @@ def test_remove_suffix_overlap(prefix: str, suffix: str, raw: str, expected: str
         ("foo(", ")\n", "a, b)", "a, b"),
         ("foo(", ")\n", "a, b);", "a, b"),
         ("print(foo(", ")\n", "x))", "x)"),
+        # The answer goes on after the closer the suffix has: cut at that closer.
+        ("y = sum(", ")\n", "xs) * 2", "xs"),
         ("xs = [", "]\n", "x[0]", "x[0]"),
         ("y = ", "\n", "x)", "x"),
         ("y = ", "\n", "x);", "x;"),

@@ -118,6 +118,13 @@ def balance_brackets(text: str, ctx: CompletionContext) -> str:
 
     outer_closes: list[int] = []
     scanner.copy().feed(text, lambda i, here: None if here else outer_closes.append(i))
+    closer_next = rest_of_line(ctx).lstrip()[:1]
+    if len(outer_closes) > max(allowed, 0) and "\n" not in text and closer_next in PAIRS:
+        first = outer_closes[max(allowed, 0)]
+        if text[first] == closer_next and text[first:].strip(" )]};,"):
+            # `foo(|)` answered `a, b) + 1`: the `)` is the suffix's; what the model wrote
+            # after it is its guess at what follows the call, which the file already has.
+            return text[:first].rstrip()
     excess = len(outer_closes) - allowed
     if excess <= 0:
         return text
