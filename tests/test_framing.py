@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -137,6 +138,19 @@ def test_requests_before_initialize_are_refused(home: Path) -> None:
     try:
         send(proc, {"id": 1, "method": "ardaemon/listModels"})
         assert answer(proc, 1)["error"]["code"] == -32002
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_serve_stops_cleanly_on_a_signal(home: Path, sig: signal.Signals) -> None:
+    proc = spawn(home)
+    try:
+        initialize(proc)
+        proc.send_signal(sig)  # the first Ctrl-C in a terminal, or the editor's stop
+        assert proc.wait(10) == 0
+        assert proc.stderr and proc.stderr.read() == b"", "no traceback, no abort message"
     finally:
         proc.kill()
         proc.wait()

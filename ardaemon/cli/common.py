@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import signal
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -89,19 +91,54 @@ def check_base_url(service: Service) -> None:
 def run(service: Service, work: Callable[[Service], Awaitable[T]], *, listing: bool = False) -> T:
     """Run one command's async work, closing upstream connections however it ends.
 
-    Ctrl-C cancels the task (asyncio.run does that since 3.11), so open HTTP streams are
-    closed before `KeyboardInterrupt` reaches `main`. `listing`: the work fetches the catalog,
-    so an HTTP 404 means the base URL's path does not serve the API (not a missing model).
+    Ctrl-C (SIGINT) cancels the work, so open HTTP streams are closed, then
+    `KeyboardInterrupt` reaches `main`. The handler is our own: asyncio.run's is not
+    installed when SIGINT was ignored at start (any command started in the background
+    by a non-interactive shell, as test runners and CI do), so the interrupt was lost;
+    and it turned the cancel into KeyboardInterrupt only when the task ended cancelled
+    with no other uncancel() in between. Here an interrupt is never lost: the work is
+    cancelled (again every half second, should a library swallow one) and the command
+    ends with KeyboardInterrupt however the work ended.
+
+    `listing`: the work fetches the catalog, so an HTTP 404 means the base URL's path does
+    not serve the API (not a missing model).
     """
     from .. import errors
 
     check_base_url(service)
 
     async def go() -> T:
+        loop = asyncio.get_running_loop()
+        task = asyncio.ensure_future(work(service))
+        interrupted = False
+
+        def interrupt() -> None:
+            nonlocal interrupted
+            interrupted = True
+            if not task.done():
+                task.cancel()
+                loop.call_later(0.5, interrupt)
+
+        handled = False
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows, threads
+            loop.add_signal_handler(signal.SIGINT, interrupt)
+            handled = True
         try:
-            return await work(service)
+            result = await task
+        except BaseException:
+            if not interrupted:
+                raise
         finally:
+            if handled:
+                loop.remove_signal_handler(signal.SIGINT)
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
             await service.aclose()
+        if interrupted:
+            raise KeyboardInterrupt
+        return result
 
     try:
         return asyncio.run(go())
