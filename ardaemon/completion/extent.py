@@ -34,9 +34,12 @@ def _own_block_header(text: str, ctx: CompletionContext) -> int | None:
     """After code on the cursor's line that opens nothing: the line of the answer that heads
     the block the answer may fill (0: the cursor's line itself, completed), else None."""
     current = current_line(ctx)
-    if not current.strip() or is_block_opener(current, ctx.language_id):
-        return None
     lines = text.split("\n")
+    if not current.strip():
+        return None
+    if is_block_opener(current, ctx.language_id):
+        # `} else |` answered `{ …`: the brace on the cursor's line opens the block.
+        return 0 if lines[0].strip().startswith("{") else None
     header = 0 if lines[0].strip() else first_content(lines, 1)
     if header is None:
         return None

@@ -12,7 +12,8 @@ from .text import Scanner, lf
 
 
 def normalize_newlines(text: str, ctx: CompletionContext) -> str:
-    return lf(text)
+    """One kind of line end; no byte-order mark or zero-width space before the answer."""
+    return lf(text).lstrip("\ufeff\u200b")
 
 
 #: A reasoning block and the blank lines that separated it from the answer.
