@@ -21,7 +21,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from benchlib import paired_latency, pct
+from benchlib import Doc, paired_latency, pct
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from completion_corpus import CLASSES, load_corpus
@@ -40,48 +40,14 @@ def env_for(gw: Gateway, home: str) -> dict[str, str]:
     return gw.daemon_env(home, ARDAEMON_LOG_LEVEL="WARNING")
 
 
-class Doc:
-    """An editor's view of one open document."""
-
-    def __init__(self, client: StdioClient, text: str) -> None:
-        self.client, self.text, self.version = client, text, 1
-        client.notify(
-            "textDocument/didOpen",
-            {"textDocument": {"uri": URI, "languageId": "python", "version": 1, "text": text}},
-        )
-
-    def type(self, chars: str) -> None:
-        line = self.text.count("\n")
-        col = len(self.text.rsplit("\n", 1)[-1])
-        self.text += chars
-        self.version += 1
-        here = {"line": line, "character": col}
-        self.client.notify(
-            "textDocument/didChange",
-            {
-                "textDocument": {"uri": URI, "version": self.version},
-                "contentChanges": [{"range": {"start": here, "end": here}, "text": chars}],
-            },
-        )
-
-    def position(self) -> dict[str, int]:
-        return {"line": self.text.count("\n"), "character": len(self.text.rsplit("\n", 1)[-1])}
-
-    def inline_params(self, automatic: bool) -> dict[str, Any]:
-        return {
-            "textDocument": {"uri": URI},
-            "position": self.position(),
-            "context": {"triggerKind": 2 if automatic else 1},
-        }
-
-
 async def added_latency(
     gw: Gateway, env: dict[str, str], n: int
 ) -> tuple[list[float], list[float]]:
     client = await StdioClient.spawn(env)
     await client.initialize({"models": {"completion": "glm-4.6"}})
     try:
-        return await paired_latency(gw, client, n)
+        direct, via, _ = await paired_latency(gw.base_url, client, n)
+        return direct, via
     finally:
         await client.close()
 

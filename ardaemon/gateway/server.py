@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import email.utils
 import logging
+import socket
 import time
 from urllib.parse import urlsplit
 
@@ -20,6 +21,7 @@ from .routes import Reply
 from .state import RecordedRequest, State
 
 _READ_SIZE = 65536
+BACKLOG = 1024
 logger = logging.getLogger(__name__)
 
 
@@ -32,7 +34,10 @@ class GatewayServer:
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> int:
-        self._server = await asyncio.start_server(self._on_connect, self.host, self.port)
+        # A backlog that takes 100+ connections at once: benchmarks open that many streams.
+        self._server = await asyncio.start_server(
+            self._on_connect, self.host, self.port, backlog=BACKLOG
+        )
         self.port = self._server.sockets[0].getsockname()[1]
         return self.port
 
@@ -50,6 +55,10 @@ class GatewayServer:
         assert task is not None
         self._tasks.add(task)
         self.state.note_connection()
+        sock = writer.get_extra_info("socket")
+        if sock is not None:  # Nagle would hold small SSE chunks back for the next ACK
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             await _Connection(self.state, reader, writer).run()
         except (ConnectionError, asyncio.CancelledError):
