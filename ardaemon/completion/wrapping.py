@@ -12,8 +12,12 @@ from .text import Scanner, lf
 
 
 def normalize_newlines(text: str, ctx: CompletionContext) -> str:
-    """One kind of line end; no byte-order mark or zero-width space before the answer."""
-    return lf(text).lstrip("\ufeff\u200b")
+    """One kind of line end; no byte-order mark or zero-width space unless the file has them."""
+    text = lf(text)
+    for invisible in ("\ufeff", "\u200b"):
+        if invisible not in ctx.prefix and invisible not in ctx.suffix:
+            text = text.replace(invisible, "")
+    return text
 
 
 #: A reasoning block and the blank lines that separated it from the answer.
