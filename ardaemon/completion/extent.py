@@ -76,6 +76,10 @@ def limit_lines(text: str, ctx: CompletionContext) -> str:
 _INLINE_REPEAT = re.compile(r"(.{3,}?)\1{3,}")
 
 
+#: Lines that belong to the statement after them: attributes, decorators, comments.
+_ANNOTATION = re.compile(r"^\s*(#\[|@\w|//|#|/\*|\*|--)")
+
+
 def _chunks(lines: list[str], widths: list[int]) -> list[tuple[int, int]]:
     """(start, end) of each unit at the answer's outer level: a statement with its block."""
     content = [i for i, ln in enumerate(lines) if ln.strip()]
@@ -94,17 +98,8 @@ def _chunks(lines: list[str], widths: list[int]) -> list[tuple[int, int]]:
     return list(zip(starts, [*starts[1:], len(lines)], strict=True))
 
 
-#: Lines that belong to the statement after them: attributes, decorators, comments.
-_ANNOTATION = re.compile(r"^\s*(#\[|@\w|//|#|/\*|\*|--)")
-
-
-def _same_shape(a: str, b: str) -> bool:
-    """Near-identical code: equal once numbers are ignored, or almost equal."""
-    a, b = re.sub(r"\d+", "0", a), re.sub(r"\d+", "0", b)
-    return a == b or difflib.SequenceMatcher(None, a, b).ratio() >= 0.9
-
-
-def _similar_lines(a: str, b: str) -> bool:
+def _near_identical(a: str, b: str) -> bool:
+    """Equal once numbers are ignored, or (10 characters or more) almost equal."""
     a, b = re.sub(r"\d+", "0", a), re.sub(r"\d+", "0", b)
     return a == b or (len(a) >= 10 and difflib.SequenceMatcher(None, a, b).ratio() >= 0.9)
 
@@ -136,13 +131,15 @@ def brake_repetition(text: str, ctx: CompletionContext) -> str:
             continue
         if placed[i + 1 : i + 4] == [placed[i]] * 3 or (
             len(placed) >= i + 6
-            and all(_similar_lines(placed[i], p) for p in placed[i + 1 : i + 6])
+            and all(_near_identical(placed[i], p) for p in placed[i + 1 : i + 6])
         ):
             return "\n".join(lines[: i + 1])
     chunks = _chunks(lines, widths)
     texts = ["\n".join(ln.strip() for ln in lines[a:b]).strip() for a, b in chunks]
     for k in range(len(chunks) - 2):
-        if texts[k].count("\n") >= 1 and all(_same_shape(texts[k], texts[k + j]) for j in (1, 2)):
+        if texts[k].count("\n") >= 1 and all(
+            _near_identical(texts[k], texts[k + j]) for j in (1, 2)
+        ):
             return "\n".join(lines[: chunks[k + 1][0]]).rstrip()
     return text
 

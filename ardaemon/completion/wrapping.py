@@ -155,7 +155,7 @@ def _cursor_in_prose(ctx: CompletionContext) -> bool:
 
 
 def strip_preamble(text: str, ctx: CompletionContext) -> str:
-    """Chat around the code: a preamble line, a refusal, an explanation after a blank line.
+    """Chat around the code: a preamble line, a refusal, an explanation after the code.
 
     Where the cursor is in prose (Markdown, a comment, a string, an element's text) a sentence
     is the content asked for: only unmistakable chatter goes (`Sure!`, a `Completion:` label,
