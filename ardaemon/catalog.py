@@ -64,12 +64,19 @@ def cache_path(cache_dir: Path, provider: str, base_url: str) -> Path:
 
 def load(path: Path) -> CachedCatalog | None:
     try:
-        return msgspec.json.decode(path.read_bytes(), type=CachedCatalog)
+        found = msgspec.json.decode(path.read_bytes(), type=CachedCatalog)
     except FileNotFoundError:
         return None
     except (OSError, msgspec.DecodeError, msgspec.ValidationError) as exc:
         log.warning("ignoring unreadable catalog cache %s (%s)", path.name, type(exc).__name__)
         return None
+    if not 0 <= found.fetched_at <= time.time() + 86400:  # 1e300 or -1e300 would
+        # make fetchedAt unprintable: keep the models, as stale as can be.
+        log.warning(
+            "catalog cache %s has an impossible fetched_at; treating it as stale", path.name
+        )
+        found.fetched_at = 0.0
+    return found
 
 
 def save(path: Path, catalog: CachedCatalog) -> None:

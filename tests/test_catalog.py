@@ -189,3 +189,27 @@ async def test_anthropic_provider_catalog_sends_its_version_header() -> None:
     assert sent.url == "https://api.anthropic.example/v1/models"
     assert sent.headers["anthropic-version"] == "2023-06-01"
     assert sent.headers["x-api-key"] == "sk-ant-test" and "authorization" not in sent.headers
+
+
+@pytest.mark.parametrize("fetched_at", ["1e300", "-1e300", "1e20"])
+async def test_an_impossible_fetched_at_is_never_fatal(
+    env: dict[str, str], gateway: Any, home: Path, fetched_at: str
+) -> None:
+    client = await start_daemon(env)
+    await request(client, "ardaemon/listModels", {})
+    await stop_daemon(client)
+    (path,) = cache_files(home)
+    data = json.loads(path.read_text())
+    text = json.dumps({**data, "fetched_at": 0}).replace(
+        '"fetched_at": 0', f'"fetched_at": {fetched_at}'
+    )
+    path.write_text(text)
+    gateway.set_fault("drop")  # the gateway is down: only the cache can answer
+    client = await start_daemon(env)
+    try:
+        result = await request(client, "ardaemon/listModels", {})
+        assert result["source"] == "cache" and result["stale"] is True
+        assert "glm-4.6" in [m["id"] for m in result["models"]]
+        assert datetime.fromisoformat(result["fetchedAt"].replace("Z", "+00:00"))
+    finally:
+        await stop_daemon(client)
