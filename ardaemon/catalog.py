@@ -3,27 +3,25 @@
 Within the freshness window no network call is made. When the upstream fails and a
 cached catalog exists it is served as stale. Writes are atomic (temp file + rename), so a
 crash or a full disk never leaves a half-written cache; a corrupt file is ignored and
-replaced on the next successful fetch.
+replaced on the next successful fetch. The request itself is `upstream.list_models`; this
+module never imports httpx.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Literal, NamedTuple
 
-import httpx
 import msgspec
 
 from . import errors
+from .config import SettingsStore
 from .files import atomic_write
-from .http import Call, Http, error_in_body, send, transport_error
-from .router import ANTHROPIC_VERSION, CATALOG_PATH, auth_headers
 
 log = logging.getLogger(__name__)
 
@@ -87,83 +85,15 @@ def save(path: Path, catalog: CachedCatalog) -> None:
         log.warning("could not write catalog cache %s (%s)", path.name, exc.strerror)
 
 
-def parse_models(data: Any, label: str) -> list[CatalogModel]:
-    error = error_in_body(data, label, None)
-    if error:
-        raise error
-    items = data.get("data") if isinstance(data, dict) else data
-    if not isinstance(items, list):
-        raise errors.BadResponse(
-            f"{label} sent a model list ardaemon could not read: check the base URL."
-        )
-    models = []
-    for item in items:
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-            continue
-        types = item.get("supported_endpoint_types")
-        models.append(
-            CatalogModel(
-                id=item["id"],
-                owned_by=item.get("owned_by") if isinstance(item.get("owned_by"), str) else None,
-                name=item.get("display_name") or item.get("name") or None,
-                endpoint_types=[t for t in types if isinstance(t, str)]
-                if isinstance(types, list)
-                else None,
-            )
-        )
-    return models
-
-
-async def fetch(
-    http: Http,
-    *,
-    provider: str,
-    label: str,
-    base_url: str,
-    auth_style: str,
-    token: str | None,
-    extra_headers: dict[str, str],
-    timeout: float,
-    anthropic: bool = False,
-    token_env: str | None = None,
-) -> CachedCatalog:
-    headers = auth_headers(auth_style, token)
-    if anthropic:
-        # Anthropic's own API wants its version header on every route, /v1/models too.
-        headers["anthropic-version"] = ANTHROPIC_VERSION
-    call = Call(
-        method="GET",
-        url=base_url + CATALOG_PATH,
-        headers=headers,
-        body=None,
-        read_timeout=timeout,
-        label=label,
-        token_env=token_env,
-    )
-    response = await send(http.client(base_url, extra_headers), call)
-    try:
-        body = await response.aread()
-    except httpx.HTTPError as exc:
-        raise transport_error(exc, call) from None
-    finally:
-        await response.aclose()
-    try:
-        data = json.loads(body)
-    except ValueError:
-        raise errors.BadResponse(
-            f"{label} sent a model list that is not JSON: check the base URL."
-        ) from None
-    return CachedCatalog(
-        provider=provider,
-        base_url=base_url,
-        fetched_at=time.time(),
-        models=parse_models(data, label),
-    )
-
-
 def is_fresh(catalog: CachedCatalog, max_age_hours: float) -> bool:
     age = time.time() - catalog.fetched_at
     return 0 <= age < max_age_hours * 3600
+
+
+def did_you_mean(model: str, ids: Sequence[str]) -> str:
+    """ " Did you mean a, b?" for an unknown model, or nothing."""
+    near = close_matches(model, ids) if len(model) < 200 else []
+    return f" Did you mean {', '.join(near)}?" if near else ""
 
 
 def close_matches(model: str, ids: Sequence[str]) -> list[str]:
@@ -173,3 +103,60 @@ def close_matches(model: str, ids: Sequence[str]) -> list[str]:
     found = difflib.get_close_matches(model.lower(), list(lowered), n=3, cutoff=0.5)
     found += [i for key, i in lowered.items() if model.lower() in key and i not in found]
     return [lowered.get(f, f) for f in found][:3]
+
+
+Source = Literal["cache", "network"]
+
+
+class Lookup(NamedTuple):
+    catalog: CachedCatalog
+    source: Source
+    stale: bool
+
+
+class CatalogStore:
+    """The current provider's catalog: memory, then the disk cache, then `download`."""
+
+    def __init__(
+        self,
+        cache_dir: Path,
+        store: SettingsStore,
+        download: Callable[[], Awaitable[CachedCatalog]],
+    ) -> None:
+        self.cache_dir = cache_dir
+        self._store = store
+        self._download = download
+        self._memory: dict[Path, CachedCatalog] = {}
+
+    def path(self) -> Path:
+        return cache_path(self.cache_dir, self._store.provider.name, self._store.base_url)
+
+    def cached(self) -> CachedCatalog | None:
+        key = self.path()
+        found = self._memory.get(key)
+        if found is None:
+            found = load(key)
+            if found is not None:
+                self._memory[key] = found
+        return found
+
+    async def get(self, refresh: bool = False) -> Lookup:
+        """A fresh cached copy, else a download, else (the download failed) the stale copy."""
+        cached = self.cached()
+        max_age = self._store.settings.catalog.max_age_hours
+        if cached and not refresh and is_fresh(cached, max_age):
+            return Lookup(cached, "cache", False)
+        try:
+            fresh = await self._download()
+        except errors.UpstreamError as exc:
+            if cached is None:
+                raise
+            log.warning("catalog refresh failed (%s); serving the cached one", exc.kind)
+            return Lookup(cached, "cache", True)
+        self.put(fresh)
+        return Lookup(fresh, "network", False)
+
+    def put(self, found: CachedCatalog) -> None:
+        key = cache_path(self.cache_dir, found.provider, found.base_url)
+        save(key, found)
+        self._memory[key] = found

@@ -41,7 +41,8 @@ from .protocol import (
     decode_params,
     encode,
 )
-from .service import INTERNAL_MESSAGE, Service
+from .service import Service
+from .status import INTERNAL_MESSAGE
 
 if TYPE_CHECKING:
     from .completion import Snippet
@@ -161,12 +162,12 @@ def rpc(handler: Callable[[ArdaemonServer, Any], Awaitable[T]]) -> Callable[...,
 
 def create_server(service: Service) -> ArdaemonServer:
     server = ArdaemonServer(service)
-    service.on_status = server.notify_status
+    service.activity.sink = server.notify_status
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: ArdaemonServer, params: types.InitializeParams) -> None:
         ls.pending_warnings += ls.service.store.set_init(params.initialization_options)
-        ls.service.apply_settings()
+        ls.service.models.apply_settings()
         client_version = protocol.peer_protocol_version(
             protocol.to_builtins(params.capabilities.experimental)
         )

@@ -13,7 +13,7 @@ import httpx
 from httpx_sse import EventSource
 
 from . import errors
-from .http import error_in_body
+from .wire.faults import error_in_body
 
 
 async def events(

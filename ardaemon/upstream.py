@@ -1,6 +1,7 @@
-"""Run one model request: route → adapter → HTTP/SSE → one result shape.
+"""Everything that goes to the gateway: model requests and the catalog request.
 
-`generate` is the single path every chat and completion takes upstream. Streaming deltas
+`generate` is the single path every chat and completion takes upstream (route → adapter →
+HTTP/SSE → one result shape). Streaming deltas
 go to `on_delta` as they arrive; the upstream response is closed in `finally`, so a
 cancelled task (the editor's `$/cancelRequest`, or the total deadline) stops generation
 at once.
@@ -10,18 +11,23 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
+from typing import Any, TypedDict
 
 import httpx
 
 from . import errors
+from .catalog import CachedCatalog, CatalogModel
+from .config import ProviderSpec, SettingsStore
 from .http import Call, Http, send, transport_error
-from .router import Route
+from .router import ANTHROPIC_VERSION, CATALOG_PATH, Route, auth_headers
 from .sse import events
 from .wire import ADAPTERS, Adapter
 from .wire.base import Finish, LlmRequest, LlmResult, Message, TextDelta, ThinkFilter, UsageReport
+from .wire.faults import error_in_body
 
-__all__ = ["LlmRequest", "LlmResult", "Message", "generate"]
+__all__ = ["LlmRequest", "LlmResult", "Message", "Upstream", "generate", "list_models"]
 
 
 async def generate(
@@ -144,3 +150,194 @@ async def _stream(
 def _strip_think(text: str) -> str:
     think = ThinkFilter()
     return think.feed(text) + think.flush()
+
+
+async def list_models(
+    http: Http,
+    provider: ProviderSpec,
+    base_url: str,
+    token: str | None,
+    *,
+    extra_headers: dict[str, str],
+    timeout: float,
+) -> CachedCatalog:
+    """`GET /v1/models`, always over the network (the cache is `catalog.CatalogStore`)."""
+    label = provider.label or provider.name
+    headers = auth_headers(provider.auth, token)
+    if provider.api == "anthropic":
+        # Anthropic's own API wants its version header on every route, /v1/models too.
+        headers["anthropic-version"] = ANTHROPIC_VERSION
+    call = Call(
+        method="GET",
+        url=base_url + CATALOG_PATH,
+        headers=headers,
+        body=None,
+        read_timeout=timeout,
+        label=label,
+        token_env=provider.token_env,
+    )
+    response = await send(http.client(base_url, extra_headers), call)
+    try:
+        body = await response.aread()
+    except httpx.HTTPError as exc:
+        raise transport_error(exc, call) from None
+    finally:
+        await response.aclose()
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise errors.BadResponse(
+            f"{label} sent a model list that is not JSON: check the base URL."
+        ) from None
+    return CachedCatalog(
+        provider=provider.name,
+        base_url=base_url,
+        fetched_at=time.time(),
+        models=parse_models(data, label),
+    )
+
+
+def parse_models(data: Any, label: str) -> list[CatalogModel]:
+    error = error_in_body(data, label, None)
+    if error:
+        raise error
+    items = data.get("data") if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        raise errors.BadResponse(
+            f"{label} sent a model list ardaemon could not read: check the base URL."
+        )
+    models = []
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            continue
+        types = item.get("supported_endpoint_types")
+        models.append(
+            CatalogModel(
+                id=item["id"],
+                owned_by=item.get("owned_by") if isinstance(item.get("owned_by"), str) else None,
+                name=item.get("display_name") or item.get("name") or None,
+                endpoint_types=[t for t in types if isinstance(t, str)]
+                if isinstance(types, list)
+                else None,
+            )
+        )
+    return models
+
+
+async def fetch(
+    http: Http,
+    *,
+    provider: str,
+    label: str,
+    base_url: str,
+    auth_style: str,
+    token: str | None,
+    extra_headers: dict[str, str],
+    timeout: float,
+    anthropic: bool = False,
+    token_env: str | None = None,
+) -> CachedCatalog:
+    headers = auth_headers(auth_style, token)
+    if anthropic:
+        # Anthropic's own API wants its version header on every route, /v1/models too.
+        headers["anthropic-version"] = ANTHROPIC_VERSION
+    call = Call(
+        method="GET",
+        url=base_url + CATALOG_PATH,
+        headers=headers,
+        body=None,
+        read_timeout=timeout,
+        label=label,
+        token_env=token_env,
+    )
+    response = await send(http.client(base_url, extra_headers), call)
+    try:
+        body = await response.aread()
+    except httpx.HTTPError as exc:
+        raise transport_error(exc, call) from None
+    finally:
+        await response.aclose()
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise errors.BadResponse(
+            f"{label} sent a model list that is not JSON: check the base URL."
+        ) from None
+    return CachedCatalog(
+        provider=provider,
+        base_url=base_url,
+        fetched_at=time.time(),
+        models=parse_models(data, label),
+    )
+
+
+class _ReadBudget(TypedDict):
+    read_timeout: float
+
+
+class Budget(_ReadBudget, total=False):
+    """How long and how often one `generate` may try, and which setting says so."""
+
+    read_timeout_setting: str
+    total_timeout: float
+    timeout_setting: str
+    retries: int
+    max_retry_wait: float
+
+
+#: A suggestion that arrives after the user moved on is worthless: wait at most this long
+#: for a server-requested retry.
+COMPLETION_MAX_RETRY_WAIT = 2.0
+
+
+class Upstream:
+    """The way out for the current settings: one pool of httpx clients, model requests
+    with the time budget of their purpose, and the catalog request."""
+
+    def __init__(
+        self, store: SettingsStore, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self.store = store
+        self.http = Http(transport)
+
+    async def generate(
+        self,
+        target: Route,
+        token: str | None,
+        req: LlmRequest,
+        on_delta: Callable[[str], None] | None = None,
+    ) -> LlmResult:
+        s = self.store.settings
+        budget: Budget
+        if req.purpose == "completion":
+            budget = Budget(
+                read_timeout=s.completion.timeout,
+                read_timeout_setting="ardaemon.completion.timeout",
+                total_timeout=s.completion.timeout,
+                timeout_setting="ardaemon.completion.timeout",
+                retries=1,
+                max_retry_wait=COMPLETION_MAX_RETRY_WAIT,
+            )
+        else:
+            budget = Budget(
+                read_timeout=s.request_timeout,
+                total_timeout=s.chat.timeout,
+                timeout_setting="ardaemon.chat.timeout",
+            )
+        return await generate(
+            self.http, target, token, req, extra_headers=s.headers, on_delta=on_delta, **budget
+        )
+
+    async def list_models(self, token: str | None) -> CachedCatalog:
+        s = self.store.settings
+        return await list_models(
+            self.http,
+            self.store.provider,
+            self.store.base_url,
+            token,
+            extra_headers=s.headers,
+            timeout=min(s.request_timeout, 30.0),
+        )
+
+    async def aclose(self) -> None:
+        await self.http.aclose()

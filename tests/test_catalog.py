@@ -162,7 +162,8 @@ async def test_broken_catalog_body_still_serves_the_stale_cache(
 async def test_anthropic_provider_catalog_sends_its_version_header() -> None:
     import httpx
 
-    from ardaemon import catalog
+    from ardaemon import upstream
+    from ardaemon.config import ProviderSpec
     from ardaemon.http import Http
 
     seen: list[httpx.Request] = []
@@ -172,16 +173,15 @@ async def test_anthropic_provider_catalog_sends_its_version_header() -> None:
         return httpx.Response(200, json={"data": [{"id": "claude-x", "type": "model"}]})
 
     http = Http(transport=httpx.MockTransport(handler))
-    found = await catalog.fetch(
-        http,
-        provider="anthropic",
+    provider = ProviderSpec(
+        name="anthropic",
         label="Anthropic",
         base_url="https://api.anthropic.example",
-        auth_style="x-api-key",
-        token="sk-ant-test",
-        extra_headers={},
-        timeout=5,
-        anthropic=True,
+        api="anthropic",
+        auth="x-api-key",
+    )
+    found = await upstream.list_models(
+        http, provider, provider.base_url, "sk-ant-test", extra_headers={}, timeout=5
     )
     await http.aclose()
     assert found.ids == ["claude-x"]

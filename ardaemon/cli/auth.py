@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from .. import catalog, credentials, errors
+from .. import credentials, errors
 from ..service import Service
 from . import ui
 from .common import Failure, UsageError, make_service, run
@@ -17,12 +17,12 @@ if TYPE_CHECKING:
 
 async def verify(service: Service, token: str | None) -> CachedCatalog:
     """`GET /v1/models` with this token, the way the daemon would send it."""
-    return await service.fetch_remote_catalog(token)
+    return await service.download_catalog(token)
 
 
 def save_catalog(service: Service, found: CachedCatalog) -> None:
     """The check already fetched the catalog: keep it, so `ardaemon models` is instant."""
-    catalog.save(catalog.cache_path(service.paths.cache_dir, found.provider, found.base_url), found)
+    service.catalog.put(found)
 
 
 def unauthorized_client_help(service: Service, style: ui.Style) -> list[str]:

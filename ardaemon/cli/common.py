@@ -160,14 +160,13 @@ async def check_model(service: Service, model: str | None) -> None:
     if not model:
         return
     try:
-        found, _, stale = await service.fetch_catalog()
+        found, _, stale = await service.catalog.get()
     except errors.ArdaemonError as exc:
         ui.warn(f"could not check {model} against the catalog ({for_terminal(exc.message)})")
         return
     if found.get(model) is not None:
         return
-    near = catalog.close_matches(model, found.ids) if len(model) < 200 else []
-    hint = f" Did you mean {', '.join(near)}?" if near else ""
+    hint = catalog.did_you_mean(model, found.ids)
     if stale:
         ui.warn(f"{model} is not in the cached (stale) catalog;{hint} trying it anyway.")
         return

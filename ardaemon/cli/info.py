@@ -50,8 +50,8 @@ def selection_info(service: Service) -> dict[str, Any]:
         "chat": settings.models.chat,
     }
     for role in ("completion", "chat"):
-        model = service.model_for(role, None, required=False)
-        if getattr(service.selection, role):
+        model = service.models.model(role)
+        if getattr(service.models.stored(), role):
             origin = "selected"
         elif configured[role]:
             origin = "config.toml"
@@ -63,7 +63,7 @@ def selection_info(service: Service) -> dict[str, Any]:
 
 
 def catalog_info(service: Service) -> dict[str, Any] | None:
-    found = service.cached_catalog()
+    found = service.catalog.cached()
     if found is None:
         return None
     max_age = service.settings.catalog.max_age_hours
@@ -163,7 +163,7 @@ def models(args: argparse.Namespace) -> int:
             f"from {result.fetched_at} ({why})."
         )
     elif ui.is_tty(sys.stdout):
-        found = service.cached_catalog()
+        found = service.catalog.cached()
         when = ui.age_of(found.fetched_at) if found else result.fetched_at
         origin = "fetched" if result.source == "network" else "cached, fetched"
         ui.err(style_dim(f"{len(result.models)} models from {service.base_url} ({origin} {when})"))

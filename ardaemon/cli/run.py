@@ -70,7 +70,7 @@ def chat(args: argparse.Namespace) -> int:
         await check_model(s, args.model)
         if args.json:
             return await s.chat(params)
-        spinner = ui.Spinner(f"waiting for {s.model_for('chat', args.model)}").start()
+        spinner = ui.Spinner(f"waiting for {s.models.model('chat', args.model)}").start()
         wrote: list[str] = []
 
         def on_delta(delta: str) -> None:
@@ -140,7 +140,7 @@ def complete(args: argparse.Namespace) -> int:
 
     async def work(s: Service) -> CompleteResult | None:
         await check_model(s, args.model)
-        spinner = ui.Spinner(f"completing with {s.model_for('completion', args.model)}")
+        spinner = ui.Spinner(f"completing with {s.models.model('completion', args.model)}")
         spinner.start()
         try:
             return await s.complete(

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from .. import errors
-from ..http import error_in_body
 from ..protocol import Usage
 from .base import Finish, LlmRequest, LlmResult, Message, StreamEvent, TextDelta, UsageReport
+from .faults import error_in_body
 
 
 def conversation(messages: tuple[Message, ...]) -> tuple[str, list[dict[str, str]]]:

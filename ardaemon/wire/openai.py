@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from .. import errors
-from ..http import error_in_body
 from ..protocol import Usage
 from .base import Finish, LlmRequest, LlmResult, StreamEvent, TextDelta, UsageReport
+from .faults import error_in_body
 
 # Reasoning models take max_completion_tokens and reject temperature and stop;
 # gpt-5-chat is the non-reasoning variant of the family.
