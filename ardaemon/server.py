@@ -15,19 +15,22 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
+from pygls.capabilities import get_capability
 from pygls.exceptions import JsonRpcException
 from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.protocol.language_server import lsp_method
 
 from . import __version__, errors, protocol, transport
+from .completion import inline
 from .completion.guard import DocumentGuard, release_memory
+from .completion.inline import Around, Position
 from .config import Paths, SettingsStore
 from .jsonrpc import StrictProtocol
 from .protocol import (
@@ -44,15 +47,13 @@ from .protocol import (
 from .service import Service
 from .status import INTERNAL_MESSAGE
 
-if TYPE_CHECKING:
-    from .completion import Snippet
-
 log = logging.getLogger(__name__)
 
 INTERNAL_ERROR = -32603
 PARENT_POLL_SECONDS = 1.0
 
 T = TypeVar("T")
+H = TypeVar("H", bound=Callable[..., Any])
 
 
 class ArdaemonProtocol(StrictProtocol):
@@ -113,6 +114,7 @@ class ArdaemonServer(LanguageServer):
         )
         self.service = service
         self.guard = DocumentGuard()
+        self.documents = OpenDocuments(self)
         self.pending_warnings: list[str] = []
         self.protocol_mismatch: str | None = None
         self.parent_watch: asyncio.Task[None] | None = None
@@ -127,6 +129,20 @@ class ArdaemonServer(LanguageServer):
     def notify_status(self, status: Status) -> None:
         self.protocol.notify(protocol.DID_CHANGE_STATUS, encode(status))
 
+    def report_refusal(self, uri: str, reason: str) -> None:
+        if self.guard.first_report(uri):
+            message = f"Completions off for this file: {reason}."
+            self.notify_status(Status(state="idle", message=message))
+
+    def chat_progress(self, token: int | str) -> Callable[[str], None]:
+        """Sends each chat delta as `$/progress` for this partial-result token."""
+
+        def on_delta(text: str) -> None:
+            value = encode(ChatDelta(text))
+            self.protocol.notify(types.PROGRESS, types.ProgressParams(token=token, value=value))
+
+        return on_delta
+
     def warn(self, messages: list[str]) -> None:
         for message in messages:
             log.warning("%s", message)
@@ -137,7 +153,24 @@ class ArdaemonServer(LanguageServer):
             )
 
 
-def rpc(handler: Callable[[ArdaemonServer, Any], Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+Handler = Callable[[ArdaemonServer, Any], Any]
+#: (method, options, handler): every feature, registered on each server by `create_server`.
+FEATURES: list[tuple[str, Any, Handler]] = []
+
+
+def feature(method: str, options: Any = None) -> Callable[[H], H]:
+    """pygls' `@server.feature` for module-level handlers (the server is built later)."""
+
+    def register(handler: H) -> H:
+        FEATURES.append((method, options, handler))
+        return handler
+
+    return register
+
+
+def jsonrpc_errors(
+    handler: Callable[[ArdaemonServer, Any], Awaitable[T]],
+) -> Callable[..., Awaitable[T]]:
     """Map the error tree to JSON-RPC errors once; never leak a traceback to the editor."""
 
     @functools.wraps(handler)
@@ -163,228 +196,220 @@ def rpc(handler: Callable[[ArdaemonServer, Any], Awaitable[T]]) -> Callable[...,
 def create_server(service: Service) -> ArdaemonServer:
     server = ArdaemonServer(service)
     service.activity.sink = server.notify_status
-
-    @server.feature(types.INITIALIZE)
-    def initialize(ls: ArdaemonServer, params: types.InitializeParams) -> None:
-        ls.pending_warnings += ls.service.store.set_init(params.initialization_options)
-        ls.service.models.apply_settings()
-        client_version = protocol.peer_protocol_version(
-            protocol.to_builtins(params.capabilities.experimental)
-        )
-        ls.protocol_mismatch = protocol.protocol_mismatch(client_version, __version__)
-        # Right after the answer, off the editor's critical path.
-        asyncio.get_running_loop().call_later(0.01, _settle_gc)
-        if params.process_id:
-            ls.parent_watch = asyncio.ensure_future(_watch_parent(params.process_id))
-
-    @server.feature(types.INITIALIZED)
-    def initialized(ls: ArdaemonServer, params: types.InitializedParams) -> None:
-        ls.warn(ls.pending_warnings + ls.service.store.problems())
-        ls.pending_warnings = []
-        if ls.protocol_mismatch:
-            # The client shows the user what to update (it knows its editor); the daemon
-            # says it in the editor's log and its own, not in a second pop-up.
-            log.warning("%s", ls.protocol_mismatch)
-            ls.window_log_message(
-                types.LogMessageParams(
-                    type=types.MessageType.Warning, message=f"ardaemon: {ls.protocol_mismatch}"
-                )
-            )
-        asyncio.get_running_loop().run_in_executor(None, ls.service.warm_up)
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    async def did_change_configuration(
-        ls: ArdaemonServer, params: types.DidChangeConfigurationParams
-    ) -> None:
-        settings = protocol.to_builtins(params.settings)
-        if not settings and _can_pull_configuration(ls):
-            pulled = await ls.workspace_configuration_async(
-                types.ConfigurationParams(items=[types.ConfigurationItem(section="ardaemon")])
-            )
-            settings = protocol.to_builtins(pulled[0]) if pulled else None
-        if settings is None:
-            return
-        before = ls.service.settings
-        ls.warn(ls.service.store.set_client(settings) + ls.service.store.problems())
-        ls.service.settings_changed(before)
-
-    @server.feature(protocol.LIST_MODELS)
-    @rpc
-    async def list_models(ls: ArdaemonServer, params: Any) -> Any:
-        p = decode_params(params, ListModelsParams)
-        return encode(await ls.service.list_models(p.refresh))
-
-    @server.feature(protocol.SELECT_MODEL)
-    @rpc
-    async def select_model(ls: ArdaemonServer, params: Any) -> Any:
-        p = decode_params(params, SelectModelParams)
-        return encode(SelectModelResult(await ls.service.select_model(p.model, p.role)))
-
-    @server.feature(protocol.CHAT)
-    @rpc
-    async def chat(ls: ArdaemonServer, params: Any) -> Any:
-        p = decode_params(params, ChatParams)
-        on_delta = None
-        if p.partial_result_token is not None:
-            token = p.partial_result_token
-
-            def on_delta(text: str) -> None:
-                value = encode(ChatDelta(text))
-                ls.protocol.notify(types.PROGRESS, types.ProgressParams(token=token, value=value))
-
-        return encode(await ls.service.chat(p, on_delta))
-
-    @server.feature(protocol.COMPLETE)
-    @rpc
-    async def complete(ls: ArdaemonServer, params: Any) -> Any:
-        p = decode_params(params, CompleteParams)
-        document = None
-        if p.text_document is not None:
-            if p.position is None:
-                raise errors.InvalidParams(
-                    "Invalid params: `position` is required with `textDocument`."
-                )
-            document = p.text_document.uri
-            prefix, suffix, language_id, path = _document_context(
-                ls, document, types.Position(p.position.line, p.position.character)
-            )
-        elif p.prefix is not None:
-            prefix, suffix = p.prefix, p.suffix or ""
-            language_id, path = "", None
-        else:
-            raise errors.InvalidParams(
-                "Invalid params: give `textDocument` and `position`, or `prefix` (and `suffix`)."
-            )
-        result = await ls.service.complete(
-            prefix,
-            suffix,
-            language_id=p.language_id or language_id,
-            path=path,
-            model=p.model,
-            max_tokens=p.max_tokens,
-            document=document,
-        )
-        if result is None:  # superseded by a newer request for the same document
-            raise errors.Cancelled("Superseded by a newer completion request for this document.")
-        return encode(result)
-
-    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
-    @rpc
-    async def inline_completion(
-        ls: ArdaemonServer, params: types.InlineCompletionParams
-    ) -> types.InlineCompletionList | None:
-        settings = ls.service.settings.completion
-        automatic = params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic
-        if not settings.enabled or (settings.manual and automatic):
-            return None
-        uri = params.text_document.uri
-        if (reason := _refusal(ls, uri)) is not None:
-            if ls.guard.first_report(uri):
-                message = f"Completions off for this file: {reason}."
-                ls.notify_status(Status(state="idle", message=message))
-            return None
-        prefix, suffix, language_id, path = _document_context(ls, uri, params.position)
-        langs = settings.languages
-        if (langs.allow and language_id not in langs.allow) or language_id in langs.deny:
-            return None
-        here = types.Range(params.position, params.position)
-        selected = params.context.selected_completion_info
-        if selected is not None:
-            # The suggest widget is open: complete as if its item were accepted; the
-            # editor wants an item that replaces that range and starts with its text.
-            doc = ls.workspace.get_text_document(uri)
-            prefix = doc.source[: doc.offset_at_position(selected.range.start)] + selected.text
-            here = selected.range
-        try:
-            result = await ls.service.complete(
-                prefix,
-                suffix,
-                language_id=language_id,
-                path=path,
-                document=uri,
-                trigger="automatic" if automatic else "invoked",
-                snippets=_snippets(ls, uri, language_id),
-            )
-        except errors.UpstreamError:
-            # Already reported through ardaemon/didChangeStatus; an error response per
-            # keystroke would only fill the editor's log.
-            return types.InlineCompletionList(items=[])
-        if result is None:
-            return types.InlineCompletionList(items=[])
-        lead = selected.text if selected is not None else ""
-        return types.InlineCompletionList(
-            items=[
-                types.InlineCompletionItem(insert_text=lead + item.insert_text, range=here)
-                for item in result.items
-            ]
-        )
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: ArdaemonServer, params: types.DidCloseTextDocumentParams) -> None:
-        ls.service.forget_document(params.text_document.uri)
-        ls.guard.forget(params.text_document.uri)
-
+    for method, options, handler in FEATURES:
+        server.feature(method, options)(handler)
     return server
 
 
-def _snippets(ls: ArdaemonServer, uri: str, language_id: str) -> list[Snippet]:
-    """Other open documents of the same language: the model sees the project's style."""
-    from .completion import Snippet
+# --- lifecycle and settings -------------------------------------------------------------
 
-    out = []
-    for other_uri, doc in list(ls.workspace.text_documents.items()):
-        if other_uri == uri or _refusal(ls, other_uri) is not None:
-            continue  # secret files never go upstream, not even as context
-        if language_id and doc.language_id == language_id:
-            out.append(Snippet(path=_relative_path(ls, other_uri) or other_uri, text=doc.source))
-    return out[:8]
+
+@feature(types.INITIALIZE)
+def initialize(ls: ArdaemonServer, params: types.InitializeParams) -> None:
+    ls.pending_warnings += ls.service.store.set_init(params.initialization_options)
+    ls.service.models.apply_settings()
+    client_version = protocol.peer_protocol_version(
+        protocol.to_builtins(params.capabilities.experimental)
+    )
+    ls.protocol_mismatch = protocol.protocol_mismatch(client_version, __version__)
+    # Right after the answer, off the editor's critical path.
+    asyncio.get_running_loop().call_later(0.01, _settle_gc)
+    if params.process_id:
+        ls.parent_watch = asyncio.ensure_future(_watch_parent(params.process_id))
+
+
+@feature(types.INITIALIZED)
+def initialized(ls: ArdaemonServer, params: types.InitializedParams) -> None:
+    ls.warn(ls.pending_warnings + ls.service.store.problems())
+    ls.pending_warnings = []
+    if ls.protocol_mismatch:
+        # The client shows the user what to update (it knows its editor); the daemon
+        # says it in the editor's log and its own, not in a second pop-up.
+        log.warning("%s", ls.protocol_mismatch)
+        ls.window_log_message(
+            types.LogMessageParams(
+                type=types.MessageType.Warning, message=f"ardaemon: {ls.protocol_mismatch}"
+            )
+        )
+    asyncio.get_running_loop().run_in_executor(None, ls.service.warm_up)
+
+
+@feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+async def did_change_configuration(
+    ls: ArdaemonServer, params: types.DidChangeConfigurationParams
+) -> None:
+    settings = protocol.to_builtins(params.settings)
+    if not settings and _can_pull_configuration(ls):
+        pulled = await ls.workspace_configuration_async(
+            types.ConfigurationParams(items=[types.ConfigurationItem(section="ardaemon")])
+        )
+        settings = protocol.to_builtins(pulled[0]) if pulled else None
+    if settings is None:
+        return
+    before = ls.service.settings
+    ls.warn(ls.service.store.set_client(settings) + ls.service.store.problems())
+    ls.service.settings_changed(before)
 
 
 def _can_pull_configuration(ls: ArdaemonServer) -> bool:
-    caps = ls.client_capabilities.workspace
-    return bool(caps and caps.configuration)
+    return bool(get_capability(ls.client_capabilities, "workspace.configuration", False))
 
 
-def _document_context(
-    ls: ArdaemonServer, uri: str, position: types.Position
-) -> tuple[str, str, str, str | None]:
-    """(prefix, suffix, language id, relative path) of an open document at a position."""
-    if uri not in ls.workspace.text_documents:
+# --- the contract's methods: decode → one call → encode ---------------------------------
+
+
+@feature(protocol.LIST_MODELS)
+@jsonrpc_errors
+async def list_models(ls: ArdaemonServer, params: Any) -> Any:
+    p = decode_params(params, ListModelsParams)
+    return encode(await ls.service.list_models(p.refresh))
+
+
+@feature(protocol.SELECT_MODEL)
+@jsonrpc_errors
+async def select_model(ls: ArdaemonServer, params: Any) -> Any:
+    p = decode_params(params, SelectModelParams)
+    return encode(SelectModelResult(await ls.service.select_model(p.model, p.role)))
+
+
+@feature(protocol.CHAT)
+@jsonrpc_errors
+async def chat(ls: ArdaemonServer, params: Any) -> Any:
+    p = decode_params(params, ChatParams)
+    on_delta = None if p.partial_result_token is None else ls.chat_progress(p.partial_result_token)
+    return encode(await ls.service.chat(p, on_delta))
+
+
+@feature(protocol.COMPLETE)
+@jsonrpc_errors
+async def complete(ls: ArdaemonServer, params: Any) -> Any:
+    p = decode_params(params, CompleteParams)
+    document = None
+    if p.text_document is not None:
+        if p.position is None:
+            raise errors.InvalidParams(
+                "Invalid params: `position` is required with `textDocument`."
+            )
+        document = p.text_document.uri
+        around = ls.documents.around(document, Position(p.position.line, p.position.character))
+    elif p.prefix is not None:
+        around = Around(p.prefix, p.suffix or "", "", None)
+    else:
         raise errors.InvalidParams(
-            "Invalid params: `textDocument.uri` is not open: send textDocument/didOpen first, "
-            "or pass `prefix` and `suffix`."
+            "Invalid params: give `textDocument` and `position`, or `prefix` (and `suffix`)."
         )
-    if (reason := _refusal(ls, uri)) is not None:
-        raise errors.InvalidParams(f"Completions are off for this file: {reason}.")
-    doc = ls.workspace.get_text_document(uri)
-    lines = doc.lines
-    if position.line < 0 or position.character < 0 or position.line > len(lines):
-        raise errors.InvalidParams(
-            f"Invalid params: `position` {position.line}:{position.character} is outside the "
-            "document."
-        )
-    offset = doc.offset_at_position(position)
-    source = doc.source
-    return source[:offset], source[offset:], doc.language_id or "", _relative_path(ls, uri)
+    result = await ls.service.complete(
+        around.prefix,
+        around.suffix,
+        language_id=p.language_id or around.language_id,
+        path=around.path,
+        model=p.model,
+        max_tokens=p.max_tokens,
+        document=document,
+    )
+    if result is None:  # superseded by a newer request for the same document
+        raise errors.Cancelled("Superseded by a newer completion request for this document.")
+    return encode(result)
 
 
-def _refusal(ls: ArdaemonServer, uri: str) -> str | None:
-    settings = ls.service.settings.completion
-    return ls.guard.refusal(uri, settings.exclude, settings.max_document_size)
-
-
-def _relative_path(ls: ArdaemonServer, uri: str) -> str | None:
-    parsed = urlparse(uri)
-    if parsed.scheme != "file":
+@feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+@jsonrpc_errors
+async def inline_completion(
+    ls: ArdaemonServer, params: types.InlineCompletionParams
+) -> types.InlineCompletionList | None:
+    selected = params.context.selected_completion_info
+    items = await inline.suggest(
+        ls.documents,
+        ls.service.settings.completion,
+        ls.service.complete,
+        uri=params.text_document.uri,
+        at=_position(params.position),
+        automatic=params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic,
+        widget=None
+        if selected is None
+        else inline.WidgetItem(
+            _position(selected.range.start), _position(selected.range.end), selected.text
+        ),
+        on_refusal=ls.report_refusal,
+    )
+    if items is None:
         return None
-    path = Path(unquote(parsed.path))
-    root = ls.workspace.root_path
-    if root:
-        try:
-            return str(path.relative_to(root))
-        except ValueError:
-            pass
-    return path.name
+    return types.InlineCompletionList(
+        items=[
+            types.InlineCompletionItem(
+                insert_text=item.text,
+                range=types.Range(_lsp_position(item.start), _lsp_position(item.end)),
+            )
+            for item in items
+        ]
+    )
+
+
+@feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: ArdaemonServer, params: types.DidCloseTextDocumentParams) -> None:
+    ls.service.forget_document(params.text_document.uri)
+    ls.guard.forget(params.text_document.uri)
+
+
+def _position(p: types.Position) -> Position:
+    return Position(p.line, p.character)
+
+
+def _lsp_position(p: Position) -> types.Position:
+    return types.Position(p.line, p.character)
+
+
+class OpenDocuments:
+    """The workspace's open documents as completion sees them (`inline.Documents`)."""
+
+    def __init__(self, ls: ArdaemonServer) -> None:
+        self._ls = ls
+
+    def refusal(self, uri: str) -> str | None:
+        settings = self._ls.service.settings.completion
+        return self._ls.guard.refusal(uri, settings.exclude, settings.max_document_size)
+
+    def around(self, uri: str, at: Position) -> Around:
+        if uri not in self._ls.workspace.text_documents:
+            raise errors.InvalidParams(
+                "Invalid params: `textDocument.uri` is not open: send textDocument/didOpen "
+                "first, or pass `prefix` and `suffix`."
+            )
+        if (reason := self.refusal(uri)) is not None:
+            raise errors.InvalidParams(f"Completions are off for this file: {reason}.")
+        doc = self._ls.workspace.get_text_document(uri)
+        if at.line < 0 or at.character < 0 or at.line > len(doc.lines):
+            raise errors.InvalidParams(
+                f"Invalid params: `position` {at.line}:{at.character} is outside the document."
+            )
+        offset = doc.offset_at_position(_lsp_position(at))
+        source = doc.source
+        return Around(source[:offset], source[offset:], doc.language_id or "", self.path(uri))
+
+    def before(self, uri: str, at: Position) -> str:
+        doc = self._ls.workspace.get_text_document(uri)
+        return doc.source[: doc.offset_at_position(_lsp_position(at))]
+
+    def same_language(self, uri: str, language_id: str) -> Iterator[tuple[str, str]]:
+        for other_uri, doc in list(self._ls.workspace.text_documents.items()):
+            if other_uri == uri or self.refusal(other_uri) is not None:
+                continue  # secret files never go upstream, not even as context
+            if doc.language_id == language_id:
+                yield self.path(other_uri) or other_uri, doc.source
+
+    def path(self, uri: str) -> str | None:
+        """The document's path relative to the workspace root (its name outside it)."""
+        parsed = urlparse(uri)
+        if parsed.scheme != "file":
+            return None
+        path = Path(unquote(parsed.path))
+        root = self._ls.workspace.root_path
+        if root:
+            try:
+                return str(path.relative_to(root))
+            except ValueError:
+                pass
+        return path.name
 
 
 def _settle_gc() -> None:
