@@ -65,7 +65,9 @@ class Fake:
         self.calls.append(dict(prefix=prefix, trigger=trigger, snippets=list(snippets)))
         if self.error:
             raise self.error
-        return CompleteResult(items=[CompletionItem(self.answer)], model="m", api="openai", cached=False)
+        return CompleteResult(
+            items=[CompletionItem(self.answer)], model="m", api="openai", cached=False
+        )
 
 
 def settings(**raw: Any) -> CompletionSettings:
