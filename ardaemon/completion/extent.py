@@ -72,8 +72,9 @@ def limit_lines(text: str, ctx: CompletionContext) -> str:
     return "\n".join(lines[: nxt + 1]) if nxt is not None else ""
 
 
-#: A piece of at least 3 characters written 4 times in a row (`x = x = x = x = …`).
-_INLINE_REPEAT = re.compile(r"(.{3,}?)\1{3,}")
+#: A piece of 3 to 80 characters written 4 times in a row (`x = x = x = x = …`); the bound
+#: keeps the search fast on long lines.
+_INLINE_REPEAT = re.compile(r"(.{3,80}?)\1{3,}")
 
 
 #: Lines that belong to the statement after them: attributes, decorators, comments.

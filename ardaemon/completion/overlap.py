@@ -30,7 +30,8 @@ def remove_suffix_overlap(text: str, ctx: CompletionContext) -> str:
         last = body.rsplit("\n", 1)[-1]
         offset = len(body) - len(last)
         want = _norm(rest)
-        for p in range(1, len(last)):
+        # Written a little differently, the rest is still about as long as it is.
+        for p in range(max(1, len(last) - 2 * len(rest) - 16), len(last)):
             if want and _norm(last[p:]) == want:
                 return body[: offset + p].rstrip()
     if rest:
