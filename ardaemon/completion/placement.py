@@ -131,6 +131,10 @@ def match_indentation(text: str, ctx: CompletionContext) -> str:
         # step is a guess when few lines are indented.
         if len(body_ws) <= len(line_indent) and target.startswith(body_ws):
             shift = target[len(body_ws) :]
+        elif unit != "\t" and 0 < len(body_ws) - len(target) < len(unit):
+            # Off the file's grid by a space or two (`if x {` then 5 spaces in a 4-space
+            # file): a stray space before the block, not a deeper level.
+            lines = [lines[0], *_dedent(lines[1:], len(body_ws) - len(target))]
     elif len(body_ws) < len(line_indent):
         shift = line_indent
     if shift:
@@ -230,14 +234,14 @@ def _indent_at_line_start(lines: list[str], ctx: CompletionContext) -> list[str]
         return lines
     # The lines after the first are either absolute (usual, and what the prompt asks for) or
     # written as if the cursor were at column `base`: a body line left of where it must be at
-    # least (deeper than the cursor after a block header) tells, unless a blank line comes
-    # first or it follows a `return` (then it is code after the cursor's block, which
-    # `stop_at_scope_end` cuts).
+    # least (deeper than the cursor after a block header) tells, unless a blank line or a
+    # closer (`}`, `end`, `else`) comes first or it follows a `return`: then it is code after
+    # the cursor's block, which `stop_at_scope_end` cuts.
     least = len(indent) + (1 if opener else 0)
     before_body = lines[body - 1]
     if (
         len(body_ws) < least
-        and all(ln.strip() for ln in lines[first:body])
+        and all(ln.strip() and not DEDENTED.match(ln) for ln in lines[first + 1 : body])
         and not _TERMINAL.match(before_body)
     ):
         shift = indent[len(base) :]
