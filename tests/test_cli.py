@@ -495,15 +495,26 @@ def test_serve_does_not_import_the_cli(plain_env: dict[str, str]) -> None:
 # --- on a terminal ----------------------------------------------------------------------
 
 
-def run_in_pty(args: list[str], env: dict[str, str], answer: str | None = None) -> tuple[int, str]:
-    """Run the CLI with a pseudo-terminal as its controlling terminal; type `answer` at
+def run_in_pty(
+    args: list[str],
+    env: dict[str, str],
+    answer: str | None = None,
+    *,
+    argv: list[str] | None = None,
+    cwd: Path | None = None,
+) -> tuple[int, str]:
+    """Run the CLI (or `argv`, an executable's path first) with a pseudo-terminal as its
+    controlling terminal, in `cwd`; type `answer` at
     the first prompt. Returns (exit code, everything the terminal showed)."""
     import pty
     import select
 
     pid, fd = pty.fork()
     if pid == 0:  # pragma: no cover - the child
-        os.execve(sys.executable, [*CLI, *args], env)
+        if cwd is not None:
+            os.chdir(cwd)
+        argv = argv or [*CLI, *args]
+        os.execve(argv[0], argv, env)
     shown = b""
     typed = answer is None
     deadline = time.monotonic() + 30

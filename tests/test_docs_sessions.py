@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import os
 import re
-import select
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from test_cli import run_in_pty
 
 from ardaemon.gateway import DEFAULT_TOKEN, Gateway
 
@@ -75,30 +74,8 @@ def matches(expected: list[str], actual: list[str]) -> bool:
 
 def run_in_terminal(command: str, env: dict[str, str], cwd: Path) -> list[str]:
     """Run `command` with bash in a pty; type the stand-in's token at a hidden prompt."""
-    import pty
-
-    pid, fd = pty.fork()
-    if pid == 0:  # pragma: no cover - the child
-        os.chdir(cwd)
-        os.execve("/bin/bash", ["bash", "-c", command], env)
-    shown, typed = b"", False
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.1)
-        if ready:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            shown += chunk
-        if not typed and b"(input is hidden)" in shown:
-            os.write(fd, DEFAULT_TOKEN.encode() + b"\n")
-            typed = True
-    os.waitpid(pid, 0)
-    os.close(fd)
-    text = ANSI.sub("", shown.decode("utf-8", "replace")).replace("\r\n", "\n")
+    _, shown = run_in_pty([], env, DEFAULT_TOKEN, argv=["/bin/bash", "-c", command], cwd=cwd)
+    text = ANSI.sub("", shown).replace("\r\n", "\n")
     # What a terminal keeps of a line a spinner rewrote: the text after the last \r.
     return _trim([line.rsplit("\r", 1)[-1] for line in text.split("\n")])
 
