@@ -20,7 +20,7 @@ from typing import Literal, NamedTuple
 import msgspec
 
 from . import errors
-from .config import SettingsStore
+from .config import Settings, SettingsStore
 from .files import atomic_write
 
 log = logging.getLogger(__name__)
@@ -127,9 +127,14 @@ class CatalogStore:
         self._store = store
         self._download = download
         self._memory: dict[Path, CachedCatalog] = {}
+        self._path: tuple[Settings, Path] | None = None
 
     def path(self) -> Path:
-        return cache_path(self.cache_dir, self._store.provider.name, self._store.base_url)
+        settings = self._store.settings  # the same object until the settings change
+        if self._path is None or self._path[0] is not settings:
+            found = cache_path(self.cache_dir, self._store.provider.name, self._store.base_url)
+            self._path = (settings, found)
+        return self._path[1]
 
     def cached(self) -> CachedCatalog | None:
         key = self.path()

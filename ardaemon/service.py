@@ -41,6 +41,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: Models whose route is remembered (requests may name any model).
+ROUTE_MEMO = 64
+
 
 class Service:
     def __init__(
@@ -58,6 +61,7 @@ class Service:
         self.models = ModelChoice(paths.selection_file, self.store, self.catalog)
         self.engine = Engine(fetch=self._fetch_completion)
         self.activity = Activity()
+        self._routes: dict[str, tuple[Settings, CachedCatalog, Route]] = {}
         self._transport = transport
         self._upstream: Upstream | None = None
 
@@ -147,14 +151,24 @@ class Service:
         return self.models.select(model, role, known)
 
     def route_for(self, model: str, known: CachedCatalog | None = None) -> Route:
-        entry = (known or self.catalog.cached() or _EMPTY).get(model)
-        return route(
+        """The route of a model, worked out once per settings and catalog."""
+        known = known or self.catalog.cached() or _EMPTY
+        settings = self.settings  # the same object until the settings change
+        memo = self._routes.get(model)
+        if memo is not None and memo[0] is settings and memo[1] is known:
+            return memo[2]
+        entry = known.get(model)
+        found = route(
             self.provider,
             self.base_url,
             model,
             entry.endpoint_types if entry else None,
-            self.settings.api_overrides,
+            settings.api_overrides,
         )
+        if len(self._routes) >= ROUTE_MEMO:
+            self._routes.clear()
+        self._routes[model] = (settings, known, found)
+        return found
 
     # --- chat and completion ------------------------------------------------------------
 
@@ -240,7 +254,7 @@ class Service:
         with self.activity.busy(model):
             result = await self.upstream.generate(target, self._require_token(), req)
         text = postprocess(result.text, ctx)
-        log.info(
+        log.debug(
             "completion %s via %s: %d chars in %.0f ms",
             model,
             target.api,

@@ -21,9 +21,12 @@ class Activity:
     def __init__(self) -> None:
         self.sink: StatusSink | None = None
         self._active = 0
+        self._last: Status | None = None
 
     def report(self, status: Status) -> None:
-        if self.sink is not None:
+        # Only a change is news to the editor (idle after idle is not).
+        if self.sink is not None and status != self._last:
+            self._last = status
             self.sink(status)
 
     @contextlib.contextmanager
