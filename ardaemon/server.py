@@ -23,15 +23,17 @@ from urllib.parse import unquote, urlparse
 from lsprotocol import types
 from pygls.capabilities import get_capability
 from pygls.exceptions import JsonRpcException
-from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.protocol.language_server import lsp_method
 
 from . import __version__, errors, protocol, transport
+from .coalesce import DeltaCoalescer
 from .completion import inline
+from .completion.context import PREFIX_CHARS, SNIPPET_CHARS, SUFFIX_CHARS
 from .completion.guard import DocumentGuard, release_memory
 from .completion.inline import Around, Position
 from .config import Paths, SettingsStore
+from .document import line_document, open_document
 from .jsonrpc import StrictProtocol
 from .protocol import (
     ChatDelta,
@@ -46,11 +48,16 @@ from .protocol import (
 )
 from .service import Service
 from .status import INTERNAL_MESSAGE
+from .writer import open_writer
 
 log = logging.getLogger(__name__)
 
 INTERNAL_ERROR = -32603
 PARENT_POLL_SECONDS = 1.0
+#: Text read around the cursor: twice the prompt's budget, so the cut to budget (at a line
+#: boundary, after CRLF → LF) comes out as if made on the whole document.
+PREFIX_WINDOW = 2 * PREFIX_CHARS
+SUFFIX_WINDOW = 2 * SUFFIX_CHARS
 
 T = TypeVar("T")
 H = TypeVar("H", bound=Callable[..., Any])
@@ -76,7 +83,10 @@ class ArdaemonProtocol(StrictProtocol):
         doc = params.text_document
         if self._too_large(doc.uri, len(doc.text)):
             doc.text = ""
-        yield from super().lsp_text_document__did_open(params)
+        # pygls's didOpen, with a document that edits and completion requests cost little.
+        open_document(self.workspace, doc)
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:
+            yield handler, (params,), None
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
     def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> Any:
@@ -85,7 +95,7 @@ class ArdaemonProtocol(StrictProtocol):
             return  # stays refused until reopened
         yield from super().lsp_text_document__did_change(params)
         doc = self.workspace.get_text_document(uri)
-        if self._too_large(uri, len(doc.source)):
+        if self._too_large(uri, line_document(doc).size):
             self.workspace.put_text_document(
                 types.TextDocumentItem(uri, doc.language_id or "", doc.version or 0, "")
             )
@@ -134,14 +144,14 @@ class ArdaemonServer(LanguageServer):
             message = f"Completions off for this file: {reason}."
             self.notify_status(Status(state="idle", message=message))
 
-    def chat_progress(self, token: int | str) -> Callable[[str], None]:
-        """Sends each chat delta as `$/progress` for this partial-result token."""
+    def chat_progress(self, token: int | str) -> DeltaCoalescer:
+        """Chat deltas as `$/progress` for this partial-result token, at most one per frame."""
 
-        def on_delta(text: str) -> None:
+        def send(text: str) -> None:
             value = encode(ChatDelta(text))
             self.protocol.notify(types.PROGRESS, types.ProgressParams(token=token, value=value))
 
-        return on_delta
+        return DeltaCoalescer(send)
 
     def warn(self, messages: list[str]) -> None:
         for message in messages:
@@ -276,8 +286,14 @@ async def select_model(ls: ArdaemonServer, params: Any) -> Any:
 @jsonrpc_errors
 async def chat(ls: ArdaemonServer, params: Any) -> Any:
     p = decode_params(params, ChatParams)
-    on_delta = None if p.partial_result_token is None else ls.chat_progress(p.partial_result_token)
-    return encode(await ls.service.chat(p, on_delta))
+    if p.partial_result_token is None:
+        return encode(await ls.service.chat(p))
+    deltas = ls.chat_progress(p.partial_result_token)
+    try:
+        result = await ls.service.chat(p, deltas.push)
+    finally:
+        deltas.flush()  # every delta leaves before the result (or the error)
+    return encode(result)
 
 
 @feature(protocol.COMPLETE)
@@ -377,25 +393,25 @@ class OpenDocuments:
             )
         if (reason := self.refusal(uri)) is not None:
             raise errors.InvalidParams(f"Completions are off for this file: {reason}.")
-        doc = self._ls.workspace.get_text_document(uri)
+        doc = line_document(self._ls.workspace.get_text_document(uri))
         if at.line < 0 or at.character < 0 or at.line > len(doc.lines):
             raise errors.InvalidParams(
                 f"Invalid params: `position` {at.line}:{at.character} is outside the document."
             )
-        offset = doc.offset_at_position(_lsp_position(at))
-        source = doc.source
-        return Around(source[:offset], source[offset:], doc.language_id or "", self.path(uri))
+        # Cut first: only lines near the cursor are read, whatever the document's size.
+        prefix, suffix = doc.window(_lsp_position(at), PREFIX_WINDOW, SUFFIX_WINDOW)
+        return Around(prefix, suffix, doc.language_id or "", self.path(uri))
 
     def before(self, uri: str, at: Position) -> str:
-        doc = self._ls.workspace.get_text_document(uri)
-        return doc.source[: doc.offset_at_position(_lsp_position(at))]
+        doc = line_document(self._ls.workspace.get_text_document(uri))
+        return doc.window(_lsp_position(at), PREFIX_WINDOW, 0)[0]
 
     def same_language(self, uri: str, language_id: str) -> Iterator[tuple[str, str]]:
         for other_uri, doc in list(self._ls.workspace.text_documents.items()):
             if other_uri == uri or self.refusal(other_uri) is not None:
                 continue  # secret files never go upstream, not even as context
             if doc.language_id == language_id:
-                yield self.path(other_uri) or other_uri, doc.source
+                yield self.path(other_uri) or other_uri, line_document(doc).head(2 * SNIPPET_CHARS)
 
     def path(self, uri: str) -> str | None:
         """The document's path relative to the workspace root (its name outside it)."""
@@ -470,7 +486,6 @@ def serve(paths: Paths | None = None) -> int:
     server = create_server(service)
     server.pending_warnings += store.load_file()
     log.info("ardaemon %s serving on stdio (pid %d)", __version__, os.getpid())
-    server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
     code = asyncio.run(_serve_stdio(server))
     log.info("exiting with code %d", code)
     return code
@@ -501,8 +516,11 @@ async def _serve_stdio(server: ArdaemonServer) -> int:
             protocol.receive(body)
         stop(0, "stdin closed")
 
+    writer = await open_writer(sys.stdout.fileno())
+    protocol.set_writer(writer)
     reading = asyncio.ensure_future(pump())
     try:
         return await done
     finally:
         reading.cancel()
+        await writer.aclose()  # the shutdown answer and anything queued before it

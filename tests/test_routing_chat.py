@@ -65,6 +65,9 @@ async def test_reasoning_model_gets_max_completion_tokens(daemon: Client, gatewa
 async def test_streaming_deltas_arrive_in_order_and_join_to_content(
     daemon: Client, gateway: Any
 ) -> None:
+    # Chunks further apart than a display frame: each gets its own $/progress (closer
+    # ones are joined, see test_coalesce.py).
+    gateway.chunk_delay = 0.05
     for model in (CLAUDE, "glm-4.6"):
         token = f"tok-{model}"
         result = await request(

@@ -49,6 +49,13 @@ class CompletionContext(msgspec.Struct, frozen=True):
     newline: str = "\n"
 
 
+#: Characters of the document the prompt shows before and after the cursor, and of other
+#: open documents.
+PREFIX_CHARS = 6000
+SUFFIX_CHARS = 2000
+SNIPPET_CHARS = 1500
+
+
 def _normalize(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
@@ -201,9 +208,9 @@ def build_context(
     language_id: str = "",
     path: str | None = None,
     snippets: Sequence[Snippet] = (),
-    prefix_chars: int = 6000,
-    suffix_chars: int = 2000,
-    snippet_chars: int = 1500,
+    prefix_chars: int = PREFIX_CHARS,
+    suffix_chars: int = SUFFIX_CHARS,
+    snippet_chars: int = SNIPPET_CHARS,
     multiline: bool | None = None,
 ) -> CompletionContext:
     """The context of one completion: text nearest the cursor within budget, and its shape.
@@ -212,6 +219,10 @@ def build_context(
     cursor's own line alone exceeds the budget. `multiline=None` lets `decide_multiline` choose
     (on the full text, before cutting).
     """
+    # Cut first, normalise after: twice the budget still holds the budget after CRLF → LF,
+    # and the cut below comes out as if made on the whole text.
+    prefix = prefix[-2 * prefix_chars :]
+    suffix = suffix[: 2 * suffix_chars]
     newline = "\r\n" if "\r\n" in prefix or "\r\n" in suffix else "\n"
     prefix = _normalize(prefix)
     suffix = _normalize(suffix)
