@@ -70,7 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add("logout", "remove the stored token (keyring and file)", provider)
 
-    status = add("status", "provider, base URL, token source, models, catalog, log file", provider)
+    status = add(
+        "status",
+        "provider, base URL, token source, models, catalog, log file (exit code 0 whenever "
+        "it prints the report, also without a token)",
+        provider,
+    )
     status.add_argument("--json", action="store_true", help="machine-readable output")
 
     models = add("models", "list the models of the catalog and their wire format", provider)
