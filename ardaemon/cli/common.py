@@ -145,11 +145,16 @@ def run(service: Service, work: Callable[[Service], Awaitable[T]], *, listing: b
     except errors.UpstreamError as exc:
         if not listing or exc.status != 404:
             raise
-        raise Failure(
-            f"{service.base_url}/v1/models answered HTTP 404: the base URL's path does not serve "
-            f"the API. Check the base URL (from {base_url_source(service)}); for "
-            f"{service.label} it is usually {service.provider.base_url}."
-        ) from None
+        raise path_not_api(service) from None
+
+
+def path_not_api(service: Service) -> Failure:
+    """`/v1/models` answered 404: the base URL is wrong, whatever a model-shaped error says."""
+    return Failure(
+        f"{service.base_url}/v1/models answered HTTP 404: the base URL's path does not serve "
+        f"the API. Check the base URL (from {base_url_source(service)}); for "
+        f"{service.label} it is usually {service.provider.base_url}."
+    )
 
 
 async def check_model(service: Service, model: str | None) -> None:
@@ -161,6 +166,11 @@ async def check_model(service: Service, model: str | None) -> None:
         return
     try:
         found, _, stale = await service.catalog.get()
+    except errors.UpstreamError as exc:
+        if exc.status == 404:
+            raise path_not_api(service) from None
+        ui.warn(f"could not check {model} against the catalog ({for_terminal(exc.message)})")
+        return
     except errors.ArdaemonError as exc:
         ui.warn(f"could not check {model} against the catalog ({for_terminal(exc.message)})")
         return
