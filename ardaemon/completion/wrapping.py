@@ -136,6 +136,13 @@ def _is_prose(line: str) -> bool:
     return " " in plain and plain[-1:] in ".:!" and not _CODE_CHARS.search(plain)
 
 
+def _is_sentence(line: str) -> bool:
+    """An English sentence for sure: capitalised, four words or more, no code characters (a
+    comment starts with its marker, so it is never one)."""
+    stripped = line.strip()
+    return stripped[:1].isupper() and len(stripped.split()) >= 4 and _is_prose(stripped)
+
+
 #: Languages whose text is prose: a sentence there is content, never chat.
 _PROSE_LANGUAGES = frozenset(
     {"markdown", "mdx", "plaintext", "text", "latex", "tex", "restructuredtext", "asciidoc", "org"}
@@ -178,7 +185,8 @@ def strip_preamble(text: str, ctx: CompletionContext) -> str:
     while dropped < min(3, len(lines)):
         line = lines[dropped]
         chatter = bool(_PREAMBLE.match(line)) and bool(_is_prose(line) or _LABEL.match(line))
-        if line.strip() and not (chatter or _INTERJECTION.match(line)):
+        intro = _is_sentence(line) and line.rstrip().endswith(":")  # "To do this, we …:"
+        if line.strip() and not (chatter or intro or _INTERJECTION.match(line)):
             break
         dropped += 1
     if dropped and any(ln.strip() for ln in lines[:dropped]):
@@ -188,7 +196,8 @@ def strip_preamble(text: str, ctx: CompletionContext) -> str:
     # An explanation after the code: sentences to the end, the first one opening like one
     # ("This …", "Note: …"), after a blank line or right after a line of code.
     for i in range(1, len(lines)):
-        starts = lines[i].strip() and _EXPLANATION.match(lines[i].strip())
+        first = lines[i].strip()
+        starts = first and (_EXPLANATION.match(first) or _is_sentence(first))
         after_code = lines[i - 1].strip() and not _is_prose(lines[i - 1])
         if starts and (not lines[i - 1].strip() or after_code):
             rest = [ln for ln in lines[i:] if ln.strip()]
