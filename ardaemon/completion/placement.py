@@ -148,6 +148,13 @@ def _rescale_steps(lines: list[str], ctx: CompletionContext) -> list[str]:
     unit = _doc_indent_unit(ctx)
     if unit not in ("  ", "    ") or len(lines) < 2:
         return lines
+    if unit == "  ":
+        # Two-space steps only when the file shows them more than once (an odd aligned line
+        # in a 4-space file is no evidence).
+        doc = [ln for ln in lf(ctx.prefix + ctx.suffix).split("\n") if ln.strip()]
+        doc.append(ctx.indent + "x")  # where the editor put the cursor counts too
+        if sum(1 for ln in doc if len(leading_ws(ln)) % 4 == 2) < 2:
+            return lines
     widths = full_widths(lines, ctx)
     offsets = [widths[i] - widths[0] for i in range(1, len(lines)) if lines[i].strip()]
     steps = {abs(d) for d in offsets if d}

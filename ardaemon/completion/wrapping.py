@@ -145,7 +145,19 @@ def _is_sentence(line: str) -> bool:
 
 #: Languages whose text is prose: a sentence there is content, never chat.
 _PROSE_LANGUAGES = frozenset(
-    {"markdown", "mdx", "plaintext", "text", "latex", "tex", "restructuredtext", "asciidoc", "org"}
+    {
+        "markdown",
+        "mdx",
+        "plaintext",
+        "text",
+        "latex",
+        "tex",
+        "restructuredtext",
+        "asciidoc",
+        "org",
+        "git-commit",
+        "gitcommit",
+    }
 )
 
 
