@@ -81,8 +81,20 @@ def _field_problem(exc: Exception) -> str:
     if isinstance(exc, cattrs.BaseValidationError):
         first = cattrs.transform_error(exc)[0]
         what, _, where = first.rpartition(" @ $.")
+        if what == "invalid value":
+            # An attrs validator (lsprotocol's uinteger) says which field and why.
+            leaf = _first_leaf(exc)
+            if isinstance(leaf, ValueError):
+                what = quote(str(leaf), 120)
         return f"`{_camel(where)}`: {what}" if where else first
     return quote(str(exc))
+
+
+def _first_leaf(exc: BaseException) -> BaseException:
+    # Exception groups (the `exceptiongroup` backport on 3.10) nest the real cause.
+    while inner := getattr(exc, "exceptions", None):
+        exc = inner[0]
+    return exc
 
 
 class StrictProtocol(LanguageServerProtocol):
@@ -178,7 +190,8 @@ class StrictProtocol(LanguageServerProtocol):
             message = self._converter.structure(data, kind)
         except Exception as exc:
             raise Rejected(
-                INVALID_PARAMS, f"Invalid params for {quote(method)}: {_field_problem(exc)}."
+                INVALID_PARAMS,
+                f"Invalid params for {quote(method)}: {_field_problem(exc).rstrip('.')}.",
             ) from None
         if method == types.INITIALIZE and is_request:
             self._initialize_seen = True

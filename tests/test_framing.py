@@ -126,7 +126,21 @@ def test_envelope_errors_and_a_second_initialize(home: Path) -> None:
         assert len(json.dumps(long_id)) < 1000, "a 1 MB model id is not echoed back"
         trigger = answer(proc, 10)["error"]
         assert trigger["code"] == -32602 and "`params.context.triggerKind`" in trigger["message"]
-        for err in (surrogate, long_id, trigger):
+        send(
+            proc,
+            {
+                "id": 11,
+                "method": "textDocument/inlineCompletion",
+                "params": {
+                    "textDocument": {"uri": "file:///a"},
+                    "position": {"line": -1, "character": 0},
+                    "context": {"triggerKind": 1},
+                },
+            },
+        )
+        negative = answer(proc, 11)["error"]
+        assert negative["code"] == -32602 and "line" in negative["message"], negative
+        for err in (surrogate, long_id, trigger, negative):
             assert "traceback" not in json.dumps(err) and ".py" not in err["message"]
     finally:
         proc.kill()
