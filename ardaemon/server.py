@@ -26,7 +26,7 @@ from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.protocol.language_server import lsp_method
 
-from . import __version__, errors, protocol, transport
+from . import __version__, credentials, errors, protocol, transport
 from .coalesce import DeltaCoalescer
 from .completion import inline
 from .completion.context import PREFIX_CHARS, SNIPPET_CHARS, SUFFIX_CHARS
@@ -230,7 +230,8 @@ def initialize(ls: ArdaemonServer, params: types.InitializeParams) -> None:
 
 @feature(types.INITIALIZED)
 def initialized(ls: ArdaemonServer, params: types.InitializedParams) -> None:
-    ls.warn(ls.pending_warnings + ls.service.store.problems())
+    mode = credentials.file_mode_problem(ls.service.paths)
+    ls.warn(ls.pending_warnings + ls.service.store.problems() + ([mode] if mode else []))
     ls.pending_warnings = []
     if ls.protocol_mismatch:
         # The client shows the user what to update (it knows its editor); the daemon

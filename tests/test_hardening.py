@@ -205,3 +205,22 @@ def _rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise AssertionError("no VmRSS")
+
+
+async def test_the_daemon_warns_about_a_credentials_file_readable_by_others(
+    home: Path, gateway: Any
+) -> None:
+    from ardaemon.config import Paths
+    from ardaemon.credentials import _file_set
+
+    env = isolated_env(home, AGENTROUTER_BASE_URL=gateway.base_url)
+    paths = Paths(home / "config" / "ardaemon", home / "cache" / "ardaemon", home / "state")
+    _file_set(paths, "agent_router", TOKEN)
+    paths.credentials_file.chmod(0o640)
+    client = await start_daemon(env)
+    try:
+        await request(client, "ardaemon/listModels", {})
+        shown = " ".join(m.message for m in client.messages)
+    finally:
+        await stop_daemon(client)
+    assert "mode 0640" in shown and "chmod 600" in shown
