@@ -12,7 +12,7 @@ from .text import (
     CLOSES,
     CONTINUES,
     DEDENTED,
-    Scanner,
+    after_prefix,
     current_line,
     first_content,
     full_widths,
@@ -148,8 +148,7 @@ def brake_repetition(text: str, ctx: CompletionContext) -> str:
 def _bracket_scope_end(lines: list[str], ctx: CompletionContext, own: int | None) -> int:
     """Lines kept: up to the line that closes the cursor's block (or, `own`, the block that
     line `own` opens), counted by brackets outside strings and comments."""
-    scanner = Scanner(ctx.language_id)
-    scanner.feed(lf(ctx.prefix))
+    scanner = after_prefix(ctx)
     base = len(scanner.stack)
     opened = False
     for i, line in enumerate(lines):

@@ -8,7 +8,7 @@ import difflib
 import re
 
 from .context import CompletionContext
-from .text import CLOSES, CONTINUES, PAIRS, Scanner, current_line, leading_ws, lf, rest_of_line
+from .text import CLOSES, CONTINUES, PAIRS, after_prefix, current_line, leading_ws, lf, rest_of_line
 
 _CLOSERS_ONLY = re.compile(r"^[\s)\]}]*$")
 
@@ -102,8 +102,7 @@ def balance_brackets(text: str, ctx: CompletionContext) -> str:
     """
     if not text.strip():
         return text
-    scanner = Scanner(ctx.language_id)
-    scanner.feed(lf(ctx.prefix))
+    scanner = after_prefix(ctx)
     open_before = len(scanner.stack)
 
     after_suffix = scanner.copy()

@@ -8,7 +8,7 @@ import re
 
 from .context import MARKUP_LANGUAGES, CompletionContext
 from .prompt import CLOSE_TAG, MARKERS, OPEN_TAG
-from .text import Scanner, lf
+from .text import after_prefix, lf
 
 
 def normalize_newlines(text: str, ctx: CompletionContext) -> str:
@@ -168,8 +168,7 @@ def _cursor_in_prose(ctx: CompletionContext) -> bool:
     prefix = lf(ctx.prefix)
     if ctx.language_id in MARKUP_LANGUAGES:
         return prefix.rfind(">") > prefix.rfind("<")
-    scanner = Scanner(ctx.language_id)
-    scanner.feed(prefix)
+    scanner = after_prefix(ctx)
     return scanner.string is not None or scanner.line_comment or scanner.block_comment
 
 
