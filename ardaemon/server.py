@@ -109,8 +109,13 @@ class ArdaemonProtocol(StrictProtocol):
         if size <= limit:
             return False
         log.warning("%s: %d characters, over completion.maxDocumentSize; not kept", uri, size)
-        self._ardaemon.guard.too_large[uri] = size
+        server = self._ardaemon
+        server.guard.too_large[uri] = size
         asyncio.get_running_loop().call_soon(release_memory)
+        # Said at once, not only at the first completion request.
+        reason = server.guard.refusal(uri, [], limit)
+        if reason is not None:
+            server.report_refusal(uri, reason)
         return True
 
 

@@ -183,6 +183,9 @@ async def test_oversized_documents_are_refused_and_memory_comes_back(
         before = _rss_mb(pid)
         big = ("x = 1  # " + "y" * 90 + "\n") * 100_000  # 10 MB
         _open(client, "file:///w/big.py", big)
+        await request(client, "ardaemon/listModels", {})  # the open has been handled
+        said_at_open = [s for s in client.statuses if "off for this file" in str(s)]
+        assert said_at_open, "the status says so when the document is opened"
         assert (
             await client.text_document_inline_completion_async(_inline("file:///w/big.py")) is None
         )
