@@ -54,6 +54,10 @@ class CompletionSettings(_Settings):
     exclude: list[str] = msgspec.field(default_factory=list)
     #: Larger documents are not kept (nor completed): memory comes back on close.
     max_document_size: int = 1_000_000
+    #: Up to this many distinct suggestions for an invoked request (1–5), fetched
+    #: concurrently; automatic requests (as you type) get `automaticCandidates`.
+    candidates: int = 1
+    automatic_candidates: int = 1
 
 
 class ChatSettings(_Settings):
@@ -271,6 +275,10 @@ class Paths:
     @property
     def selection_file(self) -> Path:
         return self.state_dir / "selection.json"
+
+    @property
+    def feedback_file(self) -> Path:
+        return self.state_dir / "feedback.json"
 
     @property
     def log_file(self) -> Path:

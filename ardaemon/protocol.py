@@ -20,6 +20,7 @@ COMPLETE = "ardaemon/complete"
 CHAT = "ardaemon/chat"
 DID_CHANGE_STATUS = "ardaemon/didChangeStatus"
 INLINE_COMPLETION = "textDocument/inlineCompletion"
+STATUS = "ardaemon/status"
 
 #: The contract's version, bumped on any change an older editor client or daemon cannot follow.
 #: Both sides announce it at `initialize` under `capabilities.experimental.ardaemon` and say
@@ -34,6 +35,7 @@ METHODS: dict[str, str] = {
     "chat": CHAT,
     "didChangeStatus": DID_CHANGE_STATUS,
     "inlineCompletion": INLINE_COMPLETION,
+    "status": STATUS,
 }
 
 Api = Literal["openai", "anthropic"]
@@ -171,6 +173,33 @@ class Status(Wire):
     message: str | None = None
     model: str | None = None
     kind: str | None = None
+
+
+# --- ardaemon/status, acceptance feedback --------------------------------------------
+
+
+class TokenSource(Wire):
+    #: "env", "keyring", "file" or "none"; never the token itself.
+    source: str
+    #: The variable name, keyring backend or file path.
+    detail: str | None = None
+
+
+class Acceptance(Wire, omit_defaults=False):
+    model: str
+    shown: int
+    accepted: int
+
+
+class StatusResult(Wire, omit_defaults=False):
+    token: TokenSource
+    acceptance: list[Acceptance]
+
+
+class AcceptedParams(Wire):
+    """The argument of the `ardaemon.accepted` command an inline item carries."""
+
+    model: ModelId
 
 
 # --- helpers -------------------------------------------------------------------------

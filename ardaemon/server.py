@@ -26,7 +26,7 @@ from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.protocol.language_server import lsp_method
 
-from . import __version__, credentials, errors, protocol, transport
+from . import __version__, credentials, errors, feedback, protocol, transport
 from .coalesce import DeltaCoalescer
 from .completion import inline
 from .completion.context import PREFIX_CHARS, SNIPPET_CHARS, SUFFIX_CHARS
@@ -36,6 +36,7 @@ from .config import Paths, SettingsStore
 from .document import line_document, open_document
 from .jsonrpc import StrictProtocol
 from .protocol import (
+    AcceptedParams,
     ChatDelta,
     ChatParams,
     CompleteParams,
@@ -213,6 +214,13 @@ def create_server(service: Service) -> ArdaemonServer:
     service.activity.sink = server.notify_status
     for method, options, handler in FEATURES:
         server.feature(method, options)(handler)
+
+    # A command, so `executeCommandProvider` advertises it and clients that run an item's
+    # command on the server (Neovim 0.12, vscode-languageclient) send it here.
+    @server.command(feedback.ACCEPT_COMMAND)
+    async def accepted_command(ls: ArdaemonServer, *args: Any) -> None:
+        await accepted(ls, args[0] if args else None)
+
     return server
 
 
@@ -356,15 +364,39 @@ async def inline_completion(
     )
     if items is None:
         return None
+    if items:
+        ls.service.feedback.shown(items[0].model)
     return types.InlineCompletionList(
         items=[
             types.InlineCompletionItem(
                 insert_text=item.text,
                 range=types.Range(_lsp_position(item.start), _lsp_position(item.end)),
+                command=_accept_command(item.model),
             )
             for item in items
         ]
     )
+
+
+def _accept_command(model: str) -> types.Command:
+    """Run by the editor when the user accepts the item: acceptance feedback."""
+    return types.Command(
+        title="ardaemon: suggestion accepted",
+        command=feedback.ACCEPT_COMMAND,
+        arguments=[{"model": model}],
+    )
+
+
+@jsonrpc_errors
+async def accepted(ls: ArdaemonServer, params: Any) -> None:
+    p = decode_params(params, AcceptedParams)
+    ls.service.feedback.accepted(p.model)
+
+
+@feature(protocol.STATUS)
+@jsonrpc_errors
+async def status(ls: ArdaemonServer, params: Any) -> Any:
+    return encode(ls.service.status())
 
 
 @feature(types.TEXT_DOCUMENT_DID_CLOSE)
@@ -493,6 +525,7 @@ def serve(paths: Paths | None = None) -> int:
     server.pending_warnings += store.load_file()
     log.info("ardaemon %s serving on stdio (pid %d)", __version__, os.getpid())
     code = asyncio.run(_serve_stdio(server))
+    service.feedback.flush()
     log.info("exiting with code %d", code)
     return code
 

@@ -7,6 +7,7 @@ catalog, errors and credentials have exactly one implementation. The catalog cac
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -16,10 +17,12 @@ from typing import TYPE_CHECKING
 
 from . import credentials, errors
 from .catalog import CachedCatalog, CatalogStore
-from .completion import CompletionContext, Snippet, build_prompt, postprocess
+from .completion import CompletionContext, Snippet, build_context, build_prompt, postprocess
 from .completion.engine import Engine, Trigger
 from .config import Paths, ProviderSpec, Settings, SettingsStore
+from .feedback import Feedback
 from .protocol import (
+    Acceptance,
     ChatParams,
     ChatResult,
     CompleteResult,
@@ -28,6 +31,8 @@ from .protocol import (
     Model,
     Role,
     Selected,
+    StatusResult,
+    TokenSource,
 )
 from .router import Route, route
 from .selection import ModelChoice
@@ -43,6 +48,9 @@ log = logging.getLogger(__name__)
 
 #: Models whose route is remembered (requests may name any model).
 ROUTE_MEMO = 64
+MAX_CANDIDATES = 5
+#: Extra candidates are sampled (the first is greedy) so they can differ.
+SAMPLING_TEMPERATURE = 0.8
 
 
 class Service:
@@ -62,6 +70,7 @@ class Service:
         self.engine = Engine(fetch=self._fetch_completion)
         self.activity = Activity()
         self._routes: dict[str, tuple[Settings, CachedCatalog, Route]] = {}
+        self.feedback = Feedback(paths.feedback_file)
         self._transport = transport
         self._upstream: Upstream | None = None
 
@@ -108,6 +117,25 @@ class Service:
             env = self.provider.token_env or "the provider's token variable"
             raise errors.AuthError(f"No token for {self.label}: set {env} or run `ardaemon login`.")
         return token
+
+    def token_source(self) -> TokenSource:
+        """Where the token comes from (never the token itself)."""
+        _, source = self.token()
+        detail: str | None = None
+        if source == "env":
+            detail = self.provider.token_env
+        elif source == "keyring":
+            detail = credentials.keyring_backend()
+        elif source == "file":
+            detail = str(self.paths.credentials_file)
+        return TokenSource(source=source, detail=detail)
+
+    def status(self) -> StatusResult:
+        counts = self.feedback.counts()
+        return StatusResult(
+            token=self.token_source(),
+            acceptance=[Acceptance(m, c.shown, c.accepted) for m, c in sorted(counts.items())],
+        )
 
     def settings_changed(self, before: Settings) -> None:
         self.models.apply_settings()
@@ -210,33 +238,67 @@ class Service:
         document: str | None = None,
         trigger: Trigger = "explicit",
         snippets: Sequence[Snippet] = (),
+        candidates: int = 1,
     ) -> CompleteResult | None:
-        """One completion through the engine; None when a newer request superseded it."""
+        """Up to `candidates` distinct completions; None when a newer request superseded it.
+
+        The first goes through the engine (greedy, cached, shared); the others are sampled
+        upstream requests run alongside it: cancelling this call cancels them all.
+        """
         if max_tokens is not None and max_tokens < 1:
             raise errors.InvalidParams("Invalid params: `maxTokens` must be at least 1.")
         settings = self.settings.completion
         chosen = self.models.require("completion", model)
         api = self.route_for(chosen).api
-        answer = await self.engine.complete(
+        limit = max_tokens or settings.max_tokens
+        multiline = None if settings.multiline else False
+        first = self.engine.complete(
             prefix,
             suffix,
             model=chosen,
             api=api,
-            max_tokens=max_tokens or settings.max_tokens,
+            max_tokens=limit,
             language_id=language_id,
             path=path,
             document=document,
             trigger=trigger,
             snippets=snippets,
-            multiline=None if settings.multiline else False,
+            multiline=multiline,
             debounce_ms=settings.debounce_ms,
         )
+        extra = max(0, min(candidates, MAX_CANDIDATES) - 1)
+        if not extra:
+            answer = await first
+            texts = [answer.text] if answer is not None else []
+        else:
+            ctx = build_context(
+                prefix,
+                suffix,
+                language_id=language_id,
+                path=path,
+                snippets=snippets,
+                multiline=multiline,
+            )
+            sampled = [
+                self._fetch_completion(ctx, chosen, limit, SAMPLING_TEMPERATURE)
+                for _ in range(extra)
+            ]
+            got, *others = await asyncio.gather(first, *sampled, return_exceptions=True)
+            if isinstance(got, BaseException):
+                raise got
+            assert not isinstance(got, str)
+            answer = got
+            texts = [answer.text] if answer is not None else []
+            # A failed extra costs only that candidate; the greedy answer still counts.
+            texts += [t for t in others if isinstance(t, str)]
         if answer is None:
             return None
-        items = [CompletionItem(answer.text)] if answer.text else []
+        items = [CompletionItem(t) for t in _distinct(texts)]
         return CompleteResult(items=items, model=chosen, api=api, cached=answer.cached)
 
-    async def _fetch_completion(self, ctx: CompletionContext, model: str, max_tokens: int) -> str:
+    async def _fetch_completion(
+        self, ctx: CompletionContext, model: str, max_tokens: int, temperature: float = 0.0
+    ) -> str:
         """One upstream completion request, cleaned to exactly what goes at the cursor."""
         target = self.route_for(model)
         prompt = build_prompt(ctx, target.api)
@@ -246,7 +308,7 @@ class Service:
             model=model,
             messages=tuple(messages),
             max_tokens=max_tokens,
-            temperature=0.0,
+            temperature=temperature,
             stop=prompt.stop,
             purpose="completion",
         )
@@ -267,8 +329,21 @@ class Service:
         self.engine.forget(uri)
 
     async def aclose(self) -> None:
+        self.feedback.flush()
         if self._upstream is not None:
             await self._upstream.aclose()
+
+
+def _distinct(texts: Sequence[str]) -> list[str]:
+    """Non-empty texts, first of each (ignoring trailing whitespace) in order."""
+    seen: set[str] = set()
+    out = []
+    for text in texts:
+        key = text.rstrip()
+        if key and key not in seen:
+            seen.add(key)
+            out.append(text)
+    return out
 
 
 _EMPTY = CachedCatalog(provider="", base_url="", fetched_at=0.0, models=[])

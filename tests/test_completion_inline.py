@@ -61,8 +61,11 @@ class Fake:
         document: str,
         trigger: Trigger,
         snippets: Sequence[Snippet],
+        candidates: int,
     ) -> CompleteResult | None:
-        self.calls.append(dict(prefix=prefix, trigger=trigger, snippets=list(snippets)))
+        self.calls.append(
+            dict(prefix=prefix, trigger=trigger, snippets=list(snippets), candidates=candidates)
+        )
         if self.error:
             raise self.error
         return CompleteResult(
@@ -101,7 +104,7 @@ def run(
 def test_an_answer_becomes_one_item_at_the_cursor() -> None:
     fake = Fake()
     items, _ = run(fake)
-    assert items == [InlineItem("main():", HERE, HERE)]
+    assert items == [InlineItem("main():", HERE, HERE, "m")]
     assert fake.calls[0]["prefix"] == "def " and fake.calls[0]["trigger"] == "automatic"
 
 
@@ -149,7 +152,7 @@ def test_the_suggest_widget_item_is_completed_as_if_accepted() -> None:
     fake = Fake(answer=".join(a, b)")
     items, _ = run(fake, widget=widget, automatic=False)
     assert fake.calls[0]["prefix"] == "x = os.path" and fake.calls[0]["trigger"] == "invoked"
-    assert items == [InlineItem("path.join(a, b)", Position(0, 7), Position(0, 9))]
+    assert items == [InlineItem("path.join(a, b)", Position(0, 7), Position(0, 9), "m")]
 
 
 def test_other_documents_of_the_language_go_along_as_snippets() -> None:

@@ -7,7 +7,7 @@ import sys
 import time
 from typing import Any
 
-from .. import __version__, catalog, credentials
+from .. import __version__, catalog
 from ..config import ProviderSpec, providers_table, shipped_providers
 from ..protocol import Role, encode
 from ..service import Service
@@ -17,16 +17,20 @@ from .common import base_url_source, make_service, run
 
 def token_info(service: Service) -> dict[str, Any]:
     """Where the token comes from; never the token itself."""
-    _, source = service.token()
-    spec = service.provider
-    detail: str | None = None
-    if source == "env":
-        detail = spec.token_env
-    elif source == "keyring":
-        detail = credentials.keyring_backend()
-    elif source == "file":
-        detail = str(service.paths.credentials_file)
-    return {"source": source, "detail": detail, "required": spec.token_required}
+    found = service.token_source()
+    return {
+        "source": found.source,
+        "detail": found.detail,
+        "required": service.provider.token_required,
+    }
+
+
+def acceptance_info(service: Service) -> list[dict[str, Any]]:
+    """Per model: suggestions shown, accepted, and the rate (counted locally only)."""
+    return [
+        {"model": model, "shown": c.shown, "accepted": c.accepted, "rate": c.rate}
+        for model, c in sorted(service.feedback.counts().items())
+    ]
 
 
 def describe_token(info: dict[str, Any], style: ui.Style) -> str:
@@ -88,6 +92,7 @@ def status(args: argparse.Namespace) -> int:
         "token": token_info(service),
         "selected": selection_info(service),
         "catalog": catalog_info(service),
+        "acceptance": acceptance_info(service),
         "configFile": str(paths.config_file),
         "configFileExists": paths.config_file.exists(),
         "logFile": str(paths.log_file),
@@ -120,6 +125,14 @@ def status(args: argparse.Namespace) -> int:
             (
                 "catalog",
                 f"{cat['models']} models, fetched {ui.ago(cat['ageSeconds'])} ({freshness})",
+            )
+        )
+    for entry in data["acceptance"]:
+        rate = f"{entry['rate']:.0%}" if entry["rate"] is not None else "n/a"
+        rows.append(
+            (
+                "accepted",
+                f"{entry['model']}: {rate} ({entry['accepted']} of {entry['shown']} shown)",
             )
         )
     config_note = "" if data["configFileExists"] else " " + style.dim("(not present: defaults)")

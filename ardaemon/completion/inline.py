@@ -6,7 +6,9 @@
 4. With the suggest widget open, complete as if its item were accepted: the prefix ends
    with the item's text and the answer replaces the item's range, starting with it.
 5. Other open documents of the same language go along as snippets (never refused ones).
-6. Upstream errors give an empty list: they already went to the status line, and an error
+6. Invoked requests ask for `completion.candidates` suggestions, automatic ones for
+   `completion.automaticCandidates` (both 1 by default).
+7. Upstream errors give an empty list: they already went to the status line, and an error
    response per keystroke would only fill the editor's log.
 """
 
@@ -51,6 +53,8 @@ class InlineItem(NamedTuple):
     text: str
     start: Position
     end: Position
+    #: The model that answered (the item's accept command names it).
+    model: str = ""
 
 
 class Documents(Protocol):
@@ -78,6 +82,7 @@ class Complete(Protocol):
         document: str,
         trigger: Trigger,
         snippets: Sequence[Snippet],
+        candidates: int,
     ) -> Awaitable[CompleteResult | None]: ...
 
 
@@ -130,9 +135,10 @@ async def suggest(
             document=uri,
             trigger="automatic" if automatic else "invoked",
             snippets=snippets(docs, uri, language_id),
+            candidates=settings.automatic_candidates if automatic else settings.candidates,
         )
     except errors.UpstreamError:
         return []
     if result is None:
         return []
-    return [InlineItem(lead + item.insert_text, start, end) for item in result.items]
+    return [InlineItem(lead + item.insert_text, start, end, result.model) for item in result.items]

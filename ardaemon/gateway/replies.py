@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -76,11 +77,27 @@ def chat_reply(model: str, path: str, last_user: str) -> str:
     return f"Hello from {model} via {path}, the ardaemon gateway stand-in. You said: {said}"
 
 
-def pick_reply(rules: Sequence[Rule], text: str, model: str, path: str, last_user: str) -> str:
-    for needle, reply in rules:
-        if needle in text:
-            return reply
-    return chat_reply(model, path, last_user)
+#: Sampled requests (temperature > 0) take turns among the other matching replies.
+_draws = itertools.count()
+
+
+def pick_reply(
+    rules: Sequence[Rule],
+    text: str,
+    model: str,
+    path: str,
+    last_user: str,
+    sampled: bool = False,
+) -> str:
+    """The first rule whose substring occurs: the most likely reply. Like a model sampled
+    at a temperature above 0, a sampled request may answer with another matching reply
+    (several rules with one substring), in turn, so several candidates can differ."""
+    matches = [reply for needle, reply in rules if needle in text]
+    if not matches:
+        return chat_reply(model, path, last_user)
+    if sampled and len(matches) > 1:
+        return matches[1 + next(_draws) % (len(matches) - 1)]
+    return matches[0]
 
 
 def generate(
@@ -93,9 +110,10 @@ def generate(
     limit: int | None,
     stops: Sequence[str],
     reasoning: bool,
+    sampled: bool = False,
 ) -> Generation:
     """The reply as a model would produce it under a token budget (reasoning counts against it)."""
-    reply = pick_reply(rules, prompt, model, path, last_user)
+    reply = pick_reply(rules, prompt, model, path, last_user, sampled)
     thought = REASONING_TEXT if reasoning else ""
     finish: Finish = "stop"
     stop_sequence: str | None = None

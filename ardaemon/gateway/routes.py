@@ -326,6 +326,7 @@ def chat_completions(
         limit=limit if isinstance(limit, int) else None,
         stops=stops,
         reasoning=emits_reasoning(model, body),
+        sampled=_sampled(body.get("temperature")),
     )
     completion_id = wire.random_id("chatcmpl-")
     if body.get("stream") is not True:
@@ -386,6 +387,11 @@ def _validate_messages(msgs: Any) -> list[dict[str, Any]]:
     return msgs
 
 
+def _sampled(temperature: Any) -> bool:
+    # Only an explicit temperature above 0 samples: rules set by tests stay predictable.
+    return isinstance(temperature, (int, float)) and temperature > 0
+
+
 def _thinking_enabled(thinking: Any, max_tokens: int, temperature: Any) -> bool:
     if not (isinstance(thinking, dict) and thinking.get("type") == "enabled"):
         return False
@@ -432,6 +438,7 @@ def messages(req: RecordedRequest, rules: list[tuple[str, str]], fault: Fault | 
         limit=limit,
         stops=stops,
         reasoning=reasoning,
+        sampled=_sampled(temperature),
     )
     message_id = wire.random_id("msg_01", 22)
     if body.get("stream") is not True:

@@ -163,7 +163,7 @@ return {
         '## You',
         'what-is-ghost-text, briefly',
         '',
-        '## Assistant',
+        '## Assistant (' .. done.result.model .. ')',
         'Ghost text is a suggestion drawn after the cursor.',
         'Accept it with one key; keep typing to ignore it.',
         '',
@@ -198,17 +198,19 @@ return {
       child:wait('return _G.chat_done == 1', 15000, 'first reply')
       child:input('Gisecond-turn<Esc><CR>')
       child:wait('return _G.chat_done == 2', 15000, 'second reply')
+      local model = child:lua('return vim.b.ardaemon_chat_model')
+      h.ok(type(model) == 'string' and model ~= '', 'the chat buffer knows the model that answered')
       h.eq({
         '## You',
         'first-turn',
         '',
-        '## Assistant',
+        '## Assistant (' .. model .. ')',
         'First answer.',
         '',
         '## You',
         'second-turn',
         '',
-        '## Assistant',
+        '## Assistant (' .. model .. ')',
         'Second answer.',
         '',
         '## You',

@@ -185,10 +185,10 @@ return {
         { { insertText = 'one' }, { insertText = 'two' }, { insertText = { kind = 'snippet', value = 'three' } } }
       )
       child:input('ix = ')
-      h.eq('one', child:wait_ghost()[1].text)
+      h.eq('one  1/3', child:wait_ghost()[1].text, 'the counter ends the ghost text')
       child:input('<M-]>')
       child:wait('return require("ardaemon.inline").current() == "two"', 2000)
-      h.eq('two', child:ghost()[1].text)
+      h.eq('two  2/3', child:ghost()[1].text)
       child:input('<M-]>')
       child:wait('return require("ardaemon.inline").current() == "three"', 2000)
       child:input('<M-]>')

@@ -16,6 +16,7 @@ export const METHODS = {
   chat: 'ardaemon/chat',
   didChangeStatus: 'ardaemon/didChangeStatus',
   inlineCompletion: 'textDocument/inlineCompletion',
+  status: 'ardaemon/status',
 } as const;
 
 /**
@@ -160,6 +161,30 @@ export interface Status {
   kind?: string;
 }
 
+// --- ardaemon/status, acceptance feedback ------------------------------------------------
+
+/** Where the daemon's token comes from: 'env' | 'keyring' | 'file' | 'none' (never the token). */
+export interface TokenSource {
+  source: string;
+  detail?: string | null;
+}
+
+export interface Acceptance {
+  model: string;
+  shown: number;
+  accepted: number;
+}
+
+export interface StatusResult {
+  token: TokenSource;
+  acceptance: Acceptance[];
+}
+
+/** The argument of the `ardaemon.accepted` command each inline item carries. */
+export interface AcceptedParams {
+  model: string;
+}
+
 // --- errors ----------------------------------------------------------------------------
 
 export interface ErrorData {
@@ -177,6 +202,7 @@ export const REQUESTS = {
   selectModel: new RequestType<SelectModelParams, SelectModelResult, ErrorData>(METHODS.selectModel),
   complete: new RequestType<CompleteParams, CompleteResult, ErrorData>(METHODS.complete),
   chat: new RequestType<ChatParams, ChatResult, ErrorData>(METHODS.chat),
+  status: new RequestType<Record<string, never>, StatusResult, ErrorData>(METHODS.status),
 } as const;
 
 export const NOTIFICATIONS = {
@@ -207,6 +233,10 @@ export const SHAPES = {
   ChatResult: ['content', 'model', 'api', 'stopReason', 'usage'],
   ChatDelta: ['delta'],
   Status: ['state', 'message', 'model', 'kind'],
+  TokenSource: ['source', 'detail'],
+  Acceptance: ['model', 'shown', 'accepted'],
+  StatusResult: ['token', 'acceptance'],
+  AcceptedParams: ['model'],
 } as const;
 
 // Compile-time: each interface has exactly the fields SHAPES lists for it.
@@ -234,6 +264,10 @@ interface ShapeTypes {
   ChatResult: ChatResult;
   ChatDelta: ChatDelta;
   Status: Status;
+  TokenSource: TokenSource;
+  Acceptance: Acceptance;
+  StatusResult: StatusResult;
+  AcceptedParams: AcceptedParams;
 }
 
 type ShapeChecks = { [N in keyof typeof SHAPES]: SameKeys<ShapeTypes[N], (typeof SHAPES)[N]> };
@@ -255,4 +289,8 @@ export const shapesMatchInterfaces: ShapeChecks = {
   ChatResult: true,
   ChatDelta: true,
   Status: true,
+  TokenSource: true,
+  Acceptance: true,
+  StatusResult: true,
+  AcceptedParams: true,
 };

@@ -63,6 +63,7 @@ function M.open()
   vim.bo[bufnr].bufhidden = 'hide'
   vim.bo[bufnr].swapfile = false
   vim.b[bufnr].ardaemon_enabled = false
+  vim.b[bufnr].ardaemon_chat = true
   vim.bo[bufnr].filetype = 'markdown'
   api.nvim_buf_set_lines(bufnr, 0, -1, false, { M.you, '' })
   vim.cmd(config.get().chat.open)
@@ -138,7 +139,8 @@ function M.send(text)
   end
   table.insert(s.messages, { role = 'user', content = prompt })
   local cfg = config.get().chat
-  append(bufnr, '\n\n## Assistant' .. (cfg.model and (' (' .. cfg.model .. ')') or '') .. '\n')
+  append(bufnr, '\n\n## Assistant\n')
+  local header = api.nvim_buf_line_count(bufnr) - 2 -- 0-based row of "## Assistant"
   s.reply, s.deltas = '', 0
   local token = client.watch_progress(function(value)
     if type(value.delta) ~= 'string' or not api.nvim_buf_is_valid(bufnr) then
@@ -172,6 +174,12 @@ function M.send(text)
         return
       end
       log.success()
+      if type(result.model) == 'string' and api.nvim_buf_is_valid(bufnr) then
+        -- Name the model that answered (the daemon resolved it; settings may not say).
+        api.nvim_buf_set_lines(bufnr, header, header + 1, false, { '## Assistant (' .. result.model .. ')' })
+        vim.b[bufnr].ardaemon_chat_model = result.model
+        pcall(vim.cmd.redrawstatus)
+      end
       if s.deltas == 0 and result.content then
         s.reply = result.content -- the daemon did not stream: show the whole reply
         append(bufnr, result.content)

@@ -182,9 +182,13 @@ function M.start()
       status.set({ state = 'idle' })
       local queued = waiting
       waiting = {}
-      for _, fn in ipairs(queued) do
-        fn(client)
-      end
+      -- vim.lsp sends didOpen for buffers attached before `initialize` only after this
+      -- callback returns: a request sent from here would reach the daemon first ("not open").
+      vim.schedule(function()
+        for _, fn in ipairs(queued) do
+          fn(client)
+        end
+      end)
       M.refresh_selected()
     end,
     on_exit = function(code, signal, client_id)

@@ -23,6 +23,7 @@ function M.setup(opts)
   local old_settings = vim.deepcopy(config.get().settings)
   local cfg = config.set(opts)
   api.nvim_set_hl(0, 'ArdaemonSuggestion', { link = 'Comment', default = true })
+  api.nvim_set_hl(0, 'ArdaemonSuggestionCount', { link = 'NonText', default = true })
   local inline = require('ardaemon.inline')
   if inline.native_available() then
     inline.enable_native()
@@ -40,6 +41,7 @@ function M.setup(opts)
     group = group,
     callback = function()
       api.nvim_set_hl(0, 'ArdaemonSuggestion', { link = 'Comment', default = true })
+      api.nvim_set_hl(0, 'ArdaemonSuggestionCount', { link = 'NonText', default = true })
     end,
   })
   local client = require('ardaemon.client')
@@ -137,6 +139,7 @@ M.subcommands = {
   end,
   log = function()
     vim.cmd('split ' .. vim.fn.fnameescape(require('ardaemon.log').path()))
+    vim.cmd('normal! G') -- the newest lines, where the error just reported is
   end,
   suggest = function()
     require('ardaemon.inline').request(require('ardaemon.protocol').trigger_kind.Invoked)
@@ -168,7 +171,13 @@ M.subcommands = {
           attach_if_enabled(b)
         end
       end
-      client.start()
+      local started = client.when_ready(function()
+        local info = client.server_info or {}
+        vim.notify(('ardaemon: daemon restarted (%s %s)'):format(info.name or 'ardaemon', info.version or '?'))
+      end)
+      if not started then
+        vim.notify('ardaemon: the daemon could not restart; see :checkhealth ardaemon', vim.log.levels.ERROR)
+      end
     end, 200)
   end,
 }

@@ -16,6 +16,8 @@ M.ns = api.nvim_create_namespace('ardaemon.inline')
 ---@field row integer|nil 0-based row of the anchor (the cursor when shown)
 ---@field col integer|nil 0-based byte column of the anchor
 ---@field items string[] texts to insert at the anchor
+---@field commands (table|false)[] each item's `command` (run on accept: acceptance feedback)
+---@field model string|nil model that answered
 ---@field index integer current item
 ---@field text string|nil remaining text of the current item
 ---@field extmark integer|nil
@@ -23,7 +25,7 @@ M.ns = api.nvim_create_namespace('ardaemon.inline')
 ---@field seq integer request generation; stale responses are dropped
 ---@field tick_seen integer|nil changedtick already handled
 ---@field cursor_seen integer[]|nil cursor at tick_seen
-local st = { items = {}, index = 1, seq = 0 }
+local st = { items = {}, commands = {}, index = 1, seq = 0 }
 M._state = st
 
 local function cursor()
@@ -70,6 +72,7 @@ function M.clear()
     api.nvim_buf_clear_namespace(st.bufnr, M.ns, 0, -1)
   end
   st.text, st.items, st.index, st.bufnr, st.row, st.col = nil, {}, 1, nil, nil, nil
+  st.commands, st.model = {}, nil
 end
 
 local function render()
@@ -88,6 +91,17 @@ local function render()
     opts.virt_lines = {}
     for i = 2, #lines do
       table.insert(opts.virt_lines, { { lines[i], hl } })
+    end
+  end
+  if #st.items > 1 then
+    -- Which candidate this is, at the end of the ghost text: "2/3".
+    local counter = { ('  %d/%d'):format(st.index, #st.items), 'ArdaemonSuggestionCount' }
+    if opts.virt_lines then
+      table.insert(opts.virt_lines[#opts.virt_lines], counter)
+    else
+      opts.virt_text = opts.virt_text or {}
+      table.insert(opts.virt_text, counter)
+      opts.virt_text_pos = 'inline'
     end
   end
   st.extmark = api.nvim_buf_set_extmark(st.bufnr, M.ns, st.row, st.col, opts)
@@ -125,7 +139,8 @@ end
 
 ---Send `textDocument/inlineCompletion` for the cursor now.
 ---@param trigger_kind? integer 1 invoked (manual), 2 automatic
-function M.request(trigger_kind)
+---@param retried? boolean this is the one retry after a "not open" answer
+function M.request(trigger_kind, retried)
   M.cancel()
   local bufnr = api.nvim_get_current_buf()
   if not config.buf_enabled(bufnr) then
@@ -142,7 +157,7 @@ function M.request(trigger_kind)
     return
   end
   if not c.attached_buffers[bufnr] then
-    vim.lsp.buf_attach_client(bufnr, c.id)
+    vim.lsp.buf_attach_client(bufnr, c.id) -- sends didOpen before the request below
   end
   st.seq = st.seq + 1
   local seq = st.seq
@@ -157,6 +172,20 @@ function M.request(trigger_kind)
     end
     st.req = nil
     if err then
+      if
+        protocol.error_kind(err) == 'invalid_params'
+        and (err.message or ''):find('not open', 1, true)
+        and not retried
+      then
+        -- The daemon had not seen didOpen yet (a race at start-up): ask once more, quietly.
+        log.debug('inlineCompletion before didOpen; retrying once')
+        vim.schedule(function()
+          if seq == st.seq and in_insert() then
+            M.request(trigger_kind, true)
+          end
+        end)
+        return
+      end
       if not protocol.is_cancelled(err) then
         log.daemon_error('completion', err)
         status.local_set({ state = 'error', kind = protocol.error_kind(err), message = err.message })
@@ -177,11 +206,12 @@ function M.request(trigger_kind)
     then
       return -- the user moved on
     end
-    local texts = {}
+    local texts, commands = {}, {}
     for _, item in ipairs(protocol.inline_items(result)) do
       local t = item_text_at_cursor(item, pos[1], pos[2], bufnr, c.offset_encoding)
       if t and t ~= '' and not vim.tbl_contains(texts, t) then
         table.insert(texts, t)
+        table.insert(commands, type(item.command) == 'table' and item.command or false)
       end
     end
     delete_extmark()
@@ -191,6 +221,8 @@ function M.request(trigger_kind)
     end
     st.bufnr, st.row, st.col = bufnr, pos[1], pos[2]
     st.items, st.index, st.text = texts, 1, texts[1]
+    st.model = result and result.model or nil
+    st.commands = commands
     render()
     pcall(api.nvim_exec_autocmds, 'User', { pattern = 'ArdaemonSuggestion', modeline = false })
   end, bufnr)
@@ -206,6 +238,23 @@ end
 function M.schedule()
   if config.get().inline.auto_trigger then
     M.request(protocol.trigger_kind.Automatic)
+  end
+end
+
+---Run an accepted item's `command` on the daemon (`workspace/executeCommand`): it counts
+---accepted suggestions per model, locally. Once per suggestion, however it is accepted.
+---@param command table
+local function run_command(command)
+  local c = client.get()
+  if c and c.initialized then
+    client.request(c, 'workspace/executeCommand', {
+      command = command.command,
+      arguments = command.arguments,
+    }, function(err)
+      if err then
+        log.debug('executeCommand %s: %s', command.command, err.message or '?')
+      end
+    end)
   end
 end
 
@@ -229,6 +278,7 @@ local function insert(part)
     return
   end
   st.row, st.col, st.text, st.items, st.index = new_row, new_col, rest, { rest }, 1
+  st.commands = { false } -- counted already
   render()
 end
 
@@ -254,7 +304,11 @@ function M.accept(kind)
   else
     part = text
   end
+  local command = st.commands[st.index]
   insert(part)
+  if command then
+    run_command(command)
+  end
   return true
 end
 
@@ -266,12 +320,15 @@ function M.dismiss()
   return was
 end
 
----Cycle through the suggestions of the last response.
+---Cycle through the suggestions of the last response (with one, nothing changes).
 ---@param delta integer 1 next, -1 previous
----@return boolean
+---@return boolean handled false only when no suggestion is shown (the key then types itself)
 function M.cycle(delta)
-  if not M.visible() or #st.items < 2 then
+  if not M.visible() then
     return false
+  end
+  if #st.items < 2 then
+    return true
   end
   st.index = (st.index - 1 + delta) % #st.items + 1
   st.text = st.items[st.index]
@@ -300,6 +357,7 @@ local function on_text_changed(bufnr)
       if vim.startswith(st.text, typed) and #typed < #st.text then
         M.cancel()
         st.text = st.text:sub(#typed + 1)
+        st.commands = { st.commands[st.index] or false }
         st.items, st.index, st.col = { st.text }, 1, pos[2]
         render()
         return

@@ -64,7 +64,25 @@ function M.error(...)
   write(levels.error, ...)
 end
 
----Show a message to the user once per `key` (until `M.rearm(key)`); always log it.
+---`msg` as one line that fits the command line (so no "Press ENTER" prompt, even while typing):
+---its first line, shortened to the screen width; the whole text stays in the log.
+---@param msg string
+---@return string
+function M.one_line(msg)
+  local first = msg:match('^[^\n]*')
+  local hint = ' (:Ardaemon log)'
+  -- Leave room for "ardaemon: " and the ruler/showcmd at the right.
+  local width = math.max(30, vim.o.columns - 23)
+  if first == msg and vim.fn.strdisplaywidth(first) <= width then
+    return first
+  end
+  if vim.fn.strdisplaywidth(first) > width - #hint then
+    first = vim.fn.strcharpart(first, 0, width - #hint - 1) .. '…'
+  end
+  return first .. hint
+end
+
+---Show a message to the user once per `key` (until `M.rearm(key)`); always log it (in full).
 ---@param key string
 ---@param msg string
 ---@param level? integer vim.log.levels.*
@@ -78,7 +96,7 @@ function M.notify_once(key, msg, level)
   local cfg = require('ardaemon.config').get()
   if cfg.notify then
     vim.schedule(function()
-      vim.notify('ardaemon: ' .. msg, level, { title = 'ardaemon' })
+      vim.notify('ardaemon: ' .. M.one_line(msg), level, { title = 'ardaemon' })
     end)
   end
 end

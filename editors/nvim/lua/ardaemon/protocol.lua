@@ -15,6 +15,7 @@ M.methods = {
   chat = 'ardaemon/chat',
   didChangeStatus = 'ardaemon/didChangeStatus',
   inlineCompletion = 'textDocument/inlineCompletion',
+  status = 'ardaemon/status',
 }
 
 ---JSON-RPC error codes the daemon uses.

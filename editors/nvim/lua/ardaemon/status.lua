@@ -70,8 +70,11 @@ function M.statusline()
     return ''
   end
   local text = 'ardaemon'
-  if cur.model then
-    text = text .. ' ' .. cur.model
+  -- In the chat buffer the model that matters is the chat model (the one that answered last).
+  local chat_model = vim.b.ardaemon_chat and (vim.b.ardaemon_chat_model or cur.selected.chat)
+  local model = chat_model or cur.model
+  if model then
+    text = text .. ' ' .. model
   end
   if cur.state == 'inProgress' then
     text = text .. ' …'
