@@ -149,6 +149,8 @@ return {
         'Ghost text is a suggestion drawn after the cursor.\nAccept it with one key; keep typing to ignore it.'
       h.gateway.replies({ { 'what-is-ghost-text', reply } })
       local child = daemon_child(h)
+      -- Chunks further apart than the daemon's one-frame coalescing, as from a real model.
+      h.gateway.fault('slow', { chunk_delay = 0.05 })
       child:lua([[
         _G.snaps, _G.chat_done = {}, nil
         vim.api.nvim_create_autocmd('User', { pattern = 'ArdaemonChatDelta', callback = function(ev)
