@@ -72,6 +72,12 @@ DASH_COMMENT = {"lua", "sql", "haskell"}
 _PLAIN = re.compile(r"[^\n\"'`/#(){}\[\]\-]+")
 
 
+@functools.cache
+def _string_inert(quote: str) -> re.Pattern[str]:
+    """Characters inside a string closed by `quote` that neither end nor escape it."""
+    return re.compile(f"[^\\\\\n{re.escape(quote[0])}]+")
+
+
 class Scanner:
     """Tracks open brackets outside strings and comments, well enough for one file's tail."""
 
@@ -105,15 +111,18 @@ class Scanner:
         depth_here = 0
         i = 0
         while i < len(text):
-            if self.string is None and not self.block_comment:
-                # Skip what cannot matter in one step: a line comment's rest, plain code.
-                if self.line_comment:
-                    end = text.find("\n", i)
-                    i = len(text) if end < 0 else end
-                elif plain := _PLAIN.match(text, i):
-                    i = plain.end()
-                if i >= len(text):
-                    break
+            # Skip what cannot matter in one step: plain code, a line comment's rest, a
+            # string's ordinary characters.
+            if self.string is not None:
+                if inert := _string_inert(self.string).match(text, i):
+                    i = inert.end()
+            elif self.line_comment:
+                end = text.find("\n", i)
+                i = len(text) if end < 0 else end
+            elif not self.block_comment and (plain := _PLAIN.match(text, i)):
+                i = plain.end()
+            if i >= len(text):
+                break
             c = text[i]
             if c == "\n":
                 self.line_comment = False
