@@ -33,7 +33,7 @@ class LineDocument(TextDocument):
     ) -> None:
         super().__init__(uri, None, version, language_id, position_codec=position_codec)
         self._lines: list[str] = source.splitlines(True)
-        self._joined: str | None = source
+        self._joined: str | None = None  # joined on demand: the lines are the one copy kept
         self.size = len(source)
 
     @property
