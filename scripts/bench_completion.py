@@ -125,9 +125,9 @@ def corpus_report() -> None:
         ("class", [(c, by_class[c]) for c in CLASSES if c in by_class]),
         ("language", sorted(by_language.items())),
     ):
-        print(f"  {title:<12} pass   rate")
+        print(f"  {title:<16} pass   rate")
         for name, oks in groups:
-            print(f"  {name:<12} {sum(oks):>3}/{len(oks):<3} {100 * sum(oks) / len(oks):5.1f} %")
+            print(f"  {name:<16} {sum(oks):>3}/{len(oks):<3} {100 * sum(oks) / len(oks):5.1f} %")
 
 
 async def main() -> None:
