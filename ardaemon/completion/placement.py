@@ -94,9 +94,11 @@ def match_indentation(text: str, ctx: CompletionContext) -> str:
 
     Tabs or spaces follow the document. On a whitespace-only cursor line the answer's first line
     is written at the cursor, after the indentation already there, and the block keeps its shape
-    relative to it (a block written from column 0 is shifted to the cursor's indentation). After
-    code on the cursor's line, lines that fall left of that line's indentation were written from
-    column 0 and are shifted by it.
+    relative to it: a block written from column 0, or every line indented too deep by the same
+    amount, moves as a whole (`_indent_at_line_start`). After code on the cursor's line, lines
+    that fall left of that line's indentation were written from column 0 and are shifted by it.
+    Either way a block indented in steps of 4 in a 2-space file (or the reverse) takes the
+    file's step (`_rescale_steps`).
     """
     lines = text.split("\n")
     unit = _doc_indent_unit(ctx)
