@@ -165,36 +165,17 @@ def read_fd(fd: int) -> Callable[[int], bytes]:
     return read
 
 
-class _Frames(asyncio.Queue["bytes | None"]):
-    """Frames waiting for the dispatcher; taking one makes room for the reader thread."""
-
-    def __init__(self, room: threading.Semaphore) -> None:
-        super().__init__()
-        self._room = room
-
-    async def get(self) -> bytes | None:
-        body = await super().get()
-        self._room.release()
-        return body
-
-
 def start_reader(
     reader: FrameReader, loop: asyncio.AbstractEventLoop
 ) -> asyncio.Queue[bytes | None]:
-    """Frames from a daemon thread into a bounded queue; None marks end of input.
-
-    The thread hands each frame over without waiting for the loop (a round trip per
-    frame put a burst of 100 requests 100 loop turns behind, over a second while chats
-    streamed); it waits only while QUEUE_DEPTH frames are not yet taken."""
-    room = threading.Semaphore(QUEUE_DEPTH)
-    queue = _Frames(room)
+    """Frames from a daemon thread into a bounded queue; None marks end of input."""
+    queue: asyncio.Queue[bytes | None] = asyncio.Queue(QUEUE_DEPTH)
 
     def pump() -> None:
         while True:
             body = reader.read()
-            room.acquire()
             try:
-                loop.call_soon_threadsafe(queue.put_nowait, body)
+                asyncio.run_coroutine_threadsafe(queue.put(body), loop).result()
             except RuntimeError:  # the loop is gone: we are stopping
                 return
             if body is None:
