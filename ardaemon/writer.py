@@ -4,8 +4,10 @@ pygls writes each message with a blocking `write` + `flush`: when the editor rea
 (100 chats streaming) the whole loop stalls on a full pipe, and every request waits.
 
 - `PipeWriter`, when stdout is a pipe or a socket (how editors start the daemon): an
-  asyncio pipe transport. A write goes out at once when the pipe has room and is buffered
-  (in order) when it has not; no thread, so no hand-over of the GIL per message.
+  asyncio pipe transport, no thread (no hand-over of the GIL per message). What one turn
+  of the loop writes goes out in one system call right after it (each write wakes the
+  editor, which on a busy machine takes the CPU from us); what the pipe has no room for
+  is buffered, in order.
 - `QueueWriter` otherwise (a terminal, a file, Windows): `write` appends to a queue that
   one thread drains, joining what piled up into one `os.write`. Making a terminal
   non-blocking would leak O_NONBLOCK into the shell that shares it.
@@ -60,6 +62,8 @@ class PipeWriter:
     def __init__(self, transport: asyncio.WriteTransport, protocol: _Lost) -> None:
         self._transport = transport
         self._protocol = protocol
+        self._pending: list[bytes] = []
+        self._loop = asyncio.get_running_loop()
         # Never pause: the daemon cannot hold back its answers, only queue them.
         transport.set_write_buffer_limits(high=1 << 62)
 
@@ -70,11 +74,20 @@ class PipeWriter:
         return cls(transport, protocol)
 
     def write(self, data: bytes) -> None:
-        if not self._protocol.lost:
-            self._transport.write(data)
+        if self._protocol.lost:
+            return
+        self._pending.append(data)
+        if len(self._pending) == 1:
+            self._loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        if self._pending and not self._protocol.lost:
+            self._transport.write(b"".join(self._pending))
+        self._pending.clear()
 
     async def aclose(self, timeout: float = 5.0) -> None:
         """Let what is buffered reach the editor (within `timeout`), then close."""
+        self._flush()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while (
