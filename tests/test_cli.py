@@ -376,9 +376,6 @@ def test_ctrl_c_closes_the_upstream_stream(
 def test_complete_prints_the_insertion(
     cli: Runner, plain_env: dict[str, str], gateway: Any, tmp_path: Path
 ) -> None:
-    completion = pytest.importorskip("ardaemon.completion")
-    if not hasattr(completion, "build_context"):
-        pytest.skip("the completion engine is not finished yet")
     source = tmp_path / "fib.py"
     source.write_text("def fibonacci(n):\n    \n\nprint(fibonacci(10))\n")
     env = with_token(plain_env)

@@ -7,7 +7,6 @@ stand-in speaks the real wire formats.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -391,10 +390,8 @@ def test_connection_drop(oai: openai.OpenAI, ant: anthropic.Anthropic, gw: Gatew
 def test_hang_times_out_and_is_seen_as_disconnect(gw: Gateway) -> None:
     gw.set_fault("hang", times=1)
     client = openai.OpenAI(base_url=gw.base_url + "/v1", api_key=TOKEN, max_retries=0, timeout=0.5)
-    start = time.monotonic()
     with pytest.raises(openai.APITimeoutError):
         client.chat.completions.create(model="glm-4.6", messages=USER)
-    assert time.monotonic() - start < 3
     gone = gw.wait_disconnect(timeout=3)
     assert gone is not None and gone.disconnected and gone.status is None
     assert gone.json["model"] == "glm-4.6"

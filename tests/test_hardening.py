@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -70,13 +69,12 @@ async def test_a_dripping_gateway_meets_a_total_deadline(
         # One byte every 0.25 s: the wait for each byte never runs out, the answer
         # would take minutes.
         gateway.set_fault("slow", paths="/v1/chat/completions", drip=0.25)
-        started = time.monotonic()
+        # A per-byte deadline would keep it pending for minutes: wait_for fails the test
+        # then. No tighter wall-clock bound: the machine running the suite is shared.
         with pytest.raises(JsonRpcException) as err:
             await asyncio.wait_for(client.protocol.send_request_async(method, params), 30)
-        took = time.monotonic() - started
         assert err.value.data["kind"] == "timeout"
         assert f"`ardaemon.{setting}`" in err.value.message
-        assert took < 15, f"answered after {took:.1f} s"
         closed = await asyncio.to_thread(gateway.wait_disconnect, 5.0)
         assert closed is not None and closed.disconnected, "the upstream request was cancelled"
     finally:
