@@ -90,14 +90,12 @@ def is_fresh(catalog: CachedCatalog, max_age_hours: float) -> bool:
     return 0 <= age < max_age_hours * 3600
 
 
-def did_you_mean(model: str, ids: Sequence[str]) -> str:
-    """ " Did you mean a, b?" for an unknown model, or nothing."""
-    near = close_matches(model, ids) if len(model) < 200 else []
-    return f" Did you mean {', '.join(near)}?" if near else ""
-
-
 def close_matches(model: str, ids: Sequence[str]) -> list[str]:
+    """Up to three ids like `model`, for "did you mean" (none for absurdly long input)."""
     import difflib
+
+    if len(model) >= 200:
+        return []
 
     lowered = {i.lower(): i for i in ids}
     found = difflib.get_close_matches(model.lower(), list(lowered), n=3, cutoff=0.5)

@@ -74,12 +74,8 @@ class Call:
     retries: int = 2
     #: Longest server-requested wait (retry-after) worth sleeping through; longer → report.
     max_retry_wait: float = 60.0
-    label: str = "the gateway"
-    model: str | None = None
-    #: The provider's token variable, named in auth errors.
-    token_env: str | None = None
-    #: The setting a timeout message tells the user to raise.
-    timeout_setting: str = "ardaemon.requestTimeout"
+    #: The settings key a timeout message tells the user to raise.
+    timeout_setting: str = "requestTimeout"
 
 
 async def send(client: httpx.AsyncClient, call: Call) -> httpx.Response:
@@ -114,14 +110,7 @@ async def send(client: httpx.AsyncClient, call: Call) -> httpx.Response:
                 body = b""
             finally:
                 await response.aclose()
-            error = classify(
-                response.status_code,
-                response.headers,
-                body,
-                call.label,
-                call.model,
-                token_env=call.token_env,
-            )
+            error = classify(response.status_code, response.headers, body)
             retryable = response.status_code in RETRY_STATUSES
             if retryable and error.retry_after is None:
                 error.retry_after = retry_after_seconds(response.headers)
@@ -147,25 +136,12 @@ def transport_error(exc: httpx.HTTPError, call: Call) -> errors.ArdaemonError:
     which is never retried: part of the reply may be out)."""
     host = httpx.URL(call.url).host
     if isinstance(exc, httpx.ConnectTimeout):
-        return errors.NetworkError(
-            f"Could not connect to {host} within {CONNECT_TIMEOUT:.0f} s: "
-            "check your network, proxy (HTTPS_PROXY) or the base URL."
-        )
+        return errors.NetworkError(reason="connect_timeout", host=host, seconds=CONNECT_TIMEOUT)
     if isinstance(exc, httpx.TimeoutException):
-        return errors.Timeout(
-            f"{call.label} did not answer within {call.read_timeout:g} s: try again, "
-            f"or raise `{call.timeout_setting}`.",
-            model=call.model,
-        )
+        return errors.Timeout(seconds=call.read_timeout, setting_key=call.timeout_setting)
     if isinstance(exc, httpx.ConnectError):
-        return errors.NetworkError(
-            f"Could not reach {host} ({_reason(exc)}): check your network, proxy (HTTPS_PROXY) "
-            "or the base URL."
-        )
-    return errors.NetworkError(
-        f"The connection to {host} broke ({_reason(exc)}): try again; if it keeps happening, "
-        "check your network or proxy."
-    )
+        return errors.NetworkError(reason="connect", host=host, cause=_reason(exc))
+    return errors.NetworkError(host=host, cause=_reason(exc))
 
 
 def _reason(exc: BaseException) -> str:

@@ -14,6 +14,11 @@ from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 
+from .errors import INVALID_PARAMS as INVALID_PARAMS
+from .errors import REQUEST_CANCELLED as REQUEST_CANCELLED
+from .errors import REQUEST_FAILED as REQUEST_FAILED
+from .errors import InvalidParams
+
 LIST_MODELS = "ardaemon/listModels"
 SELECT_MODEL = "ardaemon/selectModel"
 COMPLETE = "ardaemon/complete"
@@ -42,10 +47,8 @@ Api = Literal["openai", "anthropic"]
 Role = Literal["completion", "chat"]
 StatusState = Literal["idle", "inProgress", "error"]
 
-# RequestFailed / InvalidParams / RequestCancelled (LSP 3.17 codes).
-INVALID_PARAMS = -32602
-REQUEST_FAILED = -32803
-REQUEST_CANCELLED = -32800
+# RequestFailed / InvalidParams / RequestCancelled (LSP 3.17 codes) are defined with the
+# exception tree in errors.py and re-exported here as part of the contract.
 
 
 class Wire(msgspec.Struct, rename="camel", omit_defaults=True):
@@ -213,14 +216,12 @@ def decode_params(params: Any, type_: type[T]) -> T:
     pygls gives custom-method params as namedtuple-like objects; normalise to builtins
     first. A type error becomes InvalidParams naming the field.
     """
-    from .errors import InvalidParams
-
     if params is None:
         params = {}
     try:
         return msgspec.convert(to_builtins(params), type_)
     except msgspec.ValidationError as exc:
-        raise InvalidParams(f"Invalid params: {_camel_path(str(exc))}.") from None
+        raise InvalidParams(f"{_camel_path(str(exc))}.") from None
 
 
 def encode(result: msgspec.Struct) -> Any:

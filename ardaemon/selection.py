@@ -12,7 +12,7 @@ from pathlib import Path
 import msgspec
 
 from . import errors
-from .catalog import CachedCatalog, CatalogStore, did_you_mean
+from .catalog import CachedCatalog, CatalogStore, close_matches
 from .config import SettingsStore
 from .files import atomic_write
 from .protocol import Role, Selected
@@ -65,10 +65,7 @@ class ModelChoice:
     def require(self, role: Role, explicit: str | None = None) -> str:
         model = self.model(role, explicit)
         if model is None:
-            raise errors.InvalidParams(
-                f"No {role} model selected: pick one with ardaemon/selectModel or "
-                f"set `ardaemon.models.{role}`."
-            )
+            raise errors.NoModel(role)
         return model
 
     def current(self) -> Selected:
@@ -79,13 +76,11 @@ class ModelChoice:
         """Store `model` for `role` (both when None); refused when the catalog lacks it."""
         model = model.strip()
         if not model:
-            raise errors.InvalidParams("Invalid params: `model` must not be empty.")
+            raise errors.InvalidParams("`model` must not be empty.")
         if known is not None and known.get(model) is None:
-            hint = did_you_mean(model, known.ids)
-            label = self._store.provider.label or self._store.provider.name
-            raise errors.InvalidParams(
-                f"Unknown model '{errors.quote(model)}' at {label}.{hint} "
-                "List the models with ardaemon/listModels."
+            provider = self._store.provider
+            raise errors.UnknownModel(model, close_matches(model, known.ids)).add_context(
+                provider=provider.label or provider.name
             )
         stored = self.stored()
         self._save(

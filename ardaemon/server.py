@@ -35,6 +35,7 @@ from .completion.inline import Around, Position
 from .config import Paths, SettingsStore
 from .document import line_document, open_document
 from .jsonrpc import StrictProtocol
+from .messages import frontend_of, render
 from .protocol import (
     AcceptedParams,
     ChatDelta,
@@ -48,12 +49,10 @@ from .protocol import (
     encode,
 )
 from .service import Service
-from .status import INTERNAL_MESSAGE
 from .writer import open_writer
 
 log = logging.getLogger(__name__)
 
-INTERNAL_ERROR = -32603
 PARENT_POLL_SECONDS = 1.0
 #: Text read around the cursor: twice the prompt's budget, so the cut to budget (at a line
 #: boundary, after CRLF → LF) comes out as if made on the whole document.
@@ -193,18 +192,16 @@ def jsonrpc_errors(
     async def wrapper(ls: ArdaemonServer, params: Any) -> T:
         try:
             return await handler(ls, params)
-        except errors.ArdaemonError as exc:
-            log.info("%s failed: %s (%s)", handler.__name__, exc.kind, exc.message)
-            raise JsonRpcException(exc.message, code=exc.code, data=exc.to_data()) from None
         except JsonRpcException:
             raise
-        except Exception:
-            log.exception("internal error in %s", handler.__name__)
-            raise JsonRpcException(
-                INTERNAL_MESSAGE,
-                code=INTERNAL_ERROR,
-                data={"kind": "internal"},
-            ) from None
+        except Exception as exc:
+            error = exc if isinstance(exc, errors.ArdaemonError) else errors.Internal()
+            if error is exc:
+                log.info("%s failed: %s (%s)", handler.__name__, error.kind, error.message)
+            else:
+                log.exception("internal error in %s", handler.__name__)
+            message = render(error, ls.service.activity.frontend)
+            raise JsonRpcException(message, code=error.rpc_code, data=error.to_data()) from None
 
     return wrapper
 
@@ -230,6 +227,8 @@ def create_server(service: Service) -> ArdaemonServer:
 @feature(types.INITIALIZE)
 def initialize(ls: ArdaemonServer, params: types.InitializeParams) -> None:
     ls.pending_warnings += ls.service.store.set_init(params.initialization_options)
+    client = params.client_info.name if params.client_info else None
+    ls.service.activity.frontend = frontend_of(client)
     ls.service.models.apply_settings()
     client_version = protocol.peer_protocol_version(
         protocol.to_builtins(params.capabilities.experimental)
@@ -317,16 +316,14 @@ async def complete(ls: ArdaemonServer, params: Any) -> Any:
     document = None
     if p.text_document is not None:
         if p.position is None:
-            raise errors.InvalidParams(
-                "Invalid params: `position` is required with `textDocument`."
-            )
+            raise errors.InvalidParams("`position` is required with `textDocument`.")
         document = p.text_document.uri
         around = ls.documents.around(document, Position(p.position.line, p.position.character))
     elif p.prefix is not None:
         around = Around(p.prefix, p.suffix or "", "", None)
     else:
         raise errors.InvalidParams(
-            "Invalid params: give `textDocument` and `position`, or `prefix` (and `suffix`)."
+            "give `textDocument` and `position`, or `prefix` (and `suffix`)."
         )
     result = await ls.service.complete(
         around.prefix,
@@ -426,15 +423,15 @@ class OpenDocuments:
     def around(self, uri: str, at: Position) -> Around:
         if uri not in self._ls.workspace.text_documents:
             raise errors.InvalidParams(
-                "Invalid params: `textDocument.uri` is not open: send textDocument/didOpen "
+                "`textDocument.uri` is not open: send textDocument/didOpen "
                 "first, or pass `prefix` and `suffix`."
             )
         if (reason := self.refusal(uri)) is not None:
-            raise errors.InvalidParams(f"Completions are off for this file: {reason}.")
+            raise errors.InvalidParams(reason="refused", why=reason)
         doc = line_document(self._ls.workspace.get_text_document(uri))
         if at.line < 0 or at.character < 0 or at.line > len(doc.lines):
             raise errors.InvalidParams(
-                f"Invalid params: `position` {at.line}:{at.character} is outside the document."
+                f"`position` {at.line}:{at.character} is outside the document."
             )
         # Cut first: only lines near the cursor are read, whatever the document's size.
         prefix, suffix = doc.window(_lsp_position(at), PREFIX_WINDOW, SUFFIX_WINDOW)

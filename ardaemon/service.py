@@ -114,8 +114,10 @@ class Service:
     def _require_token(self) -> str | None:
         token, _ = self.token()
         if token is None and self.provider.token_required:
-            env = self.provider.token_env or "the provider's token variable"
-            raise errors.AuthError(f"No token for {self.label}: set {env} or run `ardaemon login`.")
+            raise errors.AuthError(reason="no_token").add_context(
+                provider=self.label,
+                token_env=self.provider.token_env or "the provider's token variable",
+            )
         return token
 
     def token_source(self) -> TokenSource:
@@ -204,9 +206,9 @@ class Service:
         self, params: ChatParams, on_delta: Callable[[str], None] | None = None
     ) -> ChatResult:
         if not params.messages:
-            raise errors.InvalidParams("Invalid params: `messages` must not be empty.")
+            raise errors.InvalidParams("`messages` must not be empty.")
         if params.max_tokens is not None and params.max_tokens < 1:
-            raise errors.InvalidParams("Invalid params: `maxTokens` must be at least 1.")
+            raise errors.InvalidParams("`maxTokens` must be at least 1.")
         model = self.models.require("chat", params.model)
         target = self.route_for(model)
         req = LlmRequest(
@@ -246,7 +248,7 @@ class Service:
         upstream requests run alongside it: cancelling this call cancels them all.
         """
         if max_tokens is not None and max_tokens < 1:
-            raise errors.InvalidParams("Invalid params: `maxTokens` must be at least 1.")
+            raise errors.InvalidParams("`maxTokens` must be at least 1.")
         settings = self.settings.completion
         chosen = self.models.require("completion", model)
         api = self.route_for(chosen).api

@@ -16,9 +16,7 @@ from . import errors
 from .wire.faults import error_in_body
 
 
-async def events(
-    response: httpx.Response, label: str, model: str | None
-) -> AsyncIterator[tuple[str, str]]:
+async def events(response: httpx.Response) -> AsyncIterator[tuple[str, str]]:
     """(event name, data) pairs; a non-SSE answer is read and classified instead."""
     content_type = response.headers.get("content-type", "")
     if "text/event-stream" not in content_type:
@@ -27,11 +25,8 @@ async def events(
             data = json.loads(body)
         except ValueError:
             data = None
-        error = error_in_body(data, label, model)
-        raise error or errors.BadResponse(
-            f"{label} answered a streaming request with '{content_type or 'no content type'}' "
-            "instead of an event stream: check the base URL.",
-            model=model,
+        raise error_in_body(data) or errors.BadResponse(
+            reason="not_event_stream", content_type=content_type or "no content type"
         )
     async for sse in EventSource(response).aiter_sse():
         yield sse.event, sse.data

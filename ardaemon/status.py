@@ -6,13 +6,10 @@ import contextlib
 from collections.abc import Callable, Iterator
 
 from . import errors
+from .messages import Frontend, render
 from .protocol import Status
 
 StatusSink = Callable[[Status], None]
-INTERNAL_MESSAGE = (
-    "ardaemon hit an internal error: the details are in its log file (`ardaemon status` "
-    "shows where)."
-)
 
 
 class Activity:
@@ -20,6 +17,8 @@ class Activity:
 
     def __init__(self) -> None:
         self.sink: StatusSink | None = None
+        #: Whose words the status line's messages use (set from `clientInfo` at initialize).
+        self.frontend: Frontend = "lsp"
         self._active = 0
         self._last: Status | None = None
 
@@ -41,14 +40,12 @@ class Activity:
             failed = exc
             raise
         except Exception:
-            failed = errors.ArdaemonError(INTERNAL_MESSAGE)
-            failed.kind = "internal"
+            failed = errors.Internal()
             raise
         finally:
             self._active -= 1
             if failed is not None:
-                self.report(
-                    Status(state="error", message=failed.message, model=model, kind=failed.kind)
-                )
+                message = render(failed, self.frontend)
+                self.report(Status(state="error", message=message, model=model, kind=failed.kind))
             elif self._active == 0:
                 self.report(Status(state="idle", model=model))

@@ -41,15 +41,14 @@ async def generate(
     retries: int = 2,
     max_retry_wait: float = 60.0,
     on_delta: Callable[[str], None] | None = None,
-    read_timeout_setting: str = "ardaemon.requestTimeout",
+    read_timeout_setting: str = "requestTimeout",
     total_timeout: float | None = None,
-    timeout_setting: str = "ardaemon.requestTimeout",
+    timeout_setting: str = "requestTimeout",
 ) -> LlmResult:
     """`read_timeout` bounds the wait for each byte; `total_timeout` the whole exchange
     (retries included): a gateway that drips a byte every few seconds cannot hold a
-    request for minutes. Timeout messages name the setting that applies."""
+    request for minutes. Timeout messages name the setting (key) that applies."""
     adapter = ADAPTERS[route.api]
-    label = route.provider.label or route.provider.name
     call = Call(
         method="POST",
         url=route.url,
@@ -58,23 +57,29 @@ async def generate(
         read_timeout=read_timeout,
         retries=retries,
         max_retry_wait=max_retry_wait,
-        label=label,
-        model=req.model,
-        token_env=route.provider.token_env,
         timeout_setting=read_timeout_setting,
     )
     client = http.client(route.base_url, extra_headers)
-    exchange = _exchange(client, call, adapter, req, on_delta)
-    if total_timeout is None:
-        return await exchange
     try:
-        return await asyncio.wait_for(exchange, total_timeout)
-    except asyncio.TimeoutError:
-        raise errors.Timeout(
-            f"{label} did not finish within {total_timeout:g} s: try again, or raise "
-            f"`{timeout_setting}`.",
-            model=req.model,
-        ) from None
+        exchange = _exchange(client, call, adapter, req, on_delta)
+        if total_timeout is None:
+            return await exchange
+        try:
+            return await asyncio.wait_for(exchange, total_timeout)
+        except asyncio.TimeoutError:
+            raise errors.Timeout(
+                reason="total", seconds=total_timeout, setting_key=timeout_setting
+            ) from None
+    except errors.ArdaemonError as exc:
+        _about(exc, route.provider, req.model)
+        raise
+
+
+def _about(exc: errors.ArdaemonError, provider: ProviderSpec, model: str | None) -> None:
+    """The one place an upstream error learns who and which model it is about."""
+    exc.add_context(
+        provider=provider.label or provider.name, token_env=provider.token_env, model=model
+    )
 
 
 async def _exchange(
@@ -84,7 +89,6 @@ async def _exchange(
     req: LlmRequest,
     on_delta: Callable[[str], None] | None,
 ) -> LlmResult:
-    label = call.label
     response = await send(client, call)
     try:
         if not req.stream:
@@ -95,10 +99,8 @@ async def _exchange(
             try:
                 data = json.loads(body)
             except ValueError:
-                raise errors.BadResponse(
-                    f"{label} sent a reply that is not JSON: check the base URL.", model=req.model
-                ) from None
-            result: LlmResult = adapter.parse_result(data, label, req.model)
+                raise errors.BadResponse(reason="not_json") from None
+            result = adapter.parse_result(data)
             result.text = _strip_think(result.text)
             return result
         return await _stream(response, adapter, call, on_delta)
@@ -112,8 +114,7 @@ async def _stream(
     call: Call,
     on_delta: Callable[[str], None] | None,
 ) -> LlmResult:
-    label, model = call.label, call.model or ""
-    parser = adapter.StreamParser(label, model)
+    parser = adapter.StreamParser()
     think = ThinkFilter()
     parts: list[str] = []
     result = LlmResult(text="", stop_reason="")
@@ -125,7 +126,7 @@ async def _stream(
                 on_delta(text)
 
     try:
-        async for event, data in events(response, label, model):
+        async for event, data in events(response):
             for item in parser.feed(event, data):
                 if isinstance(item, TextDelta):
                     emit(think.feed(item.text))
@@ -139,9 +140,7 @@ async def _stream(
         raise transport_error(exc, call) from None
     emit(think.flush())
     if not parser.done and not result.stop_reason:
-        raise errors.NetworkError(
-            f"{label} closed the stream before the reply was complete: try again.", model=model
-        )
+        raise errors.NetworkError(reason="stream_cut")
     result.text = "".join(parts)
     result.stop_reason = result.stop_reason or "end_turn"
     return result
@@ -162,7 +161,21 @@ async def list_models(
     timeout: float,
 ) -> CachedCatalog:
     """`GET /v1/models`, always over the network (the cache is `catalog.CatalogStore`)."""
-    label = provider.label or provider.name
+    try:
+        return await _list_models(http, provider, base_url, token, extra_headers, timeout)
+    except errors.ArdaemonError as exc:
+        _about(exc, provider, None)
+        raise
+
+
+async def _list_models(
+    http: Http,
+    provider: ProviderSpec,
+    base_url: str,
+    token: str | None,
+    extra_headers: dict[str, str],
+    timeout: float,
+) -> CachedCatalog:
     headers = auth_headers(provider.auth, token)
     if provider.api == "anthropic":
         # Anthropic's own API wants its version header on every route, /v1/models too.
@@ -173,8 +186,6 @@ async def list_models(
         headers=headers,
         body=None,
         read_timeout=timeout,
-        label=label,
-        token_env=provider.token_env,
     )
     response = await send(http.client(base_url, extra_headers), call)
     try:
@@ -186,26 +197,22 @@ async def list_models(
     try:
         data = json.loads(body)
     except ValueError:
-        raise errors.BadResponse(
-            f"{label} sent a model list that is not JSON: check the base URL."
-        ) from None
+        raise errors.BadResponse(reason="models_not_json") from None
     return CachedCatalog(
         provider=provider.name,
         base_url=base_url,
         fetched_at=time.time(),
-        models=parse_models(data, label),
+        models=parse_models(data),
     )
 
 
-def parse_models(data: Any, label: str) -> list[CatalogModel]:
-    error = error_in_body(data, label, None)
+def parse_models(data: Any) -> list[CatalogModel]:
+    error = error_in_body(data)
     if error:
         raise error
     items = data.get("data") if isinstance(data, dict) else data
     if not isinstance(items, list):
-        raise errors.BadResponse(
-            f"{label} sent a model list ardaemon could not read: check the base URL."
-        )
+        raise errors.BadResponse(reason="models_unreadable")
     models = []
     for item in items:
         if not isinstance(item, dict) or not isinstance(item.get("id"), str):
@@ -222,53 +229,6 @@ def parse_models(data: Any, label: str) -> list[CatalogModel]:
             )
         )
     return models
-
-
-async def fetch(
-    http: Http,
-    *,
-    provider: str,
-    label: str,
-    base_url: str,
-    auth_style: str,
-    token: str | None,
-    extra_headers: dict[str, str],
-    timeout: float,
-    anthropic: bool = False,
-    token_env: str | None = None,
-) -> CachedCatalog:
-    headers = auth_headers(auth_style, token)
-    if anthropic:
-        # Anthropic's own API wants its version header on every route, /v1/models too.
-        headers["anthropic-version"] = ANTHROPIC_VERSION
-    call = Call(
-        method="GET",
-        url=base_url + CATALOG_PATH,
-        headers=headers,
-        body=None,
-        read_timeout=timeout,
-        label=label,
-        token_env=token_env,
-    )
-    response = await send(http.client(base_url, extra_headers), call)
-    try:
-        body = await response.aread()
-    except httpx.HTTPError as exc:
-        raise transport_error(exc, call) from None
-    finally:
-        await response.aclose()
-    try:
-        data = json.loads(body)
-    except ValueError:
-        raise errors.BadResponse(
-            f"{label} sent a model list that is not JSON: check the base URL."
-        ) from None
-    return CachedCatalog(
-        provider=provider,
-        base_url=base_url,
-        fetched_at=time.time(),
-        models=parse_models(data, label),
-    )
 
 
 class _ReadBudget(TypedDict):
@@ -312,9 +272,9 @@ class Upstream:
         if req.purpose == "completion":
             budget = Budget(
                 read_timeout=s.completion.timeout,
-                read_timeout_setting="ardaemon.completion.timeout",
+                read_timeout_setting="completion.timeout",
                 total_timeout=s.completion.timeout,
-                timeout_setting="ardaemon.completion.timeout",
+                timeout_setting="completion.timeout",
                 retries=1,
                 max_retry_wait=COMPLETION_MAX_RETRY_WAIT,
             )
@@ -322,7 +282,7 @@ class Upstream:
             budget = Budget(
                 read_timeout=s.request_timeout,
                 total_timeout=s.chat.timeout,
-                timeout_setting="ardaemon.chat.timeout",
+                timeout_setting="chat.timeout",
             )
         return await generate(
             self.http, target, token, req, extra_headers=s.headers, on_delta=on_delta, **budget

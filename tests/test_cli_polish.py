@@ -22,6 +22,8 @@ from test_cli import (  # noqa: F401
     with_token,
 )
 
+pytestmark = pytest.mark.subprocess
+
 
 def test_status_exits_0_with_a_report_even_without_a_token(cli: Runner) -> None:
     done = cli("status")
@@ -108,7 +110,7 @@ def test_chat_and_complete_check_the_model_against_the_catalog(
     env = with_token(plain_env)
     done = cli("chat", "-m", "claude-sonet-4-5", "hi", env=env)
     assert done.returncode == 1
-    assert "unknown model 'claude-sonet-4-5'" in done.stderr
+    assert "unknown model 'claude-sonet-4-5'" in done.stderr.lower()
     assert "Did you mean claude-sonnet-4-5-20250929" in done.stderr
     src = tmp_path / "a.py"
     src.write_text("x = \n")

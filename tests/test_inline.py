@@ -10,6 +10,8 @@ import pytest
 from conftest import TOKEN, Client, isolated_env, request, start_daemon, stop_daemon
 from lsprotocol import types
 
+pytestmark = pytest.mark.subprocess
+
 URI = "file:///work/project/fib.py"
 FIB = "def fibonacci(n):\n"
 BODY = "    if n < 2:\n        return n\n    return fibonacci(n - 1) + fibonacci(n - 2)"
@@ -204,7 +206,7 @@ async def test_status_notifications_in_order(daemon: Client, gateway: Any) -> No
     await settle(daemon)
     assert [s["state"] for s in daemon.statuses] == ["inProgress", "idle", "inProgress", "error"]
     error = daemon.statuses[-1]
-    assert error["kind"] == "rate_limited" and "retry in 300 s" in error["message"]
+    assert error["kind"] == "rate_limited" and "retry in 300 s" in error["message"].lower()
 
 
 async def test_selected_completion_info_extends_the_suggest_widget_item(

@@ -192,7 +192,7 @@ def main(argv: list[str]) -> int:
     except errors.ArdaemonError as exc:
         if debug:
             _traceback()
-        ui.err(f"{style.red('error:')} {for_terminal(exc.message)}")
+        ui.err(f"{style.red('error:')} {for_terminal(exc)}")
         return 1
     except BrokenPipeError:
         # `ardaemon models | head`: the reader left; that is not our failure.

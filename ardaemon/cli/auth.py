@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from .. import credentials, errors
 from ..service import Service
 from . import ui
-from .common import Failure, UsageError, make_service, run
+from .common import Failure, UsageError, for_terminal, make_service, run
 
 if TYPE_CHECKING:
     from ..catalog import CachedCatalog
@@ -99,7 +99,7 @@ def login(args: argparse.Namespace) -> int:
             )
             return 1
         except errors.ArdaemonError as exc:
-            ui.err(style.bad(f"Could not check the token: {exc.message}"))
+            ui.err(style.bad(f"Could not check the token: {for_terminal(exc)}"))
             ui.err(
                 "  Nothing was stored. To store it without checking: `ardaemon login --no-verify`."
             )

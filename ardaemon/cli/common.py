@@ -11,6 +11,8 @@ from typing import TypeVar
 
 from .. import credentials
 from ..config import Paths, SettingsStore, providers_table
+from ..errors import ArdaemonError
+from ..messages import render
 from ..service import Service
 from . import ui
 
@@ -172,25 +174,18 @@ async def check_model(service: Service, model: str | None) -> None:
         ui.warn(f"could not check {model} against the catalog ({for_terminal(exc.message)})")
         return
     except errors.ArdaemonError as exc:
-        ui.warn(f"could not check {model} against the catalog ({for_terminal(exc.message)})")
+        ui.warn(f"could not check {model} against the catalog ({for_terminal(exc)})")
         return
     if found.get(model) is not None:
         return
-    hint = catalog.did_you_mean(model, found.ids)
+    near = catalog.close_matches(model, found.ids)
     if stale:
+        hint = f" Did you mean {', '.join(near)}?" if near else ""
         ui.warn(f"{model} is not in the cached (stale) catalog;{hint} trying it anyway.")
         return
-    raise Failure(
-        f"unknown model '{errors.quote(model)}' at {service.label}.{hint} "
-        "List the models with `ardaemon models`."
-    )
+    raise errors.UnknownModel(model, near).add_context(provider=service.label)
 
 
-def for_terminal(message: str) -> str:
-    """Library messages name JSON-RPC methods; on the command line, name the commands."""
-    return (
-        message.replace("(ardaemon/listModels, `ardaemon models`)", "(`ardaemon models`)")
-        .replace("ardaemon/listModels", "`ardaemon models`")
-        .replace("ardaemon/selectModel", "`ardaemon use`")
-        .replace("`ardaemon.models.", "`models.")
-    )
+def for_terminal(error: ArdaemonError) -> str:
+    """An error in the command line's words (commands, config.toml keys)."""
+    return render(error, "cli")

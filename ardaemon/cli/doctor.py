@@ -348,9 +348,7 @@ def _models(service: Service) -> Check:
         return Check("models", False, f"GET /v1/models: auth (HTTP {exc.status})", fix)
     except errors.ArdaemonError as exc:
         status = f", HTTP {exc.status}" if exc.status else ""
-        return Check(
-            "models", False, f"GET /v1/models: {exc.kind}{status}", for_terminal(exc.message)
-        )
+        return Check("models", False, f"GET /v1/models: {exc.kind}{status}", for_terminal(exc))
     ms = (time.perf_counter() - started) * 1000
     return Check("models", True, f"GET /v1/models: {len(found.models)} models ({ms:.0f} ms)")
 

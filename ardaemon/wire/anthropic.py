@@ -60,15 +60,15 @@ def _usage(data: Any, input_tokens: int = 0) -> Usage | None:
         return None
 
 
-def parse_result(data: Any, label: str, model: str) -> LlmResult:
-    error = error_in_body(data, label, model)
+def parse_result(data: Any) -> LlmResult:
+    error = error_in_body(data)
     if error:
         raise error
     try:
         blocks = data["content"]
         text = "".join(b.get("text", "") for b in blocks if b.get("type") == "text")
     except (KeyError, TypeError, AttributeError):
-        raise _bad(label, model) from None
+        raise _bad() from None
     return LlmResult(
         text=text,
         stop_reason=data.get("stop_reason") or "end_turn",
@@ -79,8 +79,7 @@ def parse_result(data: Any, label: str, model: str) -> LlmResult:
 class StreamParser:
     """Named events in order; thinking blocks are skipped, `message_stop` ends the stream."""
 
-    def __init__(self, label: str, model: str) -> None:
-        self.label, self.model = label, model
+    def __init__(self) -> None:
         self.done = False
         self._input_tokens = 0
 
@@ -90,10 +89,10 @@ class StreamParser:
         try:
             payload = json.loads(data)
         except ValueError:
-            raise _bad(self.label, self.model) from None
+            raise _bad() from None
         kind = payload.get("type", event) if isinstance(payload, dict) else event
         if kind == "error" or event == "error":
-            raise error_in_body(payload, self.label, self.model) or _bad(self.label, self.model)
+            raise error_in_body(payload) or _bad()
         if kind == "message_start":
             usage = _usage((payload.get("message") or {}).get("usage"))
             self._input_tokens = usage.input_tokens if usage else 0
@@ -113,9 +112,5 @@ class StreamParser:
             self.done = True
 
 
-def _bad(label: str, model: str) -> errors.BadResponse:
-    return errors.BadResponse(
-        f"{label} sent a Messages answer ardaemon could not read: check the base URL and "
-        "provider, or try another model.",
-        model=model,
-    )
+def _bad() -> errors.BadResponse:
+    return errors.BadResponse(reason="unreadable", format="Messages")

@@ -48,13 +48,19 @@ class LlmResult(msgspec.Struct, kw_only=True):
     usage: Usage | None = None
 
 
-class ThinkFilter:
-    """Drops a leading `<think>…</think>` that some models emit inline, across chunk edges."""
+#: Tags some models wrap their reasoning in, inline in the answer (any case). The completion
+#: clean-up (completion/wrapping.py) strips the same set.
+THINK_TAGS = ("think", "thinking", "reasoning")
 
-    OPEN, CLOSE = "<think>", "</think>"
+
+class ThinkFilter:
+    """Drops a leading `<think>…</think>` (or another of THINK_TAGS) across chunk edges."""
+
+    OPENS = tuple(f"<{tag}>" for tag in THINK_TAGS)
 
     def __init__(self) -> None:
         self._buffer = ""
+        self._close = ""
         self._state: Literal["start", "inside", "pass"] = "start"
 
     def feed(self, text: str) -> str:
@@ -62,18 +68,20 @@ class ThinkFilter:
             return text
         self._buffer += text
         if self._state == "start":
-            head = self._buffer.lstrip()
-            if len(head) < len(self.OPEN) and self.OPEN.startswith(head):
+            head = self._buffer.lstrip().lower()
+            if any(len(head) < len(tag) and tag.startswith(head) for tag in self.OPENS):
                 return ""
-            if not head.startswith(self.OPEN):
+            opened = next((tag for tag in self.OPENS if head.startswith(tag)), None)
+            if opened is None:
                 self._state = "pass"
                 out, self._buffer = self._buffer, ""
                 return out
+            self._close = "</" + opened[1:]
             self._state = "inside"
-        end = self._buffer.find(self.CLOSE)
+        end = self._buffer.lower().find(self._close)
         if end < 0:
             return ""
-        rest = self._buffer[end + len(self.CLOSE) :].lstrip("\n")
+        rest = self._buffer[end + len(self._close) :].lstrip("\n")
         self._state, self._buffer = "pass", ""
         return rest
 

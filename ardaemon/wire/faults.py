@@ -15,88 +15,43 @@ from .. import errors
 from ..credentials import redact
 
 
-def classify(
-    status: int,
-    headers: Mapping[str, str],
-    body: bytes,
-    label: str = "the gateway",
-    model: str | None = None,
-    *,
-    token_env: str | None = None,
-) -> errors.UpstreamError:
+def classify(status: int, headers: Mapping[str, str], body: bytes) -> errors.UpstreamError:
+    """The error an answer with this status and body is; the caller adds who and which model."""
     text = body.decode("utf-8", "replace")
     message, code, type_ = _error_fields(text)
     lowered = text.lower()
-    detail = _detail(message)
-
+    fields: dict[str, Any] = {
+        "status": status,
+        "code": code,
+        "type": type_,
+        "detail": _detail(message),
+    }
     if "unauthorized client detected" in lowered:
-        return errors.UnauthorizedClient(
-            f'{label} refused this client ("unauthorized client detected"): the token may be '
-            "fine, but the gateway has not allowed ardaemon; use another provider or base URL, "
-            "set the extra headers your gateway documents in `ardaemon.headers`, or ask the "
-            "gateway's support to allow it.",
-            status=status,
-            model=model,
-        )
+        # The fact already quotes the gateway's words.
+        return errors.UnauthorizedClient(status=status, code=code, type=type_)
     if status in (401, 403) or type_ in ("authentication_error", "permission_error"):
-        return errors.AuthError(
-            f"{label} rejected the token (HTTP {status}{detail}): check "
-            f"{token_env or 'the token'} or run `ardaemon login`.",
-            status=status,
-            model=model,
-        )
+        return errors.AuthError(**fields)
     if status == 429 or type_ == "rate_limit_error" or code == "rate_limit_exceeded":
-        retry_after = retry_after_seconds(headers)
-        when = f"retry in {retry_after:g} s" if retry_after is not None else "retry shortly"
-        return errors.RateLimited(
-            f"{label} is rate limiting requests{detail}: {when}, or pick another model.",
-            status=status,
-            retry_after=retry_after,
-            model=model,
-        )
+        return errors.RateLimited(retry_after=retry_after_seconds(headers), **fields)
     if status == 529 or type_ == "overloaded_error" or (status == 503 and "overload" in lowered):
-        return errors.Overloaded(
-            f"{label} is overloaded (HTTP {status}): try again in a moment or pick another model.",
-            status=status,
-            model=model,
-        )
+        return errors.Overloaded(**fields)
     if _is_model_not_found(status, code, type_, message):
-        name = f"'{errors.quote(model)}'" if model else "The model"
-        return errors.ModelNotFound(
-            f"Model {name} is not available at {label}{detail}: pick another model "
-            "(ardaemon/listModels, `ardaemon models`).",
-            status=status,
-            model=model,
-        )
+        return errors.ModelNotFound(**fields)
     if status == 200:
-        return errors.BadResponse(
-            f"{label} answered with an error{detail}: try again or pick another model.",
-            status=status,
-            model=model,
-        )
+        return errors.BadResponse(**fields)
     if 300 <= status < 400:
-        return errors.UpstreamError(
-            f"{label} redirected the request (HTTP {status}); ardaemon does not follow redirects "
-            "with your token: set `ardaemon.baseUrl` to the final address.",
-            status=status,
-            model=model,
-        )
-    hint = (
-        "try again later" if status >= 500 else "check the request settings or pick another model"
-    )
-    return errors.UpstreamError(
-        f"{label} answered HTTP {status}{detail}: {hint}.", status=status, model=model
-    )
+        return errors.UpstreamError(reason="redirect", **fields)
+    return errors.UpstreamError(**fields)
 
 
-def error_in_body(data: Any, label: str, model: str | None) -> errors.UpstreamError | None:
+def error_in_body(data: Any) -> errors.UpstreamError | None:
     """A 200 body (or stream event) holding an `error` object is an error."""
     if (
         isinstance(data, dict)
         and data.get("error")
         and (("choices" not in data and "content" not in data) or data.get("type") == "error")
     ):
-        return classify(200, {}, json.dumps(data).encode(), label, model)
+        return classify(200, {}, json.dumps(data).encode())
     return None
 
 
@@ -131,10 +86,10 @@ def _error_fields(text: str) -> tuple[str, str, str]:
 
 
 def _detail(message: str) -> str:
-    if not message:
+    """The gateway's own words, quotable: first line, no token, at most 200 characters."""
+    if not message.strip():
         return ""
-    first = redact(message.strip().splitlines()[0])[:200].rstrip(" .")
-    return f": {first}"
+    return redact(message.strip().splitlines()[0])[:200].rstrip(" .")
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:

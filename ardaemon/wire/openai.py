@@ -70,8 +70,8 @@ def _usage(data: Any) -> Usage | None:
         return None
 
 
-def parse_result(data: Any, label: str, model: str) -> LlmResult:
-    error = error_in_body(data, label, model)
+def parse_result(data: Any) -> LlmResult:
+    error = error_in_body(data)
     if error:
         raise error
     try:
@@ -79,7 +79,7 @@ def parse_result(data: Any, label: str, model: str) -> LlmResult:
         content = choice["message"].get("content") or ""
         reason = choice.get("finish_reason") or "end_turn"
     except (KeyError, IndexError, TypeError, AttributeError):
-        raise _bad(label, model) from None
+        raise _bad() from None
     return LlmResult(
         text=str(content),
         stop_reason=_STOP_REASONS.get(reason, reason),
@@ -90,8 +90,7 @@ def parse_result(data: Any, label: str, model: str) -> LlmResult:
 class StreamParser:
     """Turns `data:` payloads into events; `[DONE]` ends the stream."""
 
-    def __init__(self, label: str, model: str) -> None:
-        self.label, self.model = label, model
+    def __init__(self) -> None:
         self.done = False
 
     def feed(self, event: str, data: str) -> Iterator[StreamEvent]:
@@ -101,12 +100,12 @@ class StreamParser:
         try:
             chunk = json.loads(data)
         except ValueError:
-            raise _bad(self.label, self.model) from None
-        error = error_in_body(chunk, self.label, self.model)
+            raise _bad() from None
+        error = error_in_body(chunk)
         if error:
             raise error
         if not isinstance(chunk, dict):
-            raise _bad(self.label, self.model)
+            raise _bad()
         for choice in (chunk.get("choices") or [])[:1]:
             delta = choice.get("delta") or {}
             # `reasoning_content` is the model thinking aloud: never the answer.
@@ -121,9 +120,5 @@ class StreamParser:
             yield UsageReport(usage)
 
 
-def _bad(label: str, model: str) -> errors.BadResponse:
-    return errors.BadResponse(
-        f"{label} sent a Chat Completions answer ardaemon could not read: check the base URL "
-        "and provider, or try another model.",
-        model=model,
-    )
+def _bad() -> errors.BadResponse:
+    return errors.BadResponse(reason="unreadable", format="Chat Completions")

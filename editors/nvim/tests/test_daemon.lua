@@ -268,8 +268,8 @@ return {
       h.gateway.fault('unauthorized_client')
       local text = checkhealth(child)
       h.matches('OK daemon answers initialize', text)
-      h.matches('ERROR catalog unreachable %(unauthorized_client%): [^\n]+', text)
-      h.matches('ADVICE:%s*\n%s*%- The gateway refuses this client: [^\n]*headers', text)
+      h.matches('ERROR catalog unreachable %(unauthorized_client%)', text)
+      h.matches('ADVICE:%s*\n%s*%- [^\n]*refused this client[^\n]*`settings%.headers` in setup%(%)', text)
     end,
   },
   {

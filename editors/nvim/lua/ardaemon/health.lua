@@ -6,19 +6,6 @@ local M = {}
 
 local health = vim.health
 
----What to do for each `data.kind` of a daemon error.
-M.fixes = {
-  auth = 'Set AGENTROUTER_API_KEY (or run `ardaemon login`) with a valid AgentRouter token.',
-  unauthorized_client = 'The gateway refuses this client: check that `baseUrl` is the AgentRouter API and send the headers your account allows with `settings.headers` in setup() (see :help ardaemon-unauthorized-client).',
-  model_not_found = 'Pick a model from the catalog with :Ardaemon models.',
-  rate_limited = 'Wait a moment (the error says how long when the gateway did) or pick another model with :Ardaemon models.',
-  overloaded = 'The provider is overloaded: retry later or pick another model with :Ardaemon models.',
-  upstream = 'The gateway answered with an error: retry, and see :Ardaemon log.',
-  network = 'Check the network connection and `baseUrl` / AGENTROUTER_BASE_URL.',
-  timeout = 'Raise `settings.requestTimeout` or check the network.',
-  bad_response = 'The gateway sent an unexpected answer: check `baseUrl` / AGENTROUTER_BASE_URL.',
-}
-
 ---The `--version` command for a `serve` command line: `{ "ardaemon", "serve" }` → `{ "ardaemon", "--version" }`.
 ---@param cmd string[]
 ---@return string[]
@@ -206,11 +193,9 @@ function M.check()
   local err = probe.models_err
   if err then
     local kind = protocol.error_kind(err)
-    local msg = ('catalog unreachable%s: %s'):format(
-      kind and (' (' .. kind .. ')') or '',
-      err.message or vim.inspect(err)
-    )
-    health.error(msg, M.fixes[kind] or 'See :Ardaemon log.')
+    -- The daemon writes the advice, in Neovim's words (it knows this client by clientInfo).
+    local msg = 'catalog unreachable' .. (kind and (' (' .. kind .. ')') or '')
+    health.error(msg, { err.message or vim.inspect(err), 'See :Ardaemon log.' })
   elseif probe.models then
     local m = probe.models
     local line = ('catalog: %d models (%s, fetched %s)'):format(#(m.models or {}), m.source, m.fetchedAt or '?')
@@ -235,7 +220,7 @@ function M.check()
   end
   local st = require('ardaemon.status').current
   if st.state == 'error' then
-    health.warn(('last status: error (%s) %s'):format(st.kind or '?', st.message or ''), M.fixes[st.kind])
+    health.warn(('last status: error (%s)'):format(st.kind or '?'), st.message)
   end
   health.info('log: ' .. require('ardaemon.log').path())
 end
