@@ -340,7 +340,6 @@ def _tomllib() -> Any:
 
 def _camel_keys(
     data: Any,
-    depth: int = 0,
     spelled: dict[str, str] | None = None,
     path: tuple[str, str] = ("", ""),
 ) -> Any:
@@ -357,9 +356,7 @@ def _camel_keys(
             spelled[where[0]] = where[1]
         free_form = camel in ("headers", "providers", "apiOverrides")
         out[camel] = (
-            value
-            if free_form
-            else _camel_keys(value, depth + 1, spelled, (where[0] + ".", where[1] + "."))
+            value if free_form else _camel_keys(value, spelled, (where[0] + ".", where[1] + "."))
         )
     return out
 

@@ -23,11 +23,6 @@ KEYRING_SERVICE = "ardaemon"
 _known: set[str] = set()
 
 
-def known_tokens() -> frozenset[str]:
-    """Every token this process has seen, so logs and messages can redact them."""
-    return frozenset(_known)
-
-
 #: Shorter strings are not real tokens, and masking them would garble ordinary words.
 MIN_REDACT = 8
 

@@ -109,3 +109,29 @@ async def stop_daemon(client: Client) -> None:
         await asyncio.wait_for(client.shutdown_session(), 10)
     finally:
         await client.stop()
+
+
+#: Fixtures that start a real process or server: the daemon over stdio, the gateway
+#: stand-in, the CLI, Neovim. Tests using them are marked `subprocess`; the rest is the
+#: in-process unit layer that `scripts/check` runs in seconds.
+PROCESS_FIXTURES = frozenset(
+    {
+        "gateway",
+        "gw",
+        "daemon",
+        "env",
+        "plain_env",
+        "cli",
+        "keyring_env",
+        "nvim_gateway",
+        "lua_protocol",
+        "tls_server",
+        "not_a_gateway",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.subprocess)

@@ -11,6 +11,8 @@ from conftest import Client, request
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
+pytestmark = pytest.mark.subprocess
+
 
 async def cancel_midway(daemon: Client, gateway: Any, method: str, params: dict[str, Any]) -> None:
     msg_id = f"req-{method}"

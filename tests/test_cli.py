@@ -21,6 +21,8 @@ from typing import Any
 import pytest
 from conftest import TOKEN, isolated_env
 
+pytestmark = pytest.mark.subprocess
+
 TESTS = Path(__file__).parent
 CLI = [sys.executable, "-m", "ardaemon"]
 Run = Callable[..., subprocess.CompletedProcess[str]]

@@ -11,6 +11,8 @@ import pytest
 from conftest import TOKEN, isolated_env, request, start_daemon, stop_daemon
 from pygls.exceptions import JsonRpcException
 
+pytestmark = pytest.mark.subprocess
+
 
 async def test_running_daemon_picks_up_a_login(home: Path, gateway: Any) -> None:
     env = isolated_env(home, AGENTROUTER_BASE_URL=gateway.base_url)

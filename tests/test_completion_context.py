@@ -169,6 +169,7 @@ def test_snippets_fit_in_order() -> None:
     assert build_context("x", "", snippets=[Snippet("a.py", "a")], snippet_chars=0).snippets == ()
 
 
+@pytest.mark.subprocess
 def test_package_import_is_light() -> None:
     code = (
         "import sys, ardaemon.completion\n"

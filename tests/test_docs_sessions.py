@@ -20,6 +20,8 @@ from test_cli import run_in_pty
 
 from ardaemon.gateway import DEFAULT_TOKEN, Gateway
 
+pytestmark = pytest.mark.subprocess
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", ROOT / "docs" / "cli.md"]
 DOC_HOME = "/home/me"

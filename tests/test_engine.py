@@ -109,9 +109,34 @@ async def test_editor_cancel_stops_upstream_only_when_nobody_else_waits() -> Non
     assert up.cancelled == 1
 
 
+class ManualTime:
+    """A clock and a sleep that move only when the test says so: no timing flakes."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleepers: list[tuple[float, asyncio.Future[None]]] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, delay: float) -> None:
+        woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.sleepers.append((self.now + delay, woken))
+        await woken
+
+    async def advance(self, seconds: float) -> None:
+        self.now += seconds
+        for deadline, woken in list(self.sleepers):
+            if deadline <= self.now and not woken.done():
+                woken.set_result(None)
+        for _ in range(5):
+            await asyncio.sleep(0)
+
+
 async def test_debounce_lets_only_the_last_keystroke_through() -> None:
     up = FakeUpstream()
-    engine = Engine(fetch=up)
+    time = ManualTime()
+    engine = Engine(fetch=up, clock=time.clock, sleep=time.sleep)
     tasks = []
     for i in range(5):
         tasks.append(
@@ -119,7 +144,9 @@ async def test_debounce_lets_only_the_last_keystroke_through() -> None:
                 engine.complete(PREFIX + "x" * i, "", **kw(trigger="automatic", debounce_ms=40))
             )
         )
-        await asyncio.sleep(0.005)
+        await time.advance(0.005)
+    assert len(time.sleepers) == 5 and not up.calls, "every keystroke waits"
+    await time.advance(1.0)
     results = await asyncio.gather(*tasks)
     assert results[:4] == [None] * 4 and results[4] is not None
     assert len(up.calls) == 1 and engine.stats["debounced"] == 4

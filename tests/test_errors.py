@@ -13,6 +13,8 @@ import pytest
 from conftest import TOKEN, Client, isolated_env, request, start_daemon, stop_daemon
 from pygls.exceptions import JsonRpcException
 
+pytestmark = pytest.mark.subprocess
+
 CHAT = {"model": "glm-4.6", "messages": [{"role": "user", "content": "hi"}]}
 CLAUDE_CHAT = {**CHAT, "model": "claude-haiku-4-5-20251001"}
 

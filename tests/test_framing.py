@@ -13,6 +13,8 @@ from test_lifecycle import frame, initialize, read_frame, spawn
 
 from ardaemon.transport import MAX_FRAME
 
+pytestmark = pytest.mark.subprocess
+
 BODY = b'{"jsonrpc":"2.0","id":99,"method":"x"}'
 MALFORMED = {
     "non-numeric length": b"Content-Length: abc\r\n\r\n" + BODY,

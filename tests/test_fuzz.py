@@ -14,8 +14,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import SERVER, TOKEN, isolated_env
 from test_lifecycle import frame, initialize, read_frame
+
+pytestmark = pytest.mark.subprocess
 
 SEED = 11
 MESSAGES = 6000

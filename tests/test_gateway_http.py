@@ -14,6 +14,8 @@ import pytest
 
 from ardaemon.gateway import Gateway, routes
 
+pytestmark = pytest.mark.subprocess
+
 TOKEN = "sk-gw-http-token"
 AUTH = {"authorization": f"Bearer {TOKEN}"}
 ANTHROPIC = {"x-api-key": TOKEN, "anthropic-version": "2023-06-01"}

@@ -18,7 +18,7 @@ from ardaemon.gateway import Gateway
 
 TOKEN = "sk-gw-sdk-token"
 CLAUDE = "claude-sonnet-4-5-20250929"
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+pytestmark = [pytest.mark.subprocess, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ from pygls.exceptions import JsonRpcException
 
 from ardaemon import __version__
 
+pytestmark = pytest.mark.subprocess
+
 
 async def test_every_upstream_request_names_ardaemon(env: dict[str, str], gateway: Any) -> None:
     client = await start_daemon(env)

@@ -11,7 +11,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import SERVER, Client, isolated_env, start_daemon, stop_daemon
+
+pytestmark = pytest.mark.subprocess
 
 
 def frame(message: dict[str, Any]) -> bytes:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.subprocess
+
 ROOT = Path(__file__).resolve().parent.parent
 RUNNER = ROOT / "editors" / "nvim" / "tests" / "run.lua"
 TOKEN = "sk-nvim-test"

@@ -15,6 +15,8 @@ import pytest
 
 from ardaemon import errors, protocol
 
+pytestmark = pytest.mark.subprocess
+
 ROOT = Path(__file__).resolve().parent.parent
 NVIM = (
     os.environ.get("NVIM_BIN")

@@ -11,6 +11,8 @@ from test_lifecycle import frame, read_frame, spawn
 from ardaemon import __version__
 from ardaemon.protocol import PROTOCOL_VERSION, peer_protocol_version, protocol_mismatch
 
+pytestmark = pytest.mark.subprocess
+
 
 def initialize_with(home: Path, experimental: Any) -> tuple[dict[str, Any], str]:
     """The initialize result, and the daemon's window/logMessage lines up to `shutdown`."""

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from conftest import TOKEN, Client, isolated_env, request, start_daemon, stop_daemon
 
+pytestmark = pytest.mark.subprocess
+
 CLAUDE = "claude-haiku-4-5-20251001"
 
 

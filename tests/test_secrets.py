@@ -6,8 +6,11 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import SERVER, TOKEN, isolated_env, request, start_daemon, stop_daemon
 from pygls.exceptions import JsonRpcException
+
+pytestmark = pytest.mark.subprocess
 
 
 async def test_token_absent_from_logs_errors_and_files(home: Path, gateway: Any) -> None:

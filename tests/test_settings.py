@@ -6,8 +6,11 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import TOKEN, Client, isolated_env, request, start_daemon, stop_daemon
 from lsprotocol import types
+
+pytestmark = pytest.mark.subprocess
 
 HI = [{"role": "user", "content": "hi"}]
 

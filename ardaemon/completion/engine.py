@@ -66,7 +66,9 @@ class Engine:
     """Per-daemon state; `fetch(ctx, model, max_tokens)` does one upstream completion."""
 
     fetch: Fetch
+    #: Time, injectable so tests run the debounce on a fake clock.
     clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     stats: Counter[str] = field(default_factory=Counter)
     _cache: OrderedDict[CacheKey, str] = field(default_factory=OrderedDict)
     _jobs: dict[CacheKey, _Job] = field(default_factory=dict)
@@ -127,7 +129,7 @@ class Engine:
             return Answer(hit, cached=True)
 
         if delay > 0:
-            await asyncio.sleep(delay)
+            await self.sleep(delay)
             if rhythm.generation != generation:
                 self.stats["debounced"] += 1
                 return None

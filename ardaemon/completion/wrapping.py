@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from ..wire.base import THINK_TAGS
 from .context import MARKUP_LANGUAGES, CompletionContext
 from .prompt import CLOSE_TAG, MARKERS, OPEN_TAG
 from .text import after_prefix, lf
@@ -20,17 +21,17 @@ def normalize_newlines(text: str, ctx: CompletionContext) -> str:
     return text
 
 
+_TAGS = "|".join(THINK_TAGS)
+
 #: A reasoning block and the blank lines that separated it from the answer.
-_THINK_BLOCK = re.compile(
-    r"<(think|thinking|reasoning)>.*?</\1>[ \t]*\n*", re.DOTALL | re.IGNORECASE
-)
+_THINK_BLOCK = re.compile(rf"<({_TAGS})>.*?</\1>[ \t]*\n*", re.DOTALL | re.IGNORECASE)
 
 
 #: Reasoning that opens the answer, possibly right after the `<completion>` tag.
-_THINK_OPEN = re.compile(rf"^\s*({OPEN_TAG}\s*)?<(think|thinking|reasoning)>", re.IGNORECASE)
+_THINK_OPEN = re.compile(rf"^\s*({OPEN_TAG}\s*)?<({_TAGS})>", re.IGNORECASE)
 
 
-_THINK_CLOSE = re.compile(r"</(think|thinking|reasoning)>", re.IGNORECASE)
+_THINK_CLOSE = re.compile(rf"</({_TAGS})>", re.IGNORECASE)
 
 
 def strip_think(text: str, ctx: CompletionContext) -> str:

@@ -118,10 +118,6 @@ class Gateway:
         """`http://127.0.0.1:PORT`, without `/v1` (the Anthropic-style base)."""
         return f"http://{self.host}:{self.port}"
 
-    @property
-    def openai_base_url(self) -> str:
-        return self.base_url + "/v1"
-
     def daemon_env(self, home: str | os.PathLike[str], **extra: str) -> dict[str, str]:
         """The environment for an `ardaemon serve` that talks to this stand-in, with its own
         dirs under `home` (never the user's real cache, selection or token)."""

@@ -1,0 +1,164 @@
+"""http.send: statuses → the error tree, retries and their waits, transport failures; all
+in process through httpx.MockTransport (milliseconds, no sockets)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from ardaemon import credentials, errors, http
+from ardaemon.http import Call, Http, send
+
+URL = "https://gw.example/v1/chat/completions"
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr(http.asyncio, "sleep", sleep)
+    return slept
+
+
+async def call(handler: Handler, **overrides: Any) -> httpx.Response:
+    client = Http(transport=httpx.MockTransport(handler)).client("https://gw.example", {})
+    try:
+        return await send(client, Call("POST", URL, {}, b"{}", read_timeout=5.0, **overrides))
+    finally:
+        await client.aclose()
+
+
+def answer(status: int, body: object = None, headers: dict[str, str] | None = None) -> Handler:
+    content = b"" if body is None else json.dumps(body).encode()
+    return lambda request: httpx.Response(status, content=content, headers=headers)
+
+
+CASES: list[tuple[int, object, dict[str, str], type[errors.UpstreamError], str]] = [
+    (401, {"error": {"message": "bad key"}}, {}, errors.AuthError, ""),
+    (
+        403,
+        {"error": {"message": "unauthorized client detected"}},
+        {},
+        errors.UnauthorizedClient,
+        "",
+    ),
+    (400, {"error": {"type": "authentication_error", "message": "x"}}, {}, errors.AuthError, ""),
+    (429, {"error": {"message": "slow"}}, {"retry-after": "120"}, errors.RateLimited, ""),
+    (529, {"type": "error", "error": {"type": "overloaded_error"}}, {}, errors.Overloaded, ""),
+    (503, {"error": {"message": "server overloaded"}}, {}, errors.Overloaded, ""),
+    (404, {"error": {"code": "model_not_found", "message": "no"}}, {}, errors.ModelNotFound, ""),
+    (400, {"error": {"message": "The model `x` does not exist"}}, {}, errors.ModelNotFound, ""),
+    (404, None, {}, errors.ModelNotFound, ""),
+    (301, None, {"location": "https://elsewhere"}, errors.UpstreamError, "redirect"),
+    (400, {"error": {"message": "bad request"}}, {}, errors.UpstreamError, ""),
+    (500, "oops", {}, errors.UpstreamError, ""),
+]
+
+
+@pytest.mark.parametrize(("status", "body", "headers", "cls", "reason"), CASES)
+async def test_statuses_become_the_error_tree(
+    waits: list[float],
+    status: int,
+    body: object,
+    headers: dict[str, str],
+    cls: type[errors.UpstreamError],
+    reason: str,
+) -> None:
+    with pytest.raises(errors.UpstreamError) as caught:
+        await call(answer(status, body, headers), retries=0)
+    assert type(caught.value) is cls and caught.value.reason == reason
+    assert caught.value.status == status
+
+
+async def test_the_gateways_own_words_are_kept_as_detail_without_the_token() -> None:
+    credentials.remember("sk-abcdefghijklmnopqrstuvwxyz123456")
+    body = {"error": {"message": "key sk-abcdefghijklmnopqrstuvwxyz123456 is invalid.\nmore"}}
+    with pytest.raises(errors.AuthError) as caught:
+        await call(answer(401, body))
+    assert caught.value.detail.startswith("key ") and "abcdefghijklmnop" not in caught.value.detail
+    assert "more" not in caught.value.detail and not caught.value.detail.endswith(".")
+
+
+async def test_retryable_statuses_are_retried_then_succeed(waits: list[float]) -> None:
+    seen: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(1)
+        return httpx.Response(503 if len(seen) < 3 else 200, json={"ok": True})
+
+    response = await call(handler, retries=2)
+    assert response.status_code == 200 and len(seen) == 3
+    assert len(waits) == 2 and 0.3 < waits[0] <= 0.5 and 0.7 < waits[1] <= 1.0
+
+
+async def test_retry_after_is_honoured_unless_it_is_too_long(waits: list[float]) -> None:
+    seen: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(1)
+        return httpx.Response(429, headers={"retry-after-ms": "1500"}, json={})
+
+    with pytest.raises(errors.RateLimited):
+        await call(handler, retries=1)
+    assert waits == [1.5] and len(seen) == 2
+    waits.clear()
+    with pytest.raises(errors.RateLimited) as caught:
+        await call(answer(429, {}, {"retry-after": "30"}), retries=2, max_retry_wait=2.0)
+    assert waits == [] and caught.value.retry_after == 30
+
+
+async def test_client_errors_are_never_retried(waits: list[float]) -> None:
+    seen: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(1)
+        return httpx.Response(400, json={})
+
+    with pytest.raises(errors.UpstreamError):
+        await call(handler, retries=2)
+    assert len(seen) == 1 and waits == []
+
+
+@pytest.mark.parametrize(
+    ("exc", "cls", "reason"),
+    [
+        (httpx.ConnectTimeout("slow"), errors.NetworkError, "connect_timeout"),
+        (httpx.ConnectError("refused"), errors.NetworkError, "connect"),
+        (httpx.ReadTimeout("slow"), errors.Timeout, ""),
+        (httpx.RemoteProtocolError("peer closed"), errors.NetworkError, ""),
+    ],
+)
+async def test_transport_failures(
+    waits: list[float], exc: Exception, cls: type[errors.ArdaemonError], reason: str
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise exc
+
+    with pytest.raises(cls) as caught:
+        await call(handler, retries=0, timeout_setting="completion.timeout")
+    assert caught.value.reason == reason
+    if cls is errors.Timeout:
+        assert caught.value.facts == {"seconds": 5.0, "setting_key": "completion.timeout"}
+    else:
+        assert caught.value.facts["host"] == "gw.example"
+
+
+async def test_redirects_are_not_followed_and_every_request_says_who_we_are() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(302, headers={"location": "https://evil.example/"})
+
+    with pytest.raises(errors.UpstreamError):
+        await call(handler)
+    assert [r.url.host for r in seen] == ["gw.example"]
+    assert seen[0].headers["user-agent"].startswith("ardaemon/")
