@@ -171,7 +171,7 @@ async def check_model(service: Service, model: str | None) -> None:
     except errors.UpstreamError as exc:
         if exc.status == 404:
             raise path_not_api(service) from None
-        ui.warn(f"could not check {model} against the catalog ({for_terminal(exc.message)})")
+        ui.warn(f"could not check {model} against the catalog ({for_terminal(exc)})")
         return
     except errors.ArdaemonError as exc:
         ui.warn(f"could not check {model} against the catalog ({for_terminal(exc)})")
