@@ -94,6 +94,12 @@ async def send(client: httpx.AsyncClient, call: Call) -> httpx.Response:
             retryable = isinstance(exc, httpx.ConnectTimeout)
         except httpx.TransportError as exc:
             error, retryable = transport_error(exc, call), True
+        except Exception as exc:
+            # A base URL with an impossible port reaches the socket layer and comes back as
+            # OverflowError inside anyio's ExceptionGroup, not as an httpx error.
+            if not isinstance(_leaf(exc), (ValueError, OverflowError)):
+                raise
+            error, retryable = unusable_address(_leaf(exc), call), False
         else:
             log.debug(
                 "%s %s -> %d in %.0f ms",
@@ -142,6 +148,17 @@ def transport_error(exc: httpx.HTTPError, call: Call) -> errors.ArdaemonError:
     if isinstance(exc, httpx.ConnectError):
         return errors.NetworkError(reason="connect", host=host, cause=_reason(exc))
     return errors.NetworkError(host=host, cause=_reason(exc))
+
+
+def unusable_address(exc: BaseException, call: Call) -> errors.ArdaemonError:
+    url = httpx.URL(call.url)
+    return errors.NetworkError(reason="connect", host=f"{url.host}:{url.port}", cause=_reason(exc))
+
+
+def _leaf(exc: BaseException) -> BaseException:
+    while inner := getattr(exc, "exceptions", None):  # (Base)ExceptionGroup, or its backport
+        exc = inner[0]
+    return exc
 
 
 def _reason(exc: BaseException) -> str:

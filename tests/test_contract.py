@@ -623,3 +623,22 @@ async def test_environment_token_wins_and_never_leaves_the_store(home: Path, gat
     assert any(p.name == "ardaemon.log" for p in written), "the log file exists"
     for path in written:
         assert TOKEN.encode() not in path.read_bytes(), path
+
+
+async def test_an_unusable_base_url_is_request_failed_not_internal(home: Path) -> None:
+    """Upstream trouble is -32803 with a contract kind, whatever the base URL holds: a port
+    out of range used to escape as -32603 `internal` (anyio's ExceptionGroup)."""
+    env = isolated_env(
+        home, AGENTROUTER_API_KEY=TOKEN, AGENTROUTER_BASE_URL="http://127.0.0.1:99999"
+    )
+    client = await start_daemon(env)
+    try:
+        for method, params in (
+            ("ardaemon/listModels", {}),
+            ("ardaemon/chat", {"messages": HI, "model": OTHER}),
+        ):
+            error = await rpc_error(client, method, params)
+            assert (error.code, error.data["kind"]) == (-32803, "network"), method
+            assert "base URL" in error.message
+    finally:
+        await stop_daemon(client)
