@@ -54,6 +54,8 @@ from .writer import open_writer
 log = logging.getLogger(__name__)
 
 PARENT_POLL_SECONDS = 1.0
+#: Longest wait for the editor's `workspace/configuration` answer.
+PULL_SECONDS = 5.0
 #: Text read around the cursor: twice the prompt's budget, so the cut to budget (at a line
 #: boundary, after CRLF → LF) comes out as if made on the whole document.
 PREFIX_WINDOW = 2 * PREFIX_CHARS
@@ -133,6 +135,14 @@ class ArdaemonServer(LanguageServer):
         self.pending_warnings: list[str] = []
         self.protocol_mismatch: str | None = None
         self.parent_watch: asyncio.Task[None] | None = None
+        #: The editor's answer to a `workspace/configuration` pull, while one is awaited.
+        self.pull: asyncio.Future[Any] | None = None
+
+    async def settled(self) -> None:
+        """Wait for a settings pull in flight: a request sent after
+        `didChangeConfiguration` is served with the settings it changed to."""
+        if self.pull is not None:
+            await asyncio.wait({self.pull}, timeout=PULL_SECONDS)
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         # pygls would pop a dialog per error; the editor gets errors in responses and
@@ -191,6 +201,7 @@ def jsonrpc_errors(
     @functools.wraps(handler)
     async def wrapper(ls: ArdaemonServer, params: Any) -> T:
         try:
+            await ls.settled()
             return await handler(ls, params)
         except JsonRpcException:
             raise
@@ -263,9 +274,23 @@ async def did_change_configuration(
 ) -> None:
     settings = protocol.to_builtins(params.settings)
     if not settings and _can_pull_configuration(ls):
-        pulled = await ls.workspace_configuration_async(
-            types.ConfigurationParams(items=[types.ConfigurationItem(section="ardaemon")])
+        # Set before the first await: pygls starts handlers as tasks in message order, so
+        # every request after this notification finds the pull and waits (`settled`).
+        pull = ls.pull = asyncio.ensure_future(
+            ls.workspace_configuration_async(
+                types.ConfigurationParams(items=[types.ConfigurationItem(section="ardaemon")])
+            )
         )
+        try:
+            await asyncio.wait({pull}, timeout=PULL_SECONDS)
+        finally:
+            if ls.pull is pull:
+                ls.pull = None
+        if not pull.done():
+            pull.cancel()
+            log.warning("no answer to workspace/configuration within %g s", PULL_SECONDS)
+            return
+        pulled = pull.result()
         settings = protocol.to_builtins(pulled[0]) if pulled else None
     if settings is None:
         return
