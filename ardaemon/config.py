@@ -19,6 +19,8 @@ from typing import Any, Literal
 import msgspec
 
 APP = "ardaemon"
+#: One directory for all of ardaemon's files (config/, cache/, state/), on any platform.
+HOME_ENV = "ARDAEMON_HOME"
 
 # --- settings ------------------------------------------------------------------------
 
@@ -248,14 +250,22 @@ def normalize_base_url(url: str) -> str:
 
 @dataclass(frozen=True)
 class Paths:
-    """Where the daemon keeps its files; platformdirs honours XDG_* variables."""
+    """Where the daemon keeps its files: under `ARDAEMON_HOME` when it is set (config/,
+    cache/, state/; one override on every platform, like llm's LLM_USER_PATH), else the
+    platform's dirs (platformdirs, which honours XDG_* variables)."""
 
     config_dir: Path
     cache_dir: Path
     state_dir: Path
 
     @classmethod
-    def default(cls) -> Paths:
+    def default(cls, environ: Mapping[str, str] | None = None) -> Paths:
+        home = (os.environ if environ is None else environ).get(HOME_ENV, "").strip()
+        if home:
+            root = Path(home).expanduser()
+            return cls(
+                config_dir=root / "config", cache_dir=root / "cache", state_dir=root / "state"
+            )
         import platformdirs
 
         return cls(

@@ -16,9 +16,14 @@ CATALOG_PATH = "/v1/models"
 ANTHROPIC_VERSION = "2023-06-01"
 
 
+def bare_id(model_id: str) -> str:
+    """A model id lower-cased and without its vendor prefix (`anthropic/Claude-x` → `claude-x`)."""
+    return model_id.lower().rsplit("/", 1)[-1]
+
+
 def is_claude(model_id: str) -> bool:
-    """The contract's rule: lower-cased, vendor prefix removed, starts with `claude`."""
-    return model_id.lower().rsplit("/", 1)[-1].startswith("claude")
+    """The contract's rule: the bare id starts with `claude`."""
+    return bare_id(model_id).startswith("claude")
 
 
 def wire_format(

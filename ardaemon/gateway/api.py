@@ -22,6 +22,7 @@ def isolated_env(home: str | os.PathLike[str], **extra: str) -> dict[str, str]:
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("AGENTROUTER_", "XDG_", "OPENAI_", "ANTHROPIC_"))
+        and k != "ARDAEMON_HOME"
     }
     env.update(
         XDG_CACHE_HOME=os.path.join(home, "cache"),

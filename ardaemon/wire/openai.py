@@ -9,6 +9,7 @@ from typing import Any
 
 from .. import errors
 from ..protocol import Usage
+from ..router import bare_id
 from .base import Finish, LlmRequest, LlmResult, StreamEvent, TextDelta, UsageReport
 from .faults import error_in_body
 
@@ -25,12 +26,8 @@ _STOP_REASONS = {
 MAX_STOPS = 4
 
 
-def _base_id(model: str) -> str:
-    return model.lower().rsplit("/", 1)[-1]
-
-
 def is_reasoning(model: str) -> bool:
-    return bool(_REASONING.match(_base_id(model)))
+    return bool(_REASONING.match(bare_id(model)))
 
 
 def build_body(req: LlmRequest) -> dict[str, Any]:
@@ -39,7 +36,7 @@ def build_body(req: LlmRequest) -> dict[str, Any]:
         "messages": [{"role": m.role, "content": m.content} for m in req.messages],
         "stream": req.stream,
     }
-    model = _base_id(req.model)
+    model = bare_id(req.model)
     if is_reasoning(req.model):
         body["max_completion_tokens"] = req.max_tokens
         if req.purpose == "completion" and model.startswith("gpt-5"):

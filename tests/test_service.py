@@ -1,0 +1,178 @@
+"""Service, the catalog store, the model choice, routing, config and credentials, in
+process: an httpx.MockTransport stands in for the gateway (no sockets, no subprocess)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+
+from ardaemon import credentials, errors
+from ardaemon.config import Paths, ProviderSpec, SettingsStore
+from ardaemon.gateway import wire as gw
+from ardaemon.gateway.replies import Generation
+from ardaemon.protocol import ChatParams, Selected
+from ardaemon.router import bare_id, is_claude, wire_format
+from ardaemon.service import Service
+
+TOKEN = "sk-unit-0123456789"
+MODELS = ["glm-4.6", "claude-sonnet-4-5", "deepseek-v3"]
+
+
+class Gateway:
+    """Answers /v1/models and /v1/chat/completions; counts what it was asked."""
+
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+        self.down = False
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self.down:
+            return httpx.Response(503, json={"error": {"message": "maintenance"}})
+        if request.headers.get("authorization") != f"Bearer {TOKEN}":
+            return httpx.Response(401, json={"error": {"message": "invalid token"}})
+        if request.url.path == "/v1/models":
+            return httpx.Response(200, json={"data": [{"id": m} for m in MODELS]})
+        gen = Generation("", "Hi!", "stop", None, 3, 1, 0)
+        return httpx.Response(200, json=gw.openai_completion(gen, "glm-4.6", "c1"))
+
+    def count(self, path: str) -> int:
+        return sum(r.url.path == path for r in self.requests)
+
+
+def make(tmp_path: Path, env: dict[str, str] | None = None) -> tuple[Service, Gateway]:
+    paths = Paths(tmp_path / "config", tmp_path / "cache", tmp_path / "state")
+    environ = {"ARDAEMON_NO_KEYRING": "1", "AGENTROUTER_BASE_URL": "https://gw.example"}
+    environ.update(env if env is not None else {"AGENTROUTER_API_KEY": TOKEN})
+    fake = Gateway()
+    store = SettingsStore(paths, environ=environ)
+    return Service(paths, store, transport=httpx.MockTransport(fake), environ=environ), fake
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def test_the_catalog_is_fetched_once_then_served_from_cache_and_stale(tmp_path: Path) -> None:
+    service, fake = make(tmp_path)
+    first = run(service.list_models())
+    assert [m.id for m in first.models] == MODELS and first.source == "network"
+    assert [m.api for m in first.models] == ["openai", "anthropic", "openai"]
+    again, _ = make(tmp_path)  # a new daemon reads the disk cache
+    second = run(again.list_models())
+    assert second.source == "cache" and not second.stale
+    fake.down = True
+    stale = run(service.list_models(refresh=True))
+    assert stale.source == "cache" and stale.stale is True
+
+
+def test_selection_order_and_persistence(tmp_path: Path) -> None:
+    service, _ = make(tmp_path)
+    assert service.models.model("chat") == "claude-sonnet-4-5-20250929", "provider default"
+    run(service.list_models())
+    selected = run(service.select_model("deepseek-v3", "chat"))
+    assert selected.chat == "deepseek-v3"
+    restarted, _ = make(tmp_path)
+    assert restarted.models.current().chat == "deepseek-v3", "kept across a restart"
+    assert restarted.models.model("chat", "glm-4.6") == "glm-4.6", "the request's own wins"
+    restarted.store.set_client({"models": {"chat": "glm-4.6"}})
+    restarted.models.apply_settings()
+    assert restarted.models.current() == Selected(completion="glm-4.6", chat="glm-4.6")
+
+
+def test_an_unknown_model_is_refused_with_close_matches(tmp_path: Path) -> None:
+    service, _ = make(tmp_path)
+    with pytest.raises(errors.UnknownModel) as caught:
+        run(service.select_model("glm-4.7", None))
+    assert "Did you mean glm-4.6?" in caught.value.message
+    with pytest.raises(errors.InvalidParams):
+        run(service.select_model("  ", None))
+
+
+def test_chat_goes_out_once_with_the_token(tmp_path: Path) -> None:
+    service, fake = make(tmp_path)
+    params = msgspec.convert(
+        {"messages": [{"role": "user", "content": "hi"}], "model": "glm-4.6"}, ChatParams
+    )
+    result = run(service.chat(params))
+    assert result.content == "Hi!" and result.api == "openai"
+    assert fake.count("/v1/chat/completions") == 1
+    body = json.loads(fake.requests[-1].content)
+    assert body["model"] == "glm-4.6" and body["messages"] == [{"role": "user", "content": "hi"}]
+
+
+def test_no_token_is_an_auth_error_before_any_request(tmp_path: Path) -> None:
+    service, fake = make(tmp_path, env={})
+    with pytest.raises(errors.AuthError) as caught:
+        run(service.list_models())
+    assert not fake.requests
+    assert caught.value.message == (
+        "No token for AgentRouter: set AGENTROUTER_API_KEY or run `ardaemon login`."
+    )
+
+
+def test_a_rejected_token_says_who_rejected_it(tmp_path: Path) -> None:
+    service, _ = make(tmp_path, env={"AGENTROUTER_API_KEY": "sk-wrong-000000000"})
+    with pytest.raises(errors.AuthError) as caught:
+        run(service.list_models())
+    assert caught.value.context["provider"] == "AgentRouter" and caught.value.status == 401
+    assert "sk-wrong" not in caught.value.message
+
+
+def test_credentials_come_from_env_then_the_0600_file(tmp_path: Path) -> None:
+    paths = Paths(tmp_path / "c", tmp_path / "k", tmp_path / "s")
+    spec = ProviderSpec(name="p", base_url="https://p", token_env="P_KEY")
+    env = {"ARDAEMON_NO_KEYRING": "1"}
+    assert credentials.lookup(spec, paths, env) == (None, "none")
+    credentials.store(spec, paths, "sk-file-123456789")
+    assert credentials.lookup(spec, paths, env) == ("sk-file-123456789", "file")
+    assert paths.credentials_file.stat().st_mode & 0o777 == 0o600
+    assert credentials.lookup(spec, paths, {**env, "P_KEY": "sk-env-123456789"})[1] == "env"
+
+
+def test_ardaemon_home_holds_every_dir(tmp_path: Path) -> None:
+    paths = Paths.default({"ARDAEMON_HOME": str(tmp_path), "XDG_CONFIG_HOME": "/elsewhere"})
+    assert paths.config_file == tmp_path / "config" / "config.toml"
+    assert paths.cache_dir == tmp_path / "cache" and paths.log_file.parent == tmp_path / "state"
+    assert Paths.default({}).config_dir != paths.config_dir
+
+
+def test_config_layers_and_bad_settings_are_reported_not_fatal(tmp_path: Path) -> None:
+    paths = Paths(tmp_path / "c", tmp_path / "k", tmp_path / "s")
+    paths.config_dir.mkdir(parents=True)
+    paths.config_file.write_text('request_timeout = 90\n[completion]\nmax_tokens = "many"\n')
+    store = SettingsStore(paths, environ={})
+    warnings = store.load_file()
+    assert store.settings.request_timeout == 90
+    assert any("max_tokens" in w or "maxTokens" in w for w in warnings)
+    store.set_client({"requestTimeout": 30})
+    assert store.settings.request_timeout == 30, "the editor's layer wins over the file"
+
+
+@pytest.mark.parametrize(
+    ("model", "endpoints", "api"),
+    [
+        ("claude-sonnet-4-5", None, "anthropic"),
+        ("anthropic/Claude-3-haiku", None, "anthropic"),
+        ("glm-4.6", None, "openai"),
+        ("claude-x", ["openai"], "openai"),
+        ("glm-4.6", ["anthropic"], "anthropic"),
+    ],
+)
+def test_routing_by_name_and_by_the_catalogs_endpoints(
+    model: str, endpoints: list[str] | None, api: str
+) -> None:
+    spec = ProviderSpec(name="p", base_url="https://p", api="auto")
+    assert wire_format(spec, model, endpoints) == api
+    assert wire_format(spec, model, endpoints, {model: "openai"}) == "openai", "override"
+
+
+def test_the_bare_model_id_rule() -> None:
+    assert bare_id("anthropic/Claude-3-Haiku") == "claude-3-haiku"
+    assert is_claude("anthropic/Claude-3-Haiku") and not is_claude("glm-claude")
