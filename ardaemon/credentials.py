@@ -12,8 +12,10 @@ import os
 from collections.abc import Mapping
 from typing import Literal, NamedTuple
 
+from . import errors
 from .config import Paths, ProviderSpec
 from .files import atomic_write
+from .protocol import TokenSource
 
 log = logging.getLogger(__name__)
 
@@ -233,3 +235,27 @@ def redact(text: str) -> str:
         if token and token in text:
             text = text.replace(token, "***")
     return text
+
+
+def require(provider: ProviderSpec, paths: Paths, environ: Mapping[str, str]) -> str | None:
+    """The token for a request; a provider that needs one and has none is an AuthError."""
+    token, _ = lookup(provider, paths, environ)
+    if token is None and provider.token_required:
+        raise errors.AuthError(reason="no_token").add_context(
+            provider=provider.label or provider.name,
+            token_env=provider.token_env or "the provider's token variable",
+        )
+    return token
+
+
+def source_of(provider: ProviderSpec, paths: Paths, environ: Mapping[str, str]) -> TokenSource:
+    """Where the token comes from (never the token itself)."""
+    _, source = lookup(provider, paths, environ)
+    detail: str | None = None
+    if source == "env":
+        detail = provider.token_env
+    elif source == "keyring":
+        detail = keyring_backend()
+    elif source == "file":
+        detail = str(paths.credentials_file)
+    return TokenSource(source=source, detail=detail)

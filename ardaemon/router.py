@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .config import ProviderSpec
+from .catalog import CachedCatalog, CatalogStore
+from .config import ProviderSpec, Settings, SettingsStore
 from .protocol import Api
 
 PATHS: dict[Api, str] = {
@@ -87,3 +88,38 @@ def route(
     return Route(
         provider, base_url, model_id, wire_format(provider, model_id, endpoint_types, overrides)
     )
+
+
+class Router:
+    """Routes for the current settings and catalog, each worked out once per settings and
+    catalog (requests ask for the same few models many times)."""
+
+    #: Models whose route is remembered (requests may name any model).
+    MEMO = 64
+
+    def __init__(self, store: SettingsStore, catalog: CatalogStore) -> None:
+        self._store = store
+        self._catalog = catalog
+        self._memo: dict[str, tuple[Settings, CachedCatalog, Route]] = {}
+
+    def route(self, model: str, known: CachedCatalog | None = None) -> Route:
+        known = known or self._catalog.cached() or _EMPTY
+        settings = self._store.settings  # the same object until the settings change
+        memo = self._memo.get(model)
+        if memo is not None and memo[0] is settings and memo[1] is known:
+            return memo[2]
+        entry = known.get(model)
+        found = route(
+            self._store.provider,
+            self._store.base_url,
+            model,
+            entry.endpoint_types if entry else None,
+            settings.api_overrides,
+        )
+        if len(self._memo) >= self.MEMO:
+            self._memo.clear()
+        self._memo[model] = (settings, known, found)
+        return found
+
+
+_EMPTY = CachedCatalog(provider="", base_url="", fetched_at=0.0, models=[])
