@@ -12,13 +12,11 @@ import tempfile
 import time
 from typing import Any
 
+from .cli.ui import Style
 from .stdio_client import RpcError, StdioClient
 
-BOLD, DIM, GREEN, RED, RESET = "\033[1m", "\033[2m", "\033[32m", "\033[31m", "\033[0m"
-
-
-def _style(code: str, text: str) -> str:
-    return f"{code}{text}{RESET}" if sys.stdout.isatty() else text
+#: The CLI's styling: colour only on a terminal, and never with NO_COLOR.
+STYLE = Style(sys.stdout)
 
 
 def _say(text: str = "") -> None:
@@ -35,7 +33,7 @@ async def run() -> int:
         gw.chunk_delay = 0.06  # so the streamed reply is visibly streamed
         # The demo's own dirs: it never touches your real cache, selection or token.
         env = gw.daemon_env(home)
-        _say(_style(BOLD, "ardaemon demo") + " — no token, no network needed")
+        _say(STYLE.bold("ardaemon demo") + " — no token, no network needed")
         _say(f"gateway stand-in: {gw.base_url} (imitates AgentRouter's wire formats)")
         started = time.perf_counter()
         client = await StdioClient.spawn(env)
@@ -44,7 +42,7 @@ async def run() -> int:
         def on_notification(method: str, params: Any) -> None:
             if method == "$/progress" and params.get("token") == "demo-chat":
                 deltas.append(params["value"]["delta"])
-                print(_style(GREEN, params["value"]["delta"]), end="", flush=True)
+                print(STYLE.green(params["value"]["delta"]), end="", flush=True)
 
         client.on_notification = on_notification
         init = await client.initialize()
@@ -55,15 +53,15 @@ async def run() -> int:
         )
         assert "inlineCompletionProvider" in init["capabilities"]
 
-        _say("\n" + _style(BOLD, "1. The catalog") + "  (ardaemon/listModels → GET /v1/models)")
+        _say("\n" + STYLE.bold("1. The catalog") + "  (ardaemon/listModels → GET /v1/models)")
         catalog = await client.request("ardaemon/listModels", {})
         for model in catalog["models"]:
             _say(f"   {model['id']:<30} {model['api']}")
-        _say(_style(DIM, f"   source: {catalog['source']}, cached on disk for next time"))
+        _say(STYLE.dim(f"   source: {catalog['source']}, cached on disk for next time"))
 
         _say(
             "\n"
-            + _style(BOLD, "2. Completions")
+            + STYLE.bold("2. Completions")
             + "  (ardaemon/complete: only what goes at the cursor)"
         )
         for model, prefix, suffix in (
@@ -75,14 +73,14 @@ async def run() -> int:
             )
             endpoint = gw.requests[-1].path
             _say(f"   {model}: api {result['api']} → POST {endpoint}")
-            _say(_style(DIM, "   | ") + prefix.rstrip("\n"))
+            _say(STYLE.dim("   | ") + prefix.rstrip("\n"))
             insert = result["items"][0]["insertText"] if result["items"] else ""
             for line in insert.splitlines():
-                _say(_style(DIM, "   | ") + _style(GREEN, line))
+                _say(STYLE.dim("   | ") + STYLE.green(line))
 
         _say(
             "\n"
-            + _style(BOLD, "3. A streamed chat")
+            + STYLE.bold("3. A streamed chat")
             + "  (ardaemon/chat with partialResultToken → $/progress)"
         )
         print("   ", end="", flush=True)
@@ -98,8 +96,7 @@ async def run() -> int:
         assert "".join(deltas) == reply["content"]
         usage = reply.get("usage") or {}
         _say(
-            _style(
-                DIM,
+            STYLE.dim(
                 f"   {len(deltas)} chunks, joined = content; api {reply['api']}, "
                 f"stop {reply['stopReason']}, tokens in/out {usage.get('inputTokens')}/{usage.get('outputTokens')}",
             )
@@ -107,7 +104,7 @@ async def run() -> int:
 
         _say(
             "\n"
-            + _style(BOLD, "4. When the gateway refuses this client")
+            + STYLE.bold("4. When the gateway refuses this client")
             + "  (the error editors show)"
         )
         gw.set_fault("unauthorized_client", times=1)
@@ -116,10 +113,10 @@ async def run() -> int:
                 "ardaemon/chat",
                 {"model": "glm-4.6", "messages": [{"role": "user", "content": "hi"}]},
             )
-            _say(_style(RED, "   expected an error, got a reply"))
+            _say(STYLE.red("   expected an error, got a reply"))
             return 1
         except RpcError as exc:
-            _say(f"   error {exc.code}, kind {_style(RED, exc.data.get('kind', '?'))}:")
+            _say(f"   error {exc.code}, kind {STYLE.red(exc.data.get('kind', '?'))}:")
             _say(f"   {exc.message}")
 
         code = await client.close()

@@ -243,14 +243,11 @@ def _tcp(target: Target) -> tuple[Check, socket.socket | None]:
 
 
 def _daemon_context() -> tuple[ssl.SSLContext, str]:
-    """The CA bundle the daemon's httpx client uses."""
-    if os.environ.get("SSL_CERT_FILE"):
-        return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"]), "SSL_CERT_FILE"
-    if os.environ.get("SSL_CERT_DIR"):
-        return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"]), "SSL_CERT_DIR"
-    import certifi
+    """The CA bundle the daemon's httpx client uses: httpx's own choice, and its source."""
+    import httpx
 
-    return ssl.create_default_context(cafile=certifi.where()), "certifi"
+    source = next((v for v in ("SSL_CERT_FILE", "SSL_CERT_DIR") if os.environ.get(v)), "certifi")
+    return httpx.create_ssl_context(), source
 
 
 def _system_context() -> tuple[ssl.SSLContext, str]:
