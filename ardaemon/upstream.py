@@ -10,9 +10,10 @@ at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypedDict
 
 import httpx
@@ -60,7 +61,7 @@ async def generate(
         timeout_setting=read_timeout_setting,
     )
     client = http.client(route.base_url, extra_headers)
-    try:
+    with _about(route.provider, req.model):
         exchange = _exchange(client, call, adapter, req, on_delta)
         if total_timeout is None:
             return await exchange
@@ -70,16 +71,18 @@ async def generate(
             raise errors.Timeout(
                 reason="total", seconds=total_timeout, setting_key=timeout_setting
             ) from None
-    except errors.ArdaemonError as exc:
-        _about(exc, route.provider, req.model)
-        raise
 
 
-def _about(exc: errors.ArdaemonError, provider: ProviderSpec, model: str | None) -> None:
+@contextlib.contextmanager
+def _about(provider: ProviderSpec, model: str | None) -> Iterator[None]:
     """The one place an upstream error learns who and which model it is about."""
-    exc.add_context(
-        provider=provider.label or provider.name, token_env=provider.token_env, model=model
-    )
+    try:
+        yield
+    except errors.ArdaemonError as exc:
+        exc.add_context(
+            provider=provider.label or provider.name, token_env=provider.token_env, model=model
+        )
+        raise
 
 
 async def _exchange(
@@ -161,49 +164,35 @@ async def list_models(
     timeout: float,
 ) -> CachedCatalog:
     """`GET /v1/models`, always over the network (the cache is `catalog.CatalogStore`)."""
-    try:
-        return await _list_models(http, provider, base_url, token, extra_headers, timeout)
-    except errors.ArdaemonError as exc:
-        _about(exc, provider, None)
-        raise
-
-
-async def _list_models(
-    http: Http,
-    provider: ProviderSpec,
-    base_url: str,
-    token: str | None,
-    extra_headers: dict[str, str],
-    timeout: float,
-) -> CachedCatalog:
-    headers = auth_headers(provider.auth, token)
-    if provider.api == "anthropic":
-        # Anthropic's own API wants its version header on every route, /v1/models too.
-        headers["anthropic-version"] = ANTHROPIC_VERSION
-    call = Call(
-        method="GET",
-        url=base_url + CATALOG_PATH,
-        headers=headers,
-        body=None,
-        read_timeout=timeout,
-    )
-    response = await send(http.client(base_url, extra_headers), call)
-    try:
-        body = await response.aread()
-    except httpx.HTTPError as exc:
-        raise transport_error(exc, call) from None
-    finally:
-        await response.aclose()
-    try:
-        data = json.loads(body)
-    except ValueError:
-        raise errors.BadResponse(reason="models_not_json") from None
-    return CachedCatalog(
-        provider=provider.name,
-        base_url=base_url,
-        fetched_at=time.time(),
-        models=parse_models(data),
-    )
+    with _about(provider, None):
+        headers = auth_headers(provider.auth, token)
+        if provider.api == "anthropic":
+            # Anthropic's own API wants its version header on every route, /v1/models too.
+            headers["anthropic-version"] = ANTHROPIC_VERSION
+        call = Call(
+            method="GET",
+            url=base_url + CATALOG_PATH,
+            headers=headers,
+            body=None,
+            read_timeout=timeout,
+        )
+        response = await send(http.client(base_url, extra_headers), call)
+        try:
+            body = await response.aread()
+        except httpx.HTTPError as exc:
+            raise transport_error(exc, call) from None
+        finally:
+            await response.aclose()
+        try:
+            data = json.loads(body)
+        except ValueError:
+            raise errors.BadResponse(reason="models_not_json") from None
+        return CachedCatalog(
+            provider=provider.name,
+            base_url=base_url,
+            fetched_at=time.time(),
+            models=parse_models(data),
+        )
 
 
 def parse_models(data: Any) -> list[CatalogModel]:

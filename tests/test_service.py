@@ -176,3 +176,18 @@ def test_routing_by_name_and_by_the_catalogs_endpoints(
 def test_the_bare_model_id_rule() -> None:
     assert bare_id("anthropic/Claude-3-Haiku") == "claude-3-haiku"
     assert is_claude("anthropic/Claude-3-Haiku") and not is_claude("glm-claude")
+
+
+@pytest.mark.subprocess
+def test_answering_initialize_never_imports_the_request_path() -> None:
+    """upstream (httpx, SSE, HTTP) is the one lazily imported part (Service.upstream)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, ardaemon.server\n"
+        "print(sorted(m for m in ('httpx', 'httpx_sse', 'ardaemon.upstream', 'ardaemon.http')"
+        " if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
