@@ -24,11 +24,15 @@ from .config import ProviderSpec, SettingsStore
 from .http import Call, Http, send, transport_error
 from .router import ANTHROPIC_VERSION, CATALOG_PATH, Route, auth_headers
 from .sse import events
-from .wire import ADAPTERS, Adapter
+from .wire import Adapter, anthropic, openai
 from .wire.base import Finish, LlmRequest, LlmResult, Message, TextDelta, ThinkFilter, UsageReport
 from .wire.faults import error_in_body
 
 __all__ = ["LlmRequest", "LlmResult", "Message", "Upstream", "generate", "list_models"]
+
+
+#: The wire formats, by `Route.api`; mypy checks each module against `wire.Adapter` here.
+ADAPTERS: dict[str, Adapter] = {"openai": openai, "anthropic": anthropic}
 
 
 async def generate(

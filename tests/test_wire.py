@@ -16,7 +16,8 @@ from ardaemon.gateway import wire as gw
 from ardaemon.gateway.replies import Generation
 from ardaemon.http import Http
 from ardaemon.router import route
-from ardaemon.wire import ADAPTERS, LlmRequest, Message, anthropic, openai
+from ardaemon.upstream import ADAPTERS
+from ardaemon.wire import LlmRequest, Message, anthropic, openai
 from ardaemon.wire.base import ThinkFilter
 
 PROVIDER = ProviderSpec(name="gw", label="Gateway", base_url="https://gw.example", api="auto")

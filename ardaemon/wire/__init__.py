@@ -1,9 +1,10 @@
 """Wire formats: how one `LlmRequest` is spelled for an API and how its answer reads back.
 
 Each format is one module that satisfies `Adapter` (mypy checks it against the Protocol
-where it is registered below). To add a format: write `wire/<name>.py` with `build_body`,
-`parse_result` and `StreamParser`, add its endpoint to `router.PATHS` and one line to
-`ADAPTERS`.
+where it is registered, `upstream.ADAPTERS`). To add a format: write `wire/<name>.py` with
+`build_body`, `parse_result` and `StreamParser`, add its endpoint to `router.PATHS` and one
+line to `upstream.ADAPTERS`. This package's own import is light (no adapter, no httpx):
+the adapters load with `upstream`, after the editor's `initialize` is answered.
 """
 
 from __future__ import annotations
@@ -11,10 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from . import anthropic, openai
 from .base import LlmRequest, LlmResult, Message, StreamEvent
 
-__all__ = ["ADAPTERS", "Adapter", "LlmRequest", "LlmResult", "Message", "Parser"]
+__all__ = ["Adapter", "LlmRequest", "LlmResult", "Message", "Parser"]
 
 
 class Parser(Protocol):
@@ -31,6 +31,3 @@ class Adapter(Protocol):
     def parse_result(self, data: Any) -> LlmResult: ...
 
     def StreamParser(self) -> Parser: ...
-
-
-ADAPTERS: dict[str, Adapter] = {"openai": openai, "anthropic": anthropic}
