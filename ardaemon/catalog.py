@@ -31,6 +31,9 @@ class CatalogModel(msgspec.Struct, kw_only=True, omit_defaults=True):
     owned_by: str | None = None
     name: str | None = None
     endpoint_types: list[str] | None = None
+    #: US dollars per token, when the catalog says (OpenRouter-style `pricing`).
+    price_in: float | None = None
+    price_out: float | None = None
 
 
 class CachedCatalog(msgspec.Struct, kw_only=True):

@@ -29,14 +29,33 @@ class _Settings(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
     """Base: camelCase keys as VS Code sends them; unknown keys are caught by `validate`."""
 
 
+class Fallback(_Settings):
+    """Per role, models tried in order when a request fails before any output."""
+
+    completion: list[str] = msgspec.field(default_factory=list)
+    chat: list[str] = msgspec.field(default_factory=list)
+
+
 class Models(_Settings):
     completion: str | None = None
     chat: str | None = None
+    fallback: Fallback = msgspec.field(default_factory=Fallback)
 
 
-class Languages(_Settings):
-    allow: list[str] = msgspec.field(default_factory=list)
-    deny: list[str] = msgspec.field(default_factory=list)
+class CompletionModels(_Settings):
+    """Presets per trigger: a cheap, fast model while typing, a stronger one on request."""
+
+    automatic: str | None = None
+    invoked: str | None = None
+
+
+class LanguagePreset(_Settings):
+    model: str | None = None
+
+
+#: `completion.languages`: the `allow` / `deny` lists, and `<languageId>: {model}` presets.
+Languages = dict[str, list[str] | LanguagePreset]
+LANGUAGE_LISTS = ("allow", "deny")
 
 
 class CompletionSettings(_Settings):
@@ -50,7 +69,10 @@ class CompletionSettings(_Settings):
     #: Total seconds for a completion (also the longest wait for a byte); a late one
     #: is worthless.
     timeout: float = 8.0
-    languages: Languages = msgspec.field(default_factory=Languages)
+    #: Use a model's native fill-in-the-middle endpoint when the providers table has one.
+    fim: bool = True
+    models: CompletionModels = msgspec.field(default_factory=CompletionModels)
+    languages: Languages = msgspec.field(default_factory=dict)
     #: Globs of files never sent upstream, added to the built-in default-deny list
     #: (`.env`, keys, credential files: `completion.guard.DEFAULT_EXCLUDE`).
     exclude: list[str] = msgspec.field(default_factory=list)
@@ -60,6 +82,14 @@ class CompletionSettings(_Settings):
     #: concurrently; automatic requests (as you type) get `automaticCandidates`.
     candidates: int = 1
     automatic_candidates: int = 1
+
+    def language_list(self, key: Literal["allow", "deny"]) -> list[str]:
+        found = self.languages.get(key)
+        return found if isinstance(found, list) else []
+
+    def language_model(self, language_id: str) -> str | None:
+        found = self.languages.get(language_id) if language_id else None
+        return found.model if isinstance(found, LanguagePreset) else None
 
 
 class ChatSettings(_Settings):
@@ -73,6 +103,18 @@ class CatalogSettings(_Settings):
     max_age_hours: float = 24.0
 
 
+class UsageSettings(_Settings):
+    #: One warning when today's tokens (all daemons of this user) cross this number.
+    daily_token_warning: int | None = None
+
+
+class Price(_Settings):
+    """US dollars per million tokens."""
+
+    input: float
+    output: float
+
+
 class Settings(_Settings):
     provider: str = "agent_router"
     base_url: str | None = None
@@ -83,6 +125,9 @@ class Settings(_Settings):
     completion: CompletionSettings = msgspec.field(default_factory=CompletionSettings)
     chat: ChatSettings = msgspec.field(default_factory=ChatSettings)
     catalog: CatalogSettings = msgspec.field(default_factory=CatalogSettings)
+    usage: UsageSettings = msgspec.field(default_factory=UsageSettings)
+    #: Per-model prices for the usage ledger, e.g. {"gpt-4o-mini": {input = 0.15, output = 0.6}}.
+    prices: dict[str, Price] = msgspec.field(default_factory=dict)
     #: Per-model wire format override, e.g. {"glm-4.6": "anthropic"}.
     api_overrides: dict[str, Literal["openai", "anthropic"]] = msgspec.field(default_factory=dict)
     #: User-defined providers or overrides of shipped ones (same keys as providers.toml).
@@ -204,6 +249,14 @@ class ProviderSpec(msgspec.Struct, frozen=True, kw_only=True):
     anthropic_auth: Literal["bearer", "x-api-key", "both"] = "both"
     completion_model: str | None = None
     chat_model: str | None = None
+    #: Whether OpenAI-format streams may ask for a usage chunk (`stream_options`); some
+    #: OpenAI-compatible servers reject the field.
+    stream_usage: bool = True
+    #: Native fill-in-the-middle for completions: the dialect, its path when not the
+    #: dialect's usual one, and which models have it (globs, case-insensitive).
+    fim: Literal["llamacpp", "ollama", "openai-completions", "mistral"] | None = None
+    fim_path: str | None = None
+    fim_models: list[str] = msgspec.field(default_factory=lambda: ["*"])
 
 
 @cache
@@ -339,6 +392,41 @@ def _toml_key_lines(text: str) -> dict[str, int]:
     return found
 
 
+PROJECT_FILE = ".ardaemon.toml"
+#: What a project file (in a repository someone else may have written) may choose: models,
+#: presets and completion behaviour among what the user configured. Never where traffic
+#: goes, with which headers, or which token variable is read.
+PROJECT_KEYS = frozenset({"models", "completion", "chat"})
+
+
+def read_project_file(folder: Path) -> tuple[dict[str, Any], list[str]]:
+    """A workspace's `.ardaemon.toml`, reduced to what a project may set."""
+    path = folder / PROJECT_FILE
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        return {}, []
+    except (OSError, UnicodeDecodeError) as exc:
+        return {}, [f"{path}: cannot read ({exc}); ignored"]
+    tomllib = _tomllib()
+    try:
+        raw = _camel_keys(tomllib.loads(text))
+    except tomllib.TOMLDecodeError as exc:
+        return {}, [f"{path}: not valid TOML ({exc}); ignored"]
+    known = {f.encode_name for f in msgspec.structs.fields(Settings)}
+    allowed = {k: v for k, v in raw.items() if k in PROJECT_KEYS}
+    warnings = [
+        f"{path}: '{key}' is not allowed in a project file (only your own config.toml may "
+        "set it: a cloned repository must not redirect traffic or read secrets); ignored"
+        for key in raw
+        if key in known and key not in PROJECT_KEYS
+    ]
+    layer, problems = validate(
+        {k: v for k, v in raw.items() if k in allowed or k not in known}, str(path)
+    )
+    return layer, warnings + problems
+
+
 def _tomllib() -> Any:
     # Imported on demand: compiling its regexes costs ~15 ms of start-up.
     if sys.version_info >= (3, 11):
@@ -364,7 +452,7 @@ def _camel_keys(
         where = (path[0] + camel, path[1] + key)
         if spelled is not None:
             spelled[where[0]] = where[1]
-        free_form = camel in ("headers", "providers", "apiOverrides")
+        free_form = camel in ("headers", "providers", "apiOverrides", "prices")
         out[camel] = (
             value if free_form else _camel_keys(value, spelled, (where[0] + ".", where[1] + "."))
         )
@@ -388,22 +476,84 @@ class SettingsStore:
     #: (settings, provider, base URL), derived once per change of a layer: requests
     #: read them many times, and building the providers table is not free.
     _view: tuple[Settings, ProviderSpec, str] | None = None
+    #: Per workspace folder: (file mtime, project layer, its settings view or None).
+    _projects: dict[Path, tuple[int | None, dict[str, Any], Settings | None]] = field(
+        default_factory=dict
+    )
+    #: Called with the warnings of a project file each time it is (re)read.
+    on_project_warnings: Any = None
 
     def load_file(self) -> list[str]:
         raw, problems, locate = read_config_file(self.paths)
         self.file_layer, warnings = validate(raw, str(self.paths.config_file), locate)
-        self._view = None
+        self._changed()
         return problems + warnings
 
     def set_init(self, options: Any) -> list[str]:
         self.init_layer, warnings = editor_validate(options, "initializationOptions")
-        self._view = None
+        self._changed()
         return warnings
 
     def set_client(self, settings: Any) -> list[str]:
         self.client_layer, warnings = editor_validate(settings, "settings")
-        self._view = None
+        self._changed()
         return warnings
+
+    def _changed(self) -> None:
+        self._view = None
+        self._projects = {k: (m, layer, None) for k, (m, layer, _) in self._projects.items()}
+
+    def project_layer(self, folder: Path) -> dict[str, Any]:
+        """The folder's `.ardaemon.toml` layer, re-read when the file changes."""
+        mtime = _file_mtime(folder / PROJECT_FILE)
+        cached = self._projects.get(folder)
+        if cached is not None and cached[0] == mtime:
+            return cached[1]
+        layer, warnings = read_project_file(folder) if mtime is not None else ({}, [])
+        self._projects[folder] = (mtime, layer, None)
+        if warnings and self.on_project_warnings is not None:
+            self.on_project_warnings(warnings)
+        return layer
+
+    def settings_for(self, folder: Path | None) -> Settings:
+        """Settings as seen from a document in `folder`: the project file sits between
+        the user's config.toml and the editor's settings."""
+        if folder is None:
+            return self.settings
+        layer = self.project_layer(folder)
+        if not layer:
+            return self.settings
+        mtime, _, view = self._projects[folder]
+        if view is None:
+            self._derive()
+            layers = [self.file_layer or {}, layer, self.init_layer or {}, self.client_layer or {}]
+            view = build_settings(layers)
+            extra = layer.get("completion", {}).get("exclude")
+            if extra:
+                # A project's exclusion globs add to the user's, they never lift one; a
+                # glob with a `/` is relative to the project's root.
+                rooted = [
+                    p if "/" not in p or p.startswith(("*", "/")) else f"{folder.as_posix()}/{p}"
+                    for p in extra
+                ]
+                both = [*self.settings.completion.exclude, *rooted]
+                view = msgspec.structs.replace(
+                    view, completion=msgspec.structs.replace(view.completion, exclude=both)
+                )
+            self._projects[folder] = (mtime, layer, view)
+        return view
+
+    def project_model(self, folder: Path | None) -> str | None:
+        """The completion model as seen from `folder` when its project file names one
+        (editor settings still win over it, as in every layer)."""
+        layer = self.project_layer(folder) if folder is not None else {}
+        named = layer.get("models", {}).get("completion") or layer.get("completion", {}).get(
+            "model"
+        )
+        if not named:
+            return None
+        here = self.settings_for(folder)
+        return here.completion.model or here.models.completion
 
     def _derive(self) -> tuple[Settings, ProviderSpec, str]:
         if self._view is None:
@@ -440,3 +590,10 @@ class SettingsStore:
         if settings.provider not in providers_table(settings.providers):
             out.append(f"unknown provider '{settings.provider}'; using agent_router")
         return out
+
+
+def _file_mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None

@@ -24,6 +24,7 @@ SELECT_MODEL = "ardaemon/selectModel"
 COMPLETE = "ardaemon/complete"
 CHAT = "ardaemon/chat"
 DID_CHANGE_STATUS = "ardaemon/didChangeStatus"
+USAGE = "ardaemon/usage"
 INLINE_COMPLETION = "textDocument/inlineCompletion"
 STATUS = "ardaemon/status"
 
@@ -39,6 +40,7 @@ METHODS: dict[str, str] = {
     "complete": COMPLETE,
     "chat": CHAT,
     "didChangeStatus": DID_CHANGE_STATUS,
+    "usage": USAGE,
     "inlineCompletion": INLINE_COMPLETION,
     "status": STATUS,
 }
@@ -128,11 +130,13 @@ class CompletionItem(Wire):
     insert_text: str
 
 
-class CompleteResult(Wire, omit_defaults=False):
+class CompleteResult(Wire):
     items: list[CompletionItem]
     model: str
     api: Api
     cached: bool
+    #: The model first asked, when a fallback (`models.fallback`) answered instead.
+    fallback_from: str | None = None
 
 
 # --- ardaemon/chat -------------------------------------------------------------------
@@ -162,10 +166,43 @@ class ChatResult(Wire):
     api: Api
     stop_reason: str
     usage: Usage | None = None
+    #: The model first asked, when a fallback (`models.fallback`) answered instead.
+    fallback_from: str | None = None
 
 
 class ChatDelta(Wire):
     delta: str
+
+
+# --- ardaemon/usage (an addition: docs/protocol.md) ----------------------------------
+
+
+class UsageParams(Wire):
+    #: "today" (default), "7d", "12h" or an ISO date.
+    since: str | None = None
+    by: Literal["model", "day", "purpose"] = "model"
+
+
+class UsageGroup(Wire, omit_defaults=False):
+    key: str
+    requests: int
+    failed: int
+    input_tokens: int
+    output_tokens: int
+    unknown_usage: int
+    cost: float | None
+    cost_unknown: int
+
+
+class UsageResult(Wire, omit_defaults=False):
+    since: str
+    by: str
+    total: UsageGroup
+    groups: list[UsageGroup]
+    #: Today's tokens and the `usage.dailyTokenWarning` threshold (null when unset).
+    today_tokens: int
+    daily_token_warning: int | None
+    ledger: str
 
 
 # --- ardaemon/didChangeStatus --------------------------------------------------------

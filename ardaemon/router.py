@@ -13,6 +13,13 @@ PATHS: dict[Api, str] = {
     "openai": "/v1/chat/completions",
     "anthropic": "/v1/messages",
 }
+#: Native fill-in-the-middle endpoints per dialect (`ardaemon/wire/fim.py`).
+FIM_PATHS: dict[str, str] = {
+    "llamacpp": "/infill",
+    "ollama": "/api/generate",
+    "openai-completions": "/v1/completions",
+    "mistral": "/v1/fim/completions",
+}
 CATALOG_PATH = "/v1/models"
 ANTHROPIC_VERSION = "2023-06-01"
 
@@ -53,15 +60,20 @@ class Route:
     base_url: str
     model: str
     api: Api
+    #: The FIM dialect when this completion goes to a native fill-in-the-middle endpoint.
+    fim: str | None = None
 
     @property
     def url(self) -> str:
+        if self.fim:
+            return self.base_url + (self.provider.fim_path or FIM_PATHS[self.fim])
         return self.base_url + PATHS[self.api]
 
     def headers(self, token: str | None) -> dict[str, str]:
         headers = {"content-type": "application/json"}
-        style = self.provider.anthropic_auth if self.api == "anthropic" else self.provider.auth
-        if self.api == "anthropic":
+        anthropic = self.api == "anthropic" and not self.fim
+        style = self.provider.anthropic_auth if anthropic else self.provider.auth
+        if anthropic:
             headers["anthropic-version"] = ANTHROPIC_VERSION
         headers.update(auth_headers(style, token))
         return headers
@@ -76,6 +88,23 @@ def auth_headers(style: str, token: str | None) -> dict[str, str]:
     if style in ("x-api-key", "both"):
         headers["x-api-key"] = token
     return headers
+
+
+def has_fim(provider: ProviderSpec, model_id: str) -> bool:
+    """The providers table says this model has a FIM endpoint (`fim` + `fim_models` globs)."""
+    import fnmatch
+
+    name = model_id.lower()
+    return bool(provider.fim) and any(
+        fnmatch.fnmatchcase(name, pattern.lower()) for pattern in provider.fim_models
+    )
+
+
+def for_completion(r: Route) -> Route:
+    """The route a completion takes: the model's FIM endpoint when it has one."""
+    import dataclasses
+
+    return dataclasses.replace(r, fim=r.provider.fim) if has_fim(r.provider, r.model) else r
 
 
 def route(

@@ -1,7 +1,9 @@
 """Which model each role uses, and the user's choice persisted so a restart keeps it.
 
-The order for a role: the request's own `model`, the last selectModel (or `ardaemon use`),
-the settings' `models.*`, the provider's default, the catalog's first model.
+The order for a role: the request's own `model`, (completions only: the language's preset,
+the trigger's preset, the document's project file), the last selectModel (or `ardaemon
+use`), the settings' `models.*`, the provider's default, the catalog's first model
+(docs/protocol.md, "Model resolution").
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import msgspec
 
 from . import errors
 from .catalog import CachedCatalog, CatalogStore, close_matches
-from .config import SettingsStore
+from .config import Settings, SettingsStore
 from .files import atomic_write
 from .protocol import Role, Selected
 
@@ -49,21 +51,58 @@ class ModelChoice:
             self._mtime = mtime
         return self._stored
 
-    def model(self, role: Role, explicit: str | None = None) -> str | None:
+    def model(
+        self,
+        role: Role,
+        explicit: str | None = None,
+        *,
+        settings: Settings | None = None,
+        trigger: str | None = None,
+        language_id: str = "",
+        project: str | None = None,
+    ) -> str | None:
+        """`settings`: the document's view (its presets); `trigger`: "automatic" or
+        "invoked" picks that preset; `project`: the model the project file names."""
         s = self._store.settings
         provider = self._store.provider
         stored = self.stored()
         choices: tuple[str | None, ...]
         if role == "completion":
-            choices = (explicit, stored.completion, s.completion.model, s.models.completion)
+            c = (settings or s).completion
+            preset = c.models.automatic if trigger == "automatic" else c.models.invoked
+            choices = (
+                explicit,
+                c.language_model(language_id),
+                preset if trigger is not None else None,
+                project,
+                stored.completion,
+                s.completion.model,
+                s.models.completion,
+            )
             default = provider.completion_model
         else:
             choices = (explicit, stored.chat, s.models.chat)
             default = provider.chat_model
         return next((c for c in choices if c), None) or self._default(default)
 
-    def require(self, role: Role, explicit: str | None = None) -> str:
-        model = self.model(role, explicit)
+    def require(
+        self,
+        role: Role,
+        explicit: str | None = None,
+        *,
+        settings: Settings | None = None,
+        trigger: str | None = None,
+        language_id: str = "",
+        project: str | None = None,
+    ) -> str:
+        model = self.model(
+            role,
+            explicit,
+            settings=settings,
+            trigger=trigger,
+            language_id=language_id,
+            project=project,
+        )
         if model is None:
             raise errors.NoModel(role)
         return model

@@ -45,6 +45,7 @@ from .protocol import (
     SelectModelParams,
     SelectModelResult,
     Status,
+    UsageParams,
     decode_params,
     encode,
 )
@@ -220,6 +221,8 @@ def jsonrpc_errors(
 def create_server(service: Service) -> ArdaemonServer:
     server = ArdaemonServer(service)
     service.activity.sink = server.notify_status
+    service.on_warning = server.warn
+    service.store.on_project_warnings = server.warn
     for method, options, handler in FEATURES:
         server.feature(method, options)(handler)
 
@@ -358,10 +361,18 @@ async def complete(ls: ArdaemonServer, params: Any) -> Any:
         model=p.model,
         max_tokens=p.max_tokens,
         document=document,
+        folder=ls.documents.folder(document) if document else None,
     )
     if result is None:  # superseded by a newer request for the same document
         raise errors.Cancelled("Superseded by a newer completion request for this document.")
     return encode(result)
+
+
+@feature(protocol.USAGE)
+@jsonrpc_errors
+async def usage(ls: ArdaemonServer, params: Any) -> Any:
+    p = decode_params(params, UsageParams)
+    return encode(ls.service.usage(p.since, p.by))
 
 
 @feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
@@ -370,11 +381,14 @@ async def inline_completion(
     ls: ArdaemonServer, params: types.InlineCompletionParams
 ) -> types.InlineCompletionList | None:
     selected = params.context.selected_completion_info
+    uri = params.text_document.uri
+    # The document's project file (`.ardaemon.toml`) has a say in its completions.
+    folder = ls.documents.folder(uri)
     items = await inline.suggest(
         ls.documents,
-        ls.service.settings.completion,
-        ls.service.complete,
-        uri=params.text_document.uri,
+        ls.service.store.settings_for(folder).completion,
+        functools.partial(ls.service.complete, folder=folder),
+        uri=uri,
         at=_position(params.position),
         automatic=params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic,
         widget=None
@@ -427,6 +441,11 @@ def did_close(ls: ArdaemonServer, params: types.DidCloseTextDocumentParams) -> N
     ls.guard.forget(params.text_document.uri)
 
 
+def _file_path(uri: str) -> Path | None:
+    parsed = urlparse(uri)
+    return Path(unquote(parsed.path)) if parsed.scheme == "file" else None
+
+
 def _position(p: types.Position) -> Position:
     return Position(p.line, p.character)
 
@@ -442,8 +461,21 @@ class OpenDocuments:
         self._ls = ls
 
     def refusal(self, uri: str) -> str | None:
-        settings = self._ls.service.settings.completion
+        settings = self._ls.service.store.settings_for(self.folder(uri)).completion
         return self._ls.guard.refusal(uri, settings.exclude, settings.max_document_size)
+
+    def folder(self, uri: str) -> Path | None:
+        """The workspace folder holding a document (the innermost one), where its
+        `.ardaemon.toml` is looked for; None outside every folder."""
+        path = _file_path(uri)
+        if path is None:
+            return None
+        ws = self._ls.workspace
+        roots = [_file_path(f.uri) for f in ws.folders.values()]
+        if not roots and ws.root_path:
+            roots = [Path(ws.root_path)]
+        inside = [r for r in roots if r is not None and path.is_relative_to(r)]
+        return max(inside, key=lambda r: len(r.parts)) if inside else None
 
     def around(self, uri: str, at: Position) -> Around:
         if uri not in self._ls.workspace.text_documents:

@@ -12,9 +12,12 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import credentials, errors
+import msgspec
+
+from . import credentials, errors, usage
 from .catalog import CachedCatalog, CatalogStore
 from .completion import Snippet
 from .completion.engine import Engine, Trigger
@@ -30,18 +33,23 @@ from .protocol import (
     Model,
     Role,
     Selected,
+    Status,
     StatusResult,
     TokenSource,
+    UsageResult,
 )
 from .router import Route, Router
 from .selection import ModelChoice
 from .status import Activity
-from .wire import LlmRequest, LlmResult, Message
+from .wire import LlmRequest, Message
 
 if TYPE_CHECKING:
     import httpx
 
+    from .dispatch import Answer, Dispatch
     from .upstream import Upstream
+
+WarningSink = Callable[[list[str]], None]
 
 
 class Service:
@@ -61,8 +69,15 @@ class Service:
         self.router = Router(self.store, self.catalog)
         self.activity = Activity()
         self.completions = Completions(
-            self._generate, self.router.route, lambda: self.settings.completion, self.activity
+            self._run_completion,
+            self.router.route,
+            lambda: self.settings,
+            self.activity,
+            self._said_fallback,
         )
+        self.on_warning: WarningSink | None = None
+        self.meter = usage.Meter(usage.Ledger(paths.state_dir), self._catalog_price, self._warn)
+        self._dispatch: Dispatch | None = None
         self.feedback = Feedback(paths.feedback_file)
         self._transport = transport
         self._upstream: Upstream | None = None
@@ -77,6 +92,25 @@ class Service:
 
             self._upstream = Upstream(self.store, self._transport)
         return self._upstream
+
+    @property
+    def dispatch(self) -> Dispatch:
+        """The fallback chain and the usage ledger around `upstream` (`dispatch.py`)."""
+        if self._dispatch is None:
+            from .dispatch import Dispatch
+
+            self._dispatch = Dispatch(
+                provider=self.provider,
+                paths=self.paths,
+                environ=self.environ,
+                upstream=self.upstream,
+                meter=self.meter,
+                route_for=self.router.route,
+                require_token=self._require_token,
+            )
+        # The configured provider can change with the settings; the rest does not.
+        self._dispatch.provider = self.provider
+        return self._dispatch
 
     @staticmethod
     def warm_up() -> None:
@@ -175,7 +209,6 @@ class Service:
         if params.max_tokens is not None and params.max_tokens < 1:
             raise errors.InvalidParams("`maxTokens` must be at least 1.")
         model = self.models.require("chat", params.model)
-        target = self.route_for(model)
         req = LlmRequest(
             model=model,
             messages=tuple(Message(m.role, m.content) for m in params.messages),
@@ -184,13 +217,22 @@ class Service:
             stream=on_delta is not None,
             purpose="chat",
         )
-        result = await self._generate(target, req, on_delta)
+        answer = await self.dispatch.run(
+            model,
+            lambda to: msgspec.structs.replace(req, model=to.model),
+            purpose="chat",
+            settings=self.settings,
+            on_delta=on_delta,
+        )
+        if answer.fallback_from:
+            self._said_fallback(answer)
         return ChatResult(
-            content=result.text,
-            model=model,
-            api=target.api,
-            stop_reason=result.stop_reason,
-            usage=result.usage,
+            content=answer.result.text,
+            model=answer.route.model,
+            api=answer.route.api,
+            stop_reason=answer.result.stop_reason,
+            usage=answer.result.usage,
+            fallback_from=answer.fallback_from,
         )
 
     async def complete(
@@ -206,15 +248,26 @@ class Service:
         trigger: Trigger = "explicit",
         snippets: Sequence[Snippet] = (),
         candidates: int = 1,
+        folder: Path | None = None,
     ) -> CompleteResult | None:
         """Up to `candidates` distinct completions (`completion.requests`); None when a
-        newer request for the same document superseded this one."""
+        newer request for the same document superseded this one. `folder`: the document's
+        workspace folder, where its `.ardaemon.toml` is."""
         if max_tokens is not None and max_tokens < 1:
             raise errors.InvalidParams("`maxTokens` must be at least 1.")
+        here = self.store.settings_for(folder)
+        chosen = self.models.require(
+            "completion",
+            model,
+            settings=here,
+            trigger="invoked" if trigger == "explicit" else trigger,
+            language_id=language_id,
+            project=self.store.project_model(folder),
+        )
         return await self.completions.complete(
             prefix,
             suffix,
-            model=self.models.require("completion", model),
+            model=chosen,
             max_tokens=max_tokens,
             language_id=language_id,
             path=path,
@@ -222,12 +275,52 @@ class Service:
             trigger=trigger,
             snippets=snippets,
             candidates=candidates,
+            settings=here,
         )
 
-    async def _generate(
-        self, target: Route, req: LlmRequest, on_delta: Callable[[str], None] | None = None
-    ) -> LlmResult:
-        return await self.upstream.generate(target, self._require_token(), req, on_delta)
+    async def _run_completion(
+        self,
+        model: str,
+        prepare: Callable[[Route], LlmRequest],
+        settings: Settings,
+        deadline: float,
+    ) -> Answer:
+        return await self.dispatch.run(
+            model, prepare, purpose="completion", settings=settings, deadline=deadline
+        )
+
+    # --- usage --------------------------------------------------------------------------
+
+    def usage(self, since: str | None = None, by: usage.GroupBy = "model") -> UsageResult:
+        try:
+            return usage.summarize(
+                self.paths.state_dir, since, by, self.settings.usage.daily_token_warning
+            )
+        except ValueError as exc:
+            raise errors.InvalidParams(f"{exc}.") from None
+
+    def _catalog_price(self, provider: str, model: str) -> tuple[float, float] | None:
+        known = self.catalog.cached() if provider == self.provider.name else None
+        entry = known.get(model) if known is not None else None
+        if entry is not None and entry.price_in is not None and entry.price_out is not None:
+            return entry.price_in, entry.price_out
+        return None
+
+    def _warn(self, message: str) -> None:
+        self.activity.report(Status(state="idle", kind="budget", message=message))
+        if self.on_warning is not None:
+            self.on_warning([message])
+
+    def _said_fallback(self, answer: Answer) -> None:
+        self.activity.report(
+            Status(
+                state="idle",
+                kind="fallback",
+                model=answer.route.model,
+                message=f"{answer.fallback_from} failed ({answer.reason}); answered by the "
+                f"fallback {answer.route.provider.name}:{answer.route.model}.",
+            )
+        )
 
     def forget_document(self, uri: str) -> None:
         self.engine.forget(uri)

@@ -12,27 +12,48 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import time
-from collections.abc import Callable, Iterator
-from typing import Any, TypedDict
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypedDict, get_args
 
 import httpx
+import msgspec
 
 from . import errors
 from .catalog import CachedCatalog, CatalogModel
-from .config import ProviderSpec, SettingsStore
+from .config import ProviderSpec, Settings, SettingsStore
 from .http import Call, Http, send, transport_error
 from .router import ANTHROPIC_VERSION, CATALOG_PATH, Route, auth_headers
 from .sse import events
-from .wire import Adapter, anthropic, openai
-from .wire.base import Finish, LlmRequest, LlmResult, Message, TextDelta, ThinkFilter, UsageReport
+from .wire import Adapter, anthropic, fim, openai
+from .wire.base import (
+    FimInput,
+    Finish,
+    LlmRequest,
+    LlmResult,
+    Message,
+    TextDelta,
+    ThinkFilter,
+    UsageReport,
+)
 from .wire.faults import error_in_body
 
-__all__ = ["LlmRequest", "LlmResult", "Message", "Upstream", "generate", "list_models"]
+__all__ = [
+    "FimInput",
+    "LlmRequest",
+    "LlmResult",
+    "Message",
+    "Upstream",
+    "generate",
+    "list_models",
+]
 
 
 #: The wire formats, by `Route.api`; mypy checks each module against `wire.Adapter` here.
 ADAPTERS: dict[str, Adapter] = {"openai": openai, "anthropic": anthropic}
+#: Native fill-in-the-middle, one adapter per dialect (`wire/fim.py`, `router.FIM_PATHS`).
+FIM_ADAPTERS: dict[str, Adapter] = {d: fim.Adapter(d) for d in get_args(fim.Dialect)}
 
 
 async def generate(
@@ -53,7 +74,9 @@ async def generate(
     """`read_timeout` bounds the wait for each byte; `total_timeout` the whole exchange
     (retries included): a gateway that drips a byte every few seconds cannot hold a
     request for minutes. Timeout messages name the setting (key) that applies."""
-    adapter = ADAPTERS[route.api]
+    adapter = FIM_ADAPTERS[route.fim] if route.fim else ADAPTERS[route.api]
+    if req.stream_usage != route.provider.stream_usage:
+        req = msgspec.structs.replace(req, stream_usage=route.provider.stream_usage)
     call = Call(
         method="POST",
         url=route.url,
@@ -109,10 +132,22 @@ async def _exchange(
                 raise errors.BadResponse(reason="not_json") from None
             result = adapter.parse_result(data)
             result.text = _strip_think(result.text)
-            return result
-        return await _stream(response, adapter, call, on_delta)
+        else:
+            result = await _stream(response, adapter, call, on_delta)
     finally:
         await response.aclose()
+    result.cost = header_cost(response.headers)
+    return result
+
+
+def header_cost(headers: Mapping[str, str]) -> float | None:
+    """LiteLLM's per-call cost header, when it is a usable number."""
+    raw = headers.get("x-litellm-response-cost")
+    try:
+        cost = float(raw) if raw else None
+    except ValueError:
+        return None
+    return cost if cost is not None and math.isfinite(cost) and cost >= 0 else None
 
 
 async def _stream(
@@ -211,6 +246,9 @@ def parse_models(data: Any) -> list[CatalogModel]:
         if not isinstance(item, dict) or not isinstance(item.get("id"), str):
             continue
         types = item.get("supported_endpoint_types")
+        pricing = item.get("pricing")
+        if not isinstance(pricing, dict):
+            pricing = {}
         models.append(
             CatalogModel(
                 id=item["id"],
@@ -219,9 +257,20 @@ def parse_models(data: Any) -> list[CatalogModel]:
                 endpoint_types=[t for t in types if isinstance(t, str)]
                 if isinstance(types, list)
                 else None,
+                price_in=_price(pricing.get("prompt")),
+                price_out=_price(pricing.get("completion")),
             )
         )
     return models
+
+
+def _price(value: Any) -> float | None:
+    """Catalog prices come as strings ("0.000003"); anything unusable is no price."""
+    try:
+        price = float(value)
+    except (TypeError, ValueError):
+        return None
+    return price if 0 <= price < 1 else None
 
 
 class _ReadBudget(TypedDict):
@@ -259,8 +308,15 @@ class Upstream:
         token: str | None,
         req: LlmRequest,
         on_delta: Callable[[str], None] | None = None,
+        *,
+        settings: Settings | None = None,
+        deadline: float | None = None,
+        headers: dict[str, str] | None = None,
     ) -> LlmResult:
-        s = self.store.settings
+        """`settings`: a document's view (project file) instead of the global one;
+        `deadline` (monotonic): the time left for a fallback; `headers`: instead of the
+        user's (a fallback on another provider gets none of them)."""
+        s = settings or self.store.settings
         budget: Budget
         if req.purpose == "completion":
             budget = Budget(
@@ -277,8 +333,17 @@ class Upstream:
                 total_timeout=s.chat.timeout,
                 timeout_setting="chat.timeout",
             )
+        if deadline is not None:
+            left = max(0.0, deadline - time.monotonic())
+            budget["total_timeout"] = min(budget.get("total_timeout", left), left)
         return await generate(
-            self.http, target, token, req, extra_headers=s.headers, on_delta=on_delta, **budget
+            self.http,
+            target,
+            token,
+            req,
+            extra_headers=s.headers if headers is None else headers,
+            on_delta=on_delta,
+            **budget,
         )
 
     async def list_models(self, token: str | None) -> CachedCatalog:

@@ -102,6 +102,15 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = add("doctor", "check everything between you and the gateway", provider)
     doctor.add_argument("--json", action="store_true", help="machine-readable output")
 
+    usage = add("usage", "tokens and cost of your requests, from the usage ledger")
+    usage.add_argument(
+        "--since", default="today", metavar="WHEN", help="today (default), 7d, 12h or a date"
+    )
+    usage.add_argument(
+        "--by", choices=("model", "day", "purpose"), default="model", help="group rows by"
+    )
+    usage.add_argument("--json", action="store_true", help="the ardaemon/usage result as JSON")
+
     providers = add("providers", "the providers table, built-in and from config.toml")
     providers.add_argument("--json", action="store_true", help="machine-readable output")
 
@@ -131,6 +140,10 @@ def _handler(command: str) -> Callable[[argparse.Namespace], int]:
         from . import run
 
         return run.chat if command == "chat" else run.complete
+    if command == "usage":
+        from .usage import usage
+
+        return usage
     if command == "doctor":
         from . import doctor
 

@@ -91,7 +91,7 @@ def wanted(settings: CompletionSettings, automatic: bool) -> bool:
 
 
 def language_allowed(settings: CompletionSettings, language_id: str) -> bool:
-    allow, deny = settings.languages.allow, settings.languages.deny
+    allow, deny = settings.language_list("allow"), settings.language_list("deny")
     return not (allow and language_id not in allow) and language_id not in deny
 
 

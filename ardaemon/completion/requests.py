@@ -5,15 +5,19 @@ status. The upstream call is injected: no httpx here."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ..config import CompletionSettings
+from ..config import Settings
 from ..protocol import CompleteResult, CompletionItem
 from ..router import Route
 from ..status import Activity
-from ..wire import LlmRequest, LlmResult, Message
+from ..wire import LlmRequest, Message
+from ..wire.base import FimInput
 from .context import CompletionContext, Snippet, build_context
 from .engine import Engine, Trigger
 from .postprocess import postprocess
@@ -25,21 +29,40 @@ MAX_CANDIDATES = 5
 #: Extra candidates are sampled (the first is greedy) so they can differ.
 SAMPLING_TEMPERATURE = 0.8
 
-Generate = Callable[[Route, LlmRequest], Awaitable[LlmResult]]
+if TYPE_CHECKING:
+    from ..dispatch import Answer
+
+#: (model, request for a route, the document's settings, deadline) → the answer, through
+#: the fallback chain (`dispatch.Dispatch.run`).
+Run = Callable[[str, Callable[[Route], LlmRequest], Settings, float], Awaitable["Answer"]]
+
+
+@dataclass
+class _Scope:
+    """One completion request's view, handed to its upstream jobs (tasks that inherit the
+    request's context): the document's settings in, the answering fallback out."""
+
+    settings: Settings
+    answered_by: str | None = None
+
+
+_SCOPE: contextvars.ContextVar[_Scope | None] = contextvars.ContextVar("scope", default=None)
 
 
 class Completions:
     def __init__(
         self,
-        generate: Generate,
+        run: Run,
         route_for: Callable[[str], Route],
-        settings: Callable[[], CompletionSettings],
+        settings: Callable[[], Settings],
         activity: Activity,
+        on_fallback: Callable[[Answer], None],
     ) -> None:
-        self._generate = generate
+        self._run = run
         self._route_for = route_for
         self._settings = settings
         self.activity = activity
+        self._on_fallback = on_fallback
         self.engine = Engine(fetch=self.fetch)
 
     async def complete(
@@ -55,16 +78,21 @@ class Completions:
         trigger: Trigger,
         snippets: Sequence[Snippet],
         candidates: int,
+        settings: Settings | None = None,
     ) -> CompleteResult | None:
         """Up to `candidates` distinct completions; None when a newer request superseded it.
 
         The first goes through the engine (greedy, cached, shared); the others are sampled
         upstream requests run alongside it: cancelling this call cancels them all.
+        `settings`: the document's view (its project file), else the daemon's.
         """
-        settings = self._settings()
+        scope = _Scope(settings or self._settings())
+        # The engine's upstream job is a task created in this context: it sees this scope.
+        _SCOPE.set(scope)
+        settings_ = scope.settings.completion
         api = self._route_for(model).api
-        limit = max_tokens or settings.max_tokens
-        multiline = None if settings.multiline else False
+        limit = max_tokens or settings_.max_tokens
+        multiline = None if settings_.multiline else False
         first = self.engine.complete(
             prefix,
             suffix,
@@ -77,7 +105,7 @@ class Completions:
             trigger=trigger,
             snippets=snippets,
             multiline=multiline,
-            debounce_ms=settings.debounce_ms,
+            debounce_ms=settings_.debounce_ms,
         )
         extra = max(0, min(candidates, MAX_CANDIDATES) - 1)
         if not extra:
@@ -104,32 +132,62 @@ class Completions:
         if answer is None:
             return None
         items = [CompletionItem(t) for t in _distinct(texts)]
-        return CompleteResult(items=items, model=model, api=api, cached=answer.cached)
+        answered = scope.answered_by
+        return CompleteResult(
+            items=items,
+            model=answered or model,
+            api=self._route_for(answered).api if answered else api,
+            cached=answer.cached,
+            fallback_from=model if answered else None,
+        )
 
     async def fetch(
         self, ctx: CompletionContext, model: str, max_tokens: int, temperature: float = 0.0
     ) -> str:
         """One upstream completion request, cleaned to exactly what goes at the cursor."""
-        target = self._route_for(model)
-        prompt = build_prompt(ctx, target.api)
-        messages = [Message("system", prompt.system)] if prompt.system else []
-        messages += [Message("user" if r == "user" else "assistant", c) for r, c in prompt.messages]
-        req = LlmRequest(
-            model=model,
-            messages=tuple(messages),
-            max_tokens=max_tokens,
-            temperature=temperature,
-            stop=prompt.stop,
-            purpose="completion",
-        )
+        scope = _SCOPE.get() or _Scope(self._settings())
+
+        def prepare(to: Route) -> LlmRequest:
+            if to.fim:
+                # Native FIM: the text around the cursor as is, no prompt wording.
+                return LlmRequest(
+                    model=to.model,
+                    messages=(),
+                    max_tokens=max_tokens,
+                    temperature=temperature,
+                    stop=() if ctx.multiline else ("\n",),
+                    purpose="completion",
+                    fim=FimInput(
+                        ctx.prefix, ctx.suffix, tuple((s.path, s.text) for s in ctx.snippets)
+                    ),
+                )
+            prompt = build_prompt(ctx, to.api)
+            messages = [Message("system", prompt.system)] if prompt.system else []
+            messages += [
+                Message("user" if r == "user" else "assistant", c) for r, c in prompt.messages
+            ]
+            return LlmRequest(
+                model=to.model,
+                messages=tuple(messages),
+                max_tokens=max_tokens,
+                temperature=temperature,
+                stop=prompt.stop,
+                purpose="completion",
+            )
+
         started = time.perf_counter()
         with self.activity.busy(model):
-            result = await self._generate(target, req)
-        text = postprocess(result.text, ctx)
+            # A fallback only within the time the first request had.
+            deadline = time.monotonic() + scope.settings.completion.timeout
+            answer = await self._run(model, prepare, scope.settings, deadline)
+        if answer.fallback_from:
+            scope.answered_by = answer.route.model
+            self._on_fallback(answer)
+        text = postprocess(answer.result.text, ctx)
         log.debug(
             "completion %s via %s: %d chars in %.0f ms",
-            model,
-            target.api,
+            answer.route.model,
+            answer.route.fim or answer.route.api,
             len(text),
             (time.perf_counter() - started) * 1000,
         )

@@ -156,6 +156,12 @@ class Gateway:
         """Replace the catalog (`None`: the default one)."""
         self._state.set_models(models)
 
+    def set_reply_headers(self, headers: Mapping[str, str]) -> None:
+        """Headers added to every successful model reply, e.g. LiteLLM's
+        `{"x-litellm-response-cost": "0.00042"}`."""
+        with self._state.cond:
+            self._state.reply_headers = [(k.lower(), str(v)) for k, v in headers.items()]
+
     @property
     def latency(self) -> float:
         return self._state.latency

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import wire
+from . import fim, wire
 from .catalog import emits_reasoning, rejects_sampling_params
 from .replies import generate
 from .state import Fault, RecordedRequest, State, make_fault
@@ -52,7 +52,9 @@ def json_reply(status: int, body: Any, headers: list[tuple[str, str]] | None = N
 async def handle(state: State, req: RecordedRequest) -> Reply:
     if req.path.startswith("/_gateway/"):
         return await control(state, req)
-    api = ROUTES.get((req.method, req.path))
+    dialect = fim.ROUTES.get((req.method, req.path))
+    # FIM routes take the OpenAI-format faults (status and timing are what clients see).
+    api = ROUTES.get((req.method, req.path)) or ("openai" if dialect else None)
     request_id = wire.gateway_request_id()
     ids = [("x-oneapi-request-id", request_id)]
     if api is None:
@@ -65,7 +67,7 @@ async def handle(state: State, req: RecordedRequest) -> Reply:
     )
 
     rules, models, latency, chunk_delay = state.snapshot()
-    authorized = any(state.token_ok(t) for t in _tokens(req.headers, api))
+    authorized = dialect in fim.NO_AUTH or any(state.token_ok(t) for t in _tokens(req.headers, api))
     modifiers, fault = state.take_faults(req.path, authorized)
     delay = latency + sum(float(f.opts.get("delay", 0.0)) for f in modifiers)
     chunk_delay = max([chunk_delay, *(float(f.opts.get("chunk_delay", 0.0)) for f in modifiers)])
@@ -75,7 +77,18 @@ async def handle(state: State, req: RecordedRequest) -> Reply:
     elif fault is not None and fault.name == "drop" and not _wants_stream(req, fault):
         reply = Reply(drop=True)
     elif not authorized:
-        reply = json_reply(401, wire.gateway_invalid_token(request_id))
+        if dialect:
+            reply = json_reply(*fim.unauthorized(dialect))
+        else:
+            reply = json_reply(401, wire.gateway_invalid_token(request_id))
+    elif dialect:
+        status, headers, payload = fim.answer(dialect, req.path, req.json, rules)
+        if isinstance(payload, list):
+            reply = Reply(status, headers, stream=payload)
+        else:
+            reply = Reply(status, headers, payload)
+        if status == 200:
+            reply.headers.extend(state.reply_headers)
     else:
         try:
             if req.path == "/v1/models":
@@ -86,6 +99,8 @@ async def handle(state: State, req: RecordedRequest) -> Reply:
                 reply = messages(req, rules, fault)
         except BadRequest as exc:
             reply = json_reply(exc.status, exc.body)
+        if reply.status == 200 and req.path != "/v1/models":
+            reply.headers.extend(state.reply_headers)
     reply.headers.extend(ids)
     reply.delay += delay
     reply.chunk_delay = max(reply.chunk_delay, chunk_delay)

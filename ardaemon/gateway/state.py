@@ -88,6 +88,8 @@ class State:
         self.models, self.latency, self.chunk_delay = self._defaults[0], latency, chunk_delay
         self.connections = 0
         self._disconnects_seen = 0
+        #: Added to every successful model reply (a LiteLLM proxy's `x-litellm-*` headers).
+        self.reply_headers: list[tuple[str, str]] = []
 
     # Called from the server thread ---------------------------------------------------------
 
@@ -171,6 +173,7 @@ class State:
             self.models = list(self.models)
             self.connections = 0
             self._disconnects_seen = 0
+            self.reply_headers = []
 
     def list_requests(self) -> list[RecordedRequest]:
         with self.cond:

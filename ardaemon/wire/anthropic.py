@@ -50,7 +50,8 @@ def build_body(req: LlmRequest) -> dict[str, Any]:
 
 
 def _usage(data: Any, input_tokens: int = 0) -> Usage | None:
-    if not isinstance(data, dict):
+    # No counts is unknown usage, never zero.
+    if not isinstance(data, dict) or not ({"input_tokens", "output_tokens"} & data.keys()):
         return None
     try:
         return Usage(

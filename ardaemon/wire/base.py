@@ -16,6 +16,15 @@ class Message(msgspec.Struct, frozen=True):
     content: str
 
 
+class FimInput(msgspec.Struct, frozen=True):
+    """The text around the cursor for a native fill-in-the-middle endpoint."""
+
+    prefix: str
+    suffix: str
+    #: (path, text) of other open files, for dialects that take them (llama.cpp).
+    extra: tuple[tuple[str, str], ...] = ()
+
+
 class LlmRequest(msgspec.Struct, frozen=True, kw_only=True):
     model: str
     messages: tuple[Message, ...]
@@ -25,6 +34,10 @@ class LlmRequest(msgspec.Struct, frozen=True, kw_only=True):
     stream: bool = False
     #: Completions want reasoning off and short timeouts; chat wants neither.
     purpose: Purpose = "chat"
+    #: Ask an OpenAI-format stream for a final usage chunk (providers-table data).
+    stream_usage: bool = True
+    #: Set for a FIM route: prefix and suffix instead of `messages`.
+    fim: FimInput | None = None
 
 
 class TextDelta(msgspec.Struct, frozen=True):
@@ -46,6 +59,8 @@ class LlmResult(msgspec.Struct, kw_only=True):
     text: str
     stop_reason: str
     usage: Usage | None = None
+    #: The gateway's own figure for this call (LiteLLM's `x-litellm-response-cost`).
+    cost: float | None = None
 
 
 #: Tags some models wrap their reasoning in, inline in the answer (any case). The completion

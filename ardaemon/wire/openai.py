@@ -53,13 +53,14 @@ def build_body(req: LlmRequest) -> dict[str, Any]:
     # by post-processing instead.
     if req.stop and not is_reasoning(req.model):
         body["stop"] = list(req.stop[:MAX_STOPS])
-    if req.stream:
+    if req.stream and req.stream_usage:
         body["stream_options"] = {"include_usage": True}
     return body
 
 
 def _usage(data: Any) -> Usage | None:
-    if not isinstance(data, dict):
+    # No counts is unknown usage, never zero.
+    if not isinstance(data, dict) or not ({"prompt_tokens", "completion_tokens"} & data.keys()):
         return None
     try:
         return Usage(int(data.get("prompt_tokens") or 0), int(data.get("completion_tokens") or 0))

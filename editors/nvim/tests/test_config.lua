@@ -101,7 +101,7 @@ return {
       h.eq(false, res[2], 'lazy: nothing required at startup')
       table.sort(res[3])
       h.eq(
-        { 'chat', 'disable', 'enable', 'install', 'log', 'models', 'restart', 'status', 'suggest', 'toggle' },
+        { 'chat', 'disable', 'enable', 'install', 'log', 'models', 'restart', 'status', 'suggest', 'toggle', 'usage' },
         res[3]
       )
     end,

@@ -296,4 +296,27 @@ return {
       h.eq({}, child:ghost())
     end,
   },
+  {
+    ':Ardaemon usage shows the ledger (tokens as the daemon recorded them)',
+    function(h)
+      h.gateway.replies({ { 'def area_of_circle(', 'r):\n    return 3.14159 * r * r' } })
+      local child = daemon_child(h)
+      child:input('idef area_of_circle(')
+      child:wait_ghost(15000)
+      child:input('<Esc>')
+      child:cmd('Ardaemon usage 7d purpose')
+      local text = child:wait(
+        [[
+        for _, note in ipairs(_G.notes) do
+          if note.msg:find('usage since') then return note.msg end
+        end
+      ]],
+        10000,
+        'usage notification'
+      )
+      h.matches('usage since 7d, by purpose:', text)
+      h.matches('\n  completion: 1 requests, [%d,]+ in / [%d,]+ out tokens, cost unknown', text)
+      h.matches('\ntotal: 1 requests %(0 failed%)', text)
+    end,
+  },
 }

@@ -20,6 +20,7 @@ export class Ctx implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
   private status: StatusModel = { ...initialStatus(), completionsEnabled: completionsEnabled() };
   private selectedModels: Selected = { completion: null, chat: null };
+  private usageAsked = 0;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(readonly extension: vscode.ExtensionContext) {
@@ -86,6 +87,20 @@ export class Ctx implements vscode.Disposable {
     }
   }
 
+  /** Today's usage for the tooltip; at most every 15 s (the ledger is read from disk). */
+  async refreshUsage(force = false): Promise<void> {
+    const now = Date.now();
+    if (!force && now - this.usageAsked < 15_000) {
+      return;
+    }
+    this.usageAsked = now;
+    try {
+      this.update({ usage: await this.daemon.request(REQUESTS.usage, { since: 'today' }) });
+    } catch (err) {
+      this.log.debug(`usage: ${describeError(err)}`);
+    }
+  }
+
   private onDaemonEvent(event: DaemonEvent): void {
     switch (event.type) {
       case 'starting':
@@ -98,9 +113,13 @@ export class Ctx implements vscode.Disposable {
       case 'running':
         this.update({ phase: 'running' });
         void this.refreshSelection();
+        void this.refreshUsage(true);
         return;
       case 'status':
         this.update(applyDaemonStatus(this.status, event.status));
+        if (event.status.state === 'idle') {
+          void this.refreshUsage(event.status.kind === 'budget');
+        }
         return;
     }
   }

@@ -15,6 +15,7 @@ export const METHODS = {
   complete: 'ardaemon/complete',
   chat: 'ardaemon/chat',
   didChangeStatus: 'ardaemon/didChangeStatus',
+  usage: 'ardaemon/usage',
   inlineCompletion: 'textDocument/inlineCompletion',
   status: 'ardaemon/status',
 } as const;
@@ -117,6 +118,8 @@ export interface CompleteResult {
   model: string;
   api: Api;
   cached: boolean;
+  /** The model first asked, when a fallback (`models.fallback`) answered. */
+  fallbackFrom?: string;
 }
 
 // --- ardaemon/chat ---------------------------------------------------------------------
@@ -145,11 +148,44 @@ export interface ChatResult {
   api: Api;
   stopReason: string;
   usage?: Usage;
+  /** The model first asked, when a fallback (`models.fallback`) answered. */
+  fallbackFrom?: string;
 }
 
 /** `$/progress` value for a chat's `partialResultToken`. */
 export interface ChatDelta {
   delta: string;
+}
+
+// --- ardaemon/usage ------------------------------------------------------------------------
+
+export interface UsageParams {
+  /** "today" (default), "7d", "12h" or an ISO date. */
+  since?: string;
+  by?: 'model' | 'day' | 'purpose';
+}
+
+export interface UsageGroup {
+  key: string;
+  requests: number;
+  failed: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** Answered requests whose response reported no usage (never estimated). */
+  unknownUsage: number;
+  /** US dollars; null when no cost is known. */
+  cost: number | null;
+  costUnknown: number;
+}
+
+export interface UsageResult {
+  since: string;
+  by: string;
+  total: UsageGroup;
+  groups: UsageGroup[];
+  todayTokens: number;
+  dailyTokenWarning: number | null;
+  ledger: string;
 }
 
 // --- ardaemon/didChangeStatus ----------------------------------------------------------
@@ -203,6 +239,7 @@ export const REQUESTS = {
   complete: new RequestType<CompleteParams, CompleteResult, ErrorData>(METHODS.complete),
   chat: new RequestType<ChatParams, ChatResult, ErrorData>(METHODS.chat),
   status: new RequestType<Record<string, never>, StatusResult, ErrorData>(METHODS.status),
+  usage: new RequestType<UsageParams, UsageResult, ErrorData>(METHODS.usage),
 } as const;
 
 export const NOTIFICATIONS = {
@@ -226,12 +263,15 @@ export const SHAPES = {
   TextDocumentId: ['uri'],
   CompleteParams: ['textDocument', 'position', 'prefix', 'suffix', 'languageId', 'model', 'maxTokens'],
   CompletionItem: ['insertText'],
-  CompleteResult: ['items', 'model', 'api', 'cached'],
+  CompleteResult: ['items', 'model', 'api', 'cached', 'fallbackFrom'],
   ChatMessage: ['role', 'content'],
   ChatParams: ['messages', 'model', 'maxTokens', 'temperature', 'partialResultToken'],
   Usage: ['inputTokens', 'outputTokens'],
-  ChatResult: ['content', 'model', 'api', 'stopReason', 'usage'],
+  ChatResult: ['content', 'model', 'api', 'stopReason', 'usage', 'fallbackFrom'],
   ChatDelta: ['delta'],
+  UsageParams: ['since', 'by'],
+  UsageGroup: ['key', 'requests', 'failed', 'inputTokens', 'outputTokens', 'unknownUsage', 'cost', 'costUnknown'],
+  UsageResult: ['since', 'by', 'total', 'groups', 'todayTokens', 'dailyTokenWarning', 'ledger'],
   Status: ['state', 'message', 'model', 'kind'],
   TokenSource: ['source', 'detail'],
   Acceptance: ['model', 'shown', 'accepted'],
@@ -263,6 +303,9 @@ interface ShapeTypes {
   Usage: Usage;
   ChatResult: ChatResult;
   ChatDelta: ChatDelta;
+  UsageParams: UsageParams;
+  UsageGroup: UsageGroup;
+  UsageResult: UsageResult;
   Status: Status;
   TokenSource: TokenSource;
   Acceptance: Acceptance;
@@ -288,6 +331,9 @@ export const shapesMatchInterfaces: ShapeChecks = {
   Usage: true,
   ChatResult: true,
   ChatDelta: true,
+  UsageParams: true,
+  UsageGroup: true,
+  UsageResult: true,
   Status: true,
   TokenSource: true,
   Acceptance: true,

@@ -2,7 +2,7 @@
 // The daemon reports its work through `ardaemon/didChangeStatus`; the extension adds what only
 // it knows (daemon missing or stopped, completions toggled off, no token).
 
-import type { Status } from './protocol';
+import type { Status, UsageResult } from './protocol';
 
 export type Phase = 'starting' | 'running' | 'missing' | 'stopped';
 
@@ -16,6 +16,10 @@ export interface StatusModel {
   /** The last error's message, kept so the tooltip can show it after the state went idle. */
   lastError: string | null;
   signedIn: boolean;
+  /** Today's `ardaemon/usage`, for the tooltip. */
+  usage: UsageResult | null;
+  /** The daemon's last notice: a fallback answered, or the daily token warning. */
+  notice: { kind: 'fallback' | 'budget'; message: string } | null;
 }
 
 export function initialStatus(): StatusModel {
@@ -26,6 +30,8 @@ export function initialStatus(): StatusModel {
     completionsEnabled: true,
     lastError: null,
     signedIn: false,
+    usage: null,
+    notice: null,
   };
 }
 
@@ -37,7 +43,31 @@ export function applyDaemonStatus(model: StatusModel, status: Status): StatusMod
     daemon: status,
     model: status.model ?? model.model,
     lastError: status.state === 'error' ? (status.message ?? 'the last request failed') : model.lastError,
+    notice:
+      (status.kind === 'fallback' || status.kind === 'budget') && status.message
+        ? { kind: status.kind, message: status.message }
+        : model.notice,
   };
+}
+
+/** One tooltip line: today's tokens and cost from the usage ledger. */
+export function usageLine(u: UsageResult | null): string {
+  if (!u) {
+    return '';
+  }
+  const t = u.total;
+  const fmt = (n: number) => n.toLocaleString('en-US');
+  let line = `Today: ${fmt(t.inputTokens)} in + ${fmt(t.outputTokens)} out tokens in ${t.requests} requests`;
+  if (t.cost !== null) {
+    line += `, $${t.cost.toFixed(4)}${t.costUnknown ? ` (+${t.costUnknown} unpriced)` : ''}`;
+  }
+  if (t.unknownUsage) {
+    line += `; ${t.unknownUsage} without reported usage`;
+  }
+  if (u.dailyTokenWarning !== null) {
+    line += ` (warning at ${fmt(u.dailyTokenWarning)})`;
+  }
+  return `\n\n${line}.`;
 }
 
 export interface StatusView {
@@ -117,9 +147,11 @@ export function renderStatus(m: StatusModel): StatusView {
   }
   const last = m.lastError ? `\n\nLast error: ${m.lastError}` : '';
   const token = m.signedIn ? '' : '\n\nNot signed in here: the daemon uses its own stored token, if any.';
+  const notice = m.notice ? `\n\n${m.notice.message}` : '';
   return {
     text: `$(sparkle) ${model}`,
-    tooltip: `ardaemon: idle, completions from ${model}.${token}${last}${footer}`,
+    tooltip: `ardaemon: idle, completions from ${model}.${notice}${usageLine(m.usage)}${token}${last}${footer}`,
     command: select,
+    ...(m.notice?.kind === 'budget' ? { background: 'statusBarItem.warningBackground' as const } : {}),
   };
 }

@@ -18,6 +18,9 @@ def keys(struct, prefix=""):
         t = f.type
         if isinstance(t, type) and issubclass(t, msgspec.Struct):
             out += keys(t, name + ".")
+        elif name == "completion.languages":
+            # A table: the allow/deny lists, and <languageId>.model presets.
+            out += [name + "." + k for k in c.LANGUAGE_LISTS]
         else:
             out.append(name)
     return out

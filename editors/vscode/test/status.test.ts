@@ -84,3 +84,42 @@ test('no model yet and not signed in are said plainly', () => {
   assert.equal(view.text, '$(sparkle) no model');
   assert.match(view.tooltip, /Not signed in/);
 });
+
+test("the idle tooltip shows today's usage and a budget notice", () => {
+  const usage = {
+    since: 'today',
+    by: 'model',
+    total: {
+      key: 'total',
+      requests: 3,
+      failed: 0,
+      inputTokens: 12345,
+      outputTokens: 678,
+      unknownUsage: 1,
+      cost: 0.0042,
+      costUnknown: 2,
+    },
+    groups: [],
+    todayTokens: 13023,
+    dailyTokenWarning: 10000,
+    ledger: '/tmp/usage.jsonl',
+  };
+  let m = applyDaemonStatus(running({ usage }), {
+    state: 'idle',
+    kind: 'budget',
+    message: "today's usage is 13,023 tokens, past your usage.dailyTokenWarning of 10,000",
+  });
+  const view = renderStatus(m);
+  assert.match(view.tooltip, /Today: 12,345 in \+ 678 out tokens in 3 requests, \$0\.0042 \(\+2 unpriced\)/);
+  assert.match(view.tooltip, /1 without reported usage/);
+  assert.match(view.tooltip, /past your usage\.dailyTokenWarning/);
+  assert.equal(view.background, 'statusBarItem.warningBackground');
+  m = applyDaemonStatus(running(), {
+    state: 'idle',
+    kind: 'fallback',
+    model: 'glm-4.6',
+    message: 'answered by the fallback agent_router:glm-4.6.',
+  });
+  assert.match(renderStatus(m).tooltip, /answered by the fallback/);
+  assert.equal(renderStatus(m).background, undefined);
+});

@@ -122,6 +122,56 @@ function M.status_lines()
   return lines
 end
 
+---Lines for `:Ardaemon usage`: an `ardaemon/usage` result as a small table.
+---@param u ardaemon.UsageResult
+---@return string[]
+function M.usage_lines(u)
+  local function num(n)
+    local s = tostring(math.floor(n))
+    return (s:reverse():gsub('(%d%d%d)', '%1,'):reverse():gsub('^,', ''))
+  end
+  local function cost(g)
+    if g.cost == nil or g.cost == vim.NIL then
+      return 'cost unknown'
+    end
+    return ('$%.4f%s'):format(g.cost, g.costUnknown > 0 and (' (+%d unpriced)'):format(g.costUnknown) or '')
+  end
+  local lines = { ('usage since %s, by %s:'):format(u.since, u.by) }
+  for _, g in ipairs(u.groups) do
+    table.insert(
+      lines,
+      ('  %s: %d requests, %s in / %s out tokens, %s'):format(
+        g.key,
+        g.requests,
+        num(g.inputTokens),
+        num(g.outputTokens),
+        cost(g)
+      )
+    )
+  end
+  local t = u.total
+  table.insert(
+    lines,
+    ('total: %d requests (%d failed), %s in / %s out tokens, %s'):format(
+      t.requests,
+      t.failed,
+      num(t.inputTokens),
+      num(t.outputTokens),
+      cost(t)
+    )
+  )
+  if t.unknownUsage > 0 then
+    table.insert(lines, ('%d answered request(s) reported no usage: unknown, not estimated'):format(t.unknownUsage))
+  end
+  if u.dailyTokenWarning ~= nil and u.dailyTokenWarning ~= vim.NIL then
+    table.insert(
+      lines,
+      ('today: %s of %s tokens (usage.dailyTokenWarning)'):format(num(u.todayTokens), num(u.dailyTokenWarning))
+    )
+  end
+  return lines
+end
+
 M.subcommands = {
   models = function(args)
     require('ardaemon.models').pick({ refresh = args[1] == 'refresh' or nil })
@@ -136,6 +186,16 @@ M.subcommands = {
   end,
   status = function()
     vim.notify(table.concat(M.status_lines(), '\n'), vim.log.levels.INFO, { title = 'ardaemon' })
+  end,
+  usage = function(args)
+    local protocol = require('ardaemon.protocol')
+    local by = args[2] or (vim.tbl_contains({ 'model', 'day', 'purpose' }, args[1] or '') and args[1]) or 'model'
+    local since = (args[1] and args[1] ~= by) and args[1] or 'today'
+    require('ardaemon.client').call(protocol.methods.usage, { since = since, by = by }, function(err, result)
+      if not err and result then
+        vim.notify(table.concat(M.usage_lines(result), '\n'), vim.log.levels.INFO, { title = 'ardaemon' })
+      end
+    end, 'usage')
   end,
   log = function()
     vim.cmd('split ' .. vim.fn.fnameescape(require('ardaemon.log').path()))

@@ -14,6 +14,7 @@ M.methods = {
   complete = 'ardaemon/complete',
   chat = 'ardaemon/chat',
   didChangeStatus = 'ardaemon/didChangeStatus',
+  usage = 'ardaemon/usage',
   inlineCompletion = 'textDocument/inlineCompletion',
   status = 'ardaemon/status',
 }
@@ -87,6 +88,7 @@ M.trigger_kind = { Invoked = 1, Automatic = 2 }
 ---@field model string
 ---@field api ardaemon.Api
 ---@field cached boolean
+---@field fallbackFrom? string the model first asked, when a fallback answered
 
 ---@class (exact) ardaemon.ChatMessage
 ---@field role "system"|"user"|"assistant"
@@ -105,6 +107,30 @@ M.trigger_kind = { Invoked = 1, Automatic = 2 }
 ---@field api ardaemon.Api
 ---@field stopReason string
 ---@field usage? {inputTokens: integer, outputTokens: integer}
+---@field fallbackFrom? string the model first asked, when a fallback answered
+
+---@class (exact) ardaemon.UsageParams
+---@field since? string "today" (default), "7d", "12h" or an ISO date
+---@field by? "model"|"day"|"purpose"
+
+---@class (exact) ardaemon.UsageGroup
+---@field key string
+---@field requests integer
+---@field failed integer
+---@field inputTokens integer
+---@field outputTokens integer
+---@field unknownUsage integer answered requests that reported no usage (never estimated)
+---@field cost number|nil US dollars, nil when no cost is known
+---@field costUnknown integer
+
+---@class (exact) ardaemon.UsageResult
+---@field since string
+---@field by string
+---@field total ardaemon.UsageGroup
+---@field groups ardaemon.UsageGroup[]
+---@field todayTokens integer
+---@field dailyTokenWarning integer|nil
+---@field ledger string
 
 ---`$/progress` value for a chat stream: `{token, value = {delta}}`.
 ---@class (exact) ardaemon.ChatDelta

@@ -1,0 +1,139 @@
+"""One model request through the fallback chain, each attempt metered in the usage ledger.
+
+Between `Service` (which model, which prompt) and `Upstream` (HTTP and time budgets): the
+first target is the model asked for; `models.fallback.<role>` may add others
+(`fallback.py` says which failures are worth another try). A completion's attempt goes to
+the model's native fill-in-the-middle endpoint when the providers table has one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from . import credentials, errors, fallback
+from .config import Paths, ProviderSpec, Settings, normalize_base_url, providers_table
+from .router import Route, for_completion, route
+
+if TYPE_CHECKING:
+    from .upstream import Upstream
+    from .usage import Meter
+    from .wire import LlmRequest, LlmResult
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Answer:
+    result: LlmResult
+    #: The route that answered (its model may be a fallback's).
+    route: Route
+    #: The model first asked, when a fallback answered; the failure that caused it.
+    fallback_from: str | None = None
+    reason: str | None = None
+
+
+@dataclass
+class Dispatch:
+    provider: ProviderSpec
+    paths: Paths
+    environ: Mapping[str, str]
+    upstream: Upstream
+    meter: Meter
+    route_for: Callable[[str], Route]
+    #: The configured provider's token (raises AuthError when it is required and missing).
+    require_token: Callable[[], str | None]
+
+    async def run(
+        self,
+        model: str,
+        prepare: Callable[[Route], LlmRequest],
+        *,
+        purpose: str,
+        settings: Settings,
+        on_delta: Callable[[str], None] | None = None,
+        deadline: float | None = None,
+    ) -> Answer:
+        table = providers_table(settings.providers)
+        first = fallback.Target(self.provider, model)
+        entries = getattr(settings.models.fallback, purpose)
+        targets = fallback.chain(first, entries, table, self.provider)
+        emitted = False
+
+        def delta(text: str) -> None:
+            nonlocal emitted
+            emitted = True
+            if on_delta is not None:
+                on_delta(text)
+
+        failure: errors.ArdaemonError | None = None
+        failed = first
+        for index, target in enumerate(targets):
+            if failure is not None and not fallback.worth_trying(failure, failed, target):
+                continue  # e.g. the provider that refused this client, under another model
+            usable, token = self._token(target, first=index == 0)
+            if not usable:
+                log.info("fallback %s skipped: no token for its provider", target.label)
+                continue
+            if deadline is not None and deadline - time.monotonic() <= 0.05:
+                break
+            to = self._route(target, settings)
+            if purpose == "completion" and settings.completion.fim:
+                to = for_completion(to)
+            attempt = prepare(to)
+            started = time.perf_counter()
+            try:
+                result = await self.upstream.generate(
+                    to,
+                    token,
+                    attempt,
+                    delta if on_delta is not None else None,
+                    settings=settings,
+                    deadline=deadline,
+                    # The user's headers belong to their provider, never to another one.
+                    headers=None if target.provider == self.provider else {},
+                )
+            except errors.ArdaemonError as exc:
+                self.meter.record(to, attempt, started, settings, outcome=exc.kind)
+                failure, failed = exc, target
+                rest = [t for t in targets[index + 1 :] if fallback.worth_trying(exc, target, t)]
+                # Once text reached the editor, another model cannot take over mid-answer.
+                if emitted or not rest:
+                    raise
+                log.info("%s failed (%s); trying %s", target.label, exc.kind, rest[0].label)
+                continue
+            except asyncio.CancelledError:
+                self.meter.record(to, attempt, started, settings, outcome="cancelled")
+                raise
+            if index == 0:
+                self.meter.record(to, attempt, started, settings, result=result)
+                return Answer(result, to)
+            self.meter.record(to, attempt, started, settings, result=result, fallback_from=model)
+            reason = failure.kind if failure is not None else "error"
+            return Answer(result, to, fallback_from=model, reason=reason)
+        assert failure is not None
+        raise failure
+
+    def _token(self, target: fallback.Target, *, first: bool) -> tuple[bool, str | None]:
+        """(usable, token) for a target's provider: a fallback without a token is skipped."""
+        if target.provider == self.provider:
+            token = self.require_token() if first else self._lookup(self.provider)
+        else:
+            token = self._lookup(target.provider)
+        return token is not None or not target.provider.token_required, token
+
+    def _lookup(self, provider: ProviderSpec) -> str | None:
+        return credentials.lookup(provider, self.paths, self.environ)[0]
+
+    def _route(self, target: fallback.Target, settings: Settings) -> Route:
+        if target.provider == self.provider:
+            return self.route_for(target.model)
+        p = target.provider
+        base = normalize_base_url(
+            (self.environ.get(p.base_url_env) if p.base_url_env else None) or p.base_url
+        )
+        return route(p, base, target.model, None, settings.api_overrides)
