@@ -210,8 +210,11 @@ def use(args: argparse.Namespace) -> int:
 
 def wire_rule(spec: ProviderSpec) -> str:
     if spec.api != "auto" or spec.claude_api == "openai":
-        return spec.api if spec.api != "auto" else "openai"
-    return "claude*: anthropic, others: openai"
+        rule = spec.api if spec.api != "auto" else "openai"
+    else:
+        rule = "claude*: anthropic, others: openai"
+    # Completions of the models that have one go to a native fill-in-the-middle endpoint.
+    return f"{rule}; completions: {spec.fim} FIM" if spec.fim else rule
 
 
 def providers(args: argparse.Namespace) -> int:
