@@ -209,6 +209,7 @@ def use(args: argparse.Namespace) -> int:
 
 
 def wire_rule(spec: ProviderSpec) -> str:
+    rule: str
     if spec.api != "auto" or spec.claude_api == "openai":
         rule = spec.api if spec.api != "auto" else "openai"
     else:
