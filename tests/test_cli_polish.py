@@ -7,6 +7,7 @@ The fixtures come from test_cli.py by import (pytest finds them by name).
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -148,3 +149,24 @@ def test_a_base_url_with_a_wrong_path_says_so_not_pick_another_model(
         assert "the base URL's path does not serve the API" in done.stderr
         assert "(from AGENTROUTER_BASE_URL)" in done.stderr
         assert "pick another model" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("fault", "opts", "ours"),
+    [
+        ("rate_limit", {"retry_after": 2}, "Retry in 2 s, or pick another model."),
+        ("server_error", {}, "Try again later."),
+    ],
+)
+def test_the_gateways_message_is_quoted_then_one_sentence_of_ours(
+    cli: Runner, plain_env: dict[str, str], gateway: Any, fault: str, opts: Any, ours: str
+) -> None:
+    gateway.set_fault(fault, **opts)
+    done = cli("chat", "-m", "gpt-5", "hi", env=with_token(plain_env))
+    assert done.returncode == 1
+    line = done.stderr.strip().splitlines()[-1]
+    # The gateway's sentence in quotes, ours after it: nothing glued into "!:" or "1s: retry".
+    quoted = re.search(r'"([^"]+)"\. (.+)$', line)
+    assert quoted, line
+    assert quoted[2] == ours
+    assert "!:" not in line and ": retry" not in line.lower()
