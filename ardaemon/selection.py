@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -85,24 +86,9 @@ class ModelChoice:
             default = provider.chat_model
         return next((c for c in choices if c), None) or self._default(default)
 
-    def require(
-        self,
-        role: Role,
-        explicit: str | None = None,
-        *,
-        settings: Settings | None = None,
-        trigger: str | None = None,
-        language_id: str = "",
-        project: str | None = None,
-    ) -> str:
-        model = self.model(
-            role,
-            explicit,
-            settings=settings,
-            trigger=trigger,
-            language_id=language_id,
-            project=project,
-        )
+    def require(self, role: Role, explicit: str | None = None, **how: Any) -> str:
+        """`model`, or InvalidParams when no model is known; `how` as for `model`."""
+        model = self.model(role, explicit, **how)
         if model is None:
             raise errors.NoModel(role)
         return model
