@@ -259,6 +259,8 @@ def decode_params(params: Any, type_: type[T]) -> T:
         return msgspec.convert(to_builtins(params), type_)
     except msgspec.ValidationError as exc:
         raise InvalidParams(f"{_camel_path(str(exc))}.") from None
+    except RecursionError:  # JSON a few hundred levels deep still parses; we do not walk it
+        raise InvalidParams("`params` nest too deeply.") from None
 
 
 def encode(result: msgspec.Struct) -> Any:

@@ -642,3 +642,37 @@ async def test_an_unusable_base_url_is_request_failed_not_internal(home: Path) -
             assert "base URL" in error.message
     finally:
         await stop_daemon(client)
+
+
+def test_deeply_nested_params_are_invalid_params_not_internal(home: Path) -> None:
+    """Additions: ill-typed params are -32602, never -32603; 700 levels of nesting still
+    parse as JSON but used to blow the recursion limit while decoding (-32603 `internal`)."""
+    proc = subprocess.Popen(
+        SERVER,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=isolated_env(home),
+    )
+    try:
+        assert proc.stdin and proc.stdout
+        init = {"processId": None, "capabilities": {}}
+        proc.stdin.write(frame({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": init}))
+        deep = "[" * 700 + "]" * 700
+        methods = ("ardaemon/listModels", "ardaemon/chat", "ardaemon/complete")
+        for n, method in enumerate(methods, 1):
+            body = (
+                f'{{"jsonrpc":"2.0","id":{n},"method":"{method}","params":{{"extra":{deep}}}}}'
+            ).encode()
+            proc.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        proc.stdin.flush()
+        answers = {}
+        while len(answers) < 1 + len(methods):
+            msg = read_frame(proc.stdout)
+            if "id" in msg:
+                answers[msg["id"]] = msg
+        for n, method in enumerate(methods, 1):
+            assert answers[n]["error"]["code"] == -32602, (method, answers[n]["error"])
+    finally:
+        proc.kill()
+        proc.wait()
