@@ -8,12 +8,9 @@ camelCase names; additive fields are allowed (the contract says so).
 from __future__ import annotations
 
 import asyncio
-import http.server
 import json
 import re
 import subprocess
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +28,7 @@ from conftest import (
 )
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
-from test_lifecycle import frame, read_frame
+from test_lifecycle import frame, initialize, read_frame, spawn
 
 import ardaemon
 
@@ -141,21 +138,10 @@ def test_shutdown_exit_is_clean_and_only_protocol_on_stdout(home: Path) -> None:
 def test_malformed_json_and_invalid_request_are_answered(home: Path) -> None:
     """Additions: malformed JSON gets -32700 (`id: null`), an invalid request -32600; the
     daemon keeps serving."""
-    proc = subprocess.Popen(
-        SERVER,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        env=isolated_env(home),
-    )
+    proc = spawn(home)
     try:
+        initialize(proc)
         assert proc.stdin and proc.stdout
-        params = {"processId": None, "capabilities": {}}
-        proc.stdin.write(
-            frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": params})
-        )
-        proc.stdin.flush()
-        read_frame(proc.stdout)
         body = b"{not json"
         proc.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
         proc.stdin.write(frame({"jsonrpc": "1.0", "id": 2, "method": "shutdown"}))
@@ -515,24 +501,6 @@ async def test_timeout_kind(home: Path, gateway: Any) -> None:
         await stop_daemon(client)
 
 
-@pytest.fixture
-def not_a_gateway() -> Iterator[str]:
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.send_response(200)
-            self.send_header("content-type", "text/html")
-            self.end_headers()
-            self.wfile.write(b"<html>captive portal</html>")
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
 async def test_bad_response_and_network_kinds(home: Path, not_a_gateway: str) -> None:
     env = isolated_env(home, AGENTROUTER_API_KEY=TOKEN, AGENTROUTER_BASE_URL=not_a_gateway)
     client = await start_daemon(env)
@@ -647,31 +615,24 @@ async def test_an_unusable_base_url_is_request_failed_not_internal(home: Path) -
 def test_deeply_nested_params_are_invalid_params_not_internal(home: Path) -> None:
     """Additions: ill-typed params are -32602, never -32603; 700 levels of nesting still
     parse as JSON but used to blow the recursion limit while decoding (-32603 `internal`)."""
-    proc = subprocess.Popen(
-        SERVER,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        env=isolated_env(home),
-    )
+    proc = spawn(home)
     try:
+        initialize(proc)
         assert proc.stdin and proc.stdout
-        init = {"processId": None, "capabilities": {}}
-        proc.stdin.write(frame({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": init}))
         deep = "[" * 700 + "]" * 700
         methods = ("ardaemon/listModels", "ardaemon/chat", "ardaemon/complete")
-        for n, method in enumerate(methods, 1):
+        for n, method in enumerate(methods, 10):
             body = (
                 f'{{"jsonrpc":"2.0","id":{n},"method":"{method}","params":{{"extra":{deep}}}}}'
             ).encode()
             proc.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
         proc.stdin.flush()
         answers = {}
-        while len(answers) < 1 + len(methods):
+        while len(answers) < len(methods):
             msg = read_frame(proc.stdout)
             if "id" in msg:
                 answers[msg["id"]] = msg
-        for n, method in enumerate(methods, 1):
+        for n, method in enumerate(methods, 10):
             assert answers[n]["error"]["code"] == -32602, (method, answers[n]["error"])
     finally:
         proc.kill()

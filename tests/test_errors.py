@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import http.server
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -129,24 +126,6 @@ async def test_hang_is_timeout(home: Path, gateway: Any) -> None:
         assert kind(error) == "timeout" and "requestTimeout" in error.message
     finally:
         await stop_daemon(client)
-
-
-@pytest.fixture
-def not_a_gateway() -> Iterator[str]:
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.send_response(200)
-            self.send_header("content-type", "text/html")
-            self.end_headers()
-            self.wfile.write(b"<html>captive portal</html>")
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
 
 
 async def test_unreadable_answer_is_bad_response(home: Path, not_a_gateway: str) -> None:
