@@ -637,3 +637,53 @@ def test_deeply_nested_params_are_invalid_params_not_internal(home: Path) -> Non
     finally:
         proc.kill()
         proc.wait()
+
+
+async def test_usage_answers_the_documented_shape(daemon: Client) -> None:
+    """Additions: `ardaemon/usage` → `{since, by, total, groups, todayTokens,
+    dailyTokenWarning, ledger}` (docs/protocol.md), per-model groups from the ledger."""
+    await request(daemon, "ardaemon/chat", {"messages": HI, "model": OTHER})
+    usage = await request(daemon, "ardaemon/usage", {"by": "model"})
+    shape(
+        usage,
+        {"since": str, "by": str, "total": dict, "groups": list, "todayTokens": int, "ledger": str},
+    )
+    assert "dailyTokenWarning" in usage
+    group = {"key": str, "requests": int, "failed": int, "inputTokens": int}
+    group |= {"outputTokens": int, "unknownUsage": int, "costUnknown": int}
+    for g in (usage["total"], *usage["groups"]):
+        shape(g, group)
+        assert "cost" in g
+    mine = [g for g in usage["groups"] if g["key"].endswith(f":{OTHER}")]
+    assert mine and mine[0]["requests"] >= 1 and mine[0]["outputTokens"] > 0
+    error = await rpc_error(daemon, "ardaemon/usage", {"since": "last blue moon"})
+    assert error.code == -32602
+
+
+async def test_inline_completion_candidates_are_distinct(env: dict[str, str]) -> None:
+    """Additions: invoked inline requests return up to `completion.candidates` distinct items."""
+    client = await start_daemon(env, {"ardaemon": {"completion": {"candidates": 3}}})
+    try:
+        await request(client, "ardaemon/selectModel", {"model": OTHER})
+        uri = "file:///work/many.py"
+        client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=uri, language_id="python", version=1, text="def fibonacci(n):\n"
+                )
+            )
+        )
+        result = await client.text_document_inline_completion_async(
+            types.InlineCompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=types.Position(line=1, character=0),
+                context=types.InlineCompletionContext(
+                    trigger_kind=types.InlineCompletionTriggerKind.Invoked
+                ),
+            )
+        )
+        assert isinstance(result, types.InlineCompletionList)
+        texts = [str(item.insert_text) for item in result.items]
+        assert 1 <= len(texts) <= 3 and len(set(texts)) == len(texts)
+    finally:
+        await stop_daemon(client)
