@@ -4,7 +4,8 @@ Each case in `data/completion_corpus.toml` is a document with the cursor marked 
 answer of a chat model, and the expected document after the cleaned answer is inserted at the
 cursor: a case passes when prefix + insertion + suffix equals that document exactly. Every case
 names the class of artefact it exercises (the classes of issue 10, or `base`) and cites where
-such an artefact was seen. Shared by the corpus tests and `scripts/bench_completion.py`.
+such an artefact was seen; `truncated = true` marks an answer cut off by the token limit.
+Shared by the corpus tests and `scripts/bench_completion.py`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ardaemon.completion import CompletionContext, build_context
+from ardaemon.completion.context import with_stop_reason
 from ardaemon.completion.postprocess import PIPELINE, Step, run_steps
 
 if sys.version_info >= (3, 11):
@@ -50,6 +52,8 @@ class Case:
     raw: str
     expected: str
     multiline: bool | None
+    #: The answer was cut off by the token limit (stop reason "max_tokens" / "length").
+    truncated: bool = False
 
     @property
     def prefix(self) -> str:
@@ -60,9 +64,10 @@ class Case:
         return self.document.split(CURSOR, 1)[1]
 
     def context(self) -> CompletionContext:
-        return build_context(
+        ctx = build_context(
             self.prefix, self.suffix, language_id=self.language_id, multiline=self.multiline
         )
+        return with_stop_reason(ctx, "max_tokens" if self.truncated else "end_turn")
 
     def result(self, steps: Sequence[Step] = PIPELINE) -> str:
         """The document after the cleaned answer is inserted at the cursor."""
@@ -83,6 +88,7 @@ def load_corpus(path: Path = CORPUS_FILE) -> list[Case]:
                 raw=item["raw"],
                 expected=item["expected"],
                 multiline=item.get("multiline"),
+                truncated=item.get("truncated", False),
             )
         )
     return cases

@@ -64,6 +64,8 @@ PLAIN = [
         for t in ("<completion>", "</completion>", "```", "~~~", "\r", "<think>")
     )
     and case.raw.strip()
+    # A cut-off answer never has a closing tag or fence after its cut line.
+    and not case.truncated
 ]
 
 

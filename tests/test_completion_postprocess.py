@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 
 from ardaemon.completion import CompletionContext, build_context, postprocess
+from ardaemon.completion.context import with_stop_reason
 from ardaemon.completion.postprocess import (
     balance_brackets,
     brake_repetition,
     drop_double_space,
+    drop_unfinished_line,
     extract_tagged,
     fix_line_start,
     keep_closer_on_its_line,
@@ -34,6 +36,26 @@ def ctx(
     multiline: bool | None = None,
 ) -> CompletionContext:
     return build_context(prefix, suffix, language_id=language_id, multiline=multiline)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("a = 1\nb = 2\nreturn a +", "a = 1\nb = 2"),  # the cut line goes
+        ("a = 1\nb = 2\n", "a = 1\nb = 2\n"),  # cut on a line end: all lines complete
+        ("a = 1\n    ", "a = 1"),  # only whitespace after the last line end
+        ("return sorted(items, key=", "return sorted(items, key="),  # one line: kept
+        ("<completion>\nreturn sorted(items, key=", "<completion>\nreturn sorted(items, key="),
+        ("```python\nreturn sorted(", "```python\nreturn sorted("),  # only a wrapper before
+        ("```python\na = 1\nreturn sor", "```python\na = 1"),
+    ],
+)
+def test_drop_unfinished_line(raw: str, expected: str) -> None:
+    assert drop_unfinished_line(raw, with_stop_reason(ctx(), "max_tokens")) == expected
+    assert drop_unfinished_line(raw, with_stop_reason(ctx(), "length")) == expected
+    # A finished answer (or one stopped by a stop sequence) is never cut here.
+    for reason in ("end_turn", "stop_sequence"):
+        assert drop_unfinished_line(raw, with_stop_reason(ctx(), reason)) == raw
 
 
 def test_normalize_newlines() -> None:

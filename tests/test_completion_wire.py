@@ -48,7 +48,7 @@ def _sample() -> list[Case]:
     seen: set[str] = set()
     cases = []
     for case in load_corpus():
-        if case.multiline is not None or "\r" in case.document + case.raw:
+        if case.multiline is not None or case.truncated or "\r" in case.document + case.raw:
             continue
         if case.document in seen or case.language_id not in EXTENSIONS:
             continue
@@ -100,3 +100,45 @@ async def test_sampled_corpus_through_the_daemon(home: Path, gateway: Any, model
         await stop_daemon(client)
     assert len(SAMPLE) >= 200 and {case.cls for case in SAMPLE} == set(CLASSES)
     assert not wrong, wrong
+
+
+@pytest.mark.parametrize("model", ["glm-4.6", "claude-haiku-4-5-20251001"])
+async def test_an_answer_cut_by_the_token_limit_ends_at_its_last_complete_line(
+    home: Path, gateway: Any, model: str
+) -> None:
+    """The stand-in cuts its answer at the request's `max_tokens` and says so as the real wire
+    does (`finish_reason: "length"` / `stop_reason: "max_tokens"`); the unfinished last line
+    never reaches the editor."""
+    env = isolated_env(home, AGENTROUTER_API_KEY=TOKEN, AGENTROUTER_BASE_URL=gateway.base_url)
+    client = await start_daemon(
+        env, init_options={"models": {"completion": model}, "completion": {"maxTokens": 12}}
+    )
+    prefix, suffix = "def area(w, h):\n    ", "\n\nprint(area(2, 3))\n"
+    # Twelve stand-in tokens (words) end inside the `return` line.
+    gateway.add_reply(prefix, 'if w < 0 or h < 0:\n    raise ValueError("negative")\nreturn w * h')
+    try:
+        uri = "file:///work/project/area.py"
+        client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=uri, language_id="python", version=1, text=prefix + suffix
+                )
+            )
+        )
+        result = await client.text_document_inline_completion_async(
+            types.InlineCompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=types.Position(1, 4),
+                context=types.InlineCompletionContext(
+                    trigger_kind=types.InlineCompletionTriggerKind.Invoked
+                ),
+            )
+        )
+    finally:
+        await stop_daemon(client)
+    sent = gateway.requests[-1].json
+    assert sent.get("max_tokens", sent.get("max_completion_tokens")) == 12
+    assert result is not None and result.items
+    assert str(result.items[0].insert_text) == (
+        'if w < 0 or h < 0:\n        raise ValueError("negative")'
+    )

@@ -19,6 +19,7 @@ __all__ = [
     "decide_multiline",
     "is_block_opener",
     "scope_by_indentation",
+    "with_stop_reason",
 ]
 
 
@@ -47,6 +48,20 @@ class CompletionContext(msgspec.Struct, frozen=True):
     snippets: tuple[Snippet, ...] = ()
     #: Line end of the document: "\n", or "\r\n" when the editor sent CRLF text.
     newline: str = "\n"
+    #: The answer was cut off by the token limit (`stop_reason` "max_tokens"): its last line
+    #: may be unfinished. Known only once the answer is in; the prompt never depends on it.
+    truncated: bool = False
+
+
+#: Stop reasons (normalised by `wire`, raw as some gateways send them) of an answer cut off
+#: by the token limit.
+TRUNCATED = frozenset({"max_tokens", "length"})
+
+
+def with_stop_reason(ctx: CompletionContext, stop_reason: str) -> CompletionContext:
+    """`ctx` told whether the answer it will clean was cut off by the token limit."""
+    truncated = stop_reason in TRUNCATED
+    return ctx if truncated == ctx.truncated else msgspec.structs.replace(ctx, truncated=truncated)
 
 
 #: Characters of the document the prompt shows before and after the cursor, and of other

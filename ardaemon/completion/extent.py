@@ -1,5 +1,5 @@
-"""Clean-up steps that decide how much of the answer is offered: the multi-line policy, the
-repetition brake, and the end of the block the cursor is in.
+"""Clean-up steps that decide how much of the answer is offered: an answer cut off by the
+token limit, the multi-line policy, the repetition brake, and the end of the block the cursor is in.
 """
 
 from __future__ import annotations
@@ -20,6 +20,24 @@ from .text import (
     leading_ws,
     lf,
 )
+
+#: Lines that only wrap the answer (a fence, a `<completion>`-like tag), not code.
+_WRAPPER_LINE = re.compile(r"\s*(?:(?:```|~~~)[\w+#.-]*|</?[A-Za-z_][\w-]*>)?\s*")
+
+
+def drop_unfinished_line(text: str, ctx: CompletionContext) -> str:
+    """An answer cut off by the token limit ends mid-statement: offer it up to its last
+    complete line. An answer that is one unfinished line is kept: a prefix of one line is
+    still useful, and the later steps (scope, brackets) treat it like any other line.
+    Runs on the raw answer, where the last line is the one the limit cut (after wrappers
+    are stripped, a complete fenced block followed by a cut explanation would look cut).
+    """
+    if not ctx.truncated or text.endswith("\n"):
+        return text
+    head = text.rsplit("\n", 1)[0] if "\n" in text else ""
+    if all(_WRAPPER_LINE.fullmatch(line) for line in head.split("\n")):
+        return text
+    return head
 
 
 def _opens_block(header: str, rest: list[str], language_id: str) -> bool:

@@ -18,7 +18,7 @@ from ..router import Route
 from ..status import Activity
 from ..wire import LlmRequest, Message
 from ..wire.base import FimInput
-from .context import CompletionContext, Snippet, build_context
+from .context import CompletionContext, Snippet, build_context, with_stop_reason
 from .engine import Engine, Trigger
 from .postprocess import postprocess
 from .prompt import build_prompt
@@ -183,7 +183,7 @@ class Completions:
         if answer.fallback_from:
             scope.answered_by = answer.route.model
             self._on_fallback(answer)
-        text = postprocess(answer.result.text, ctx)
+        text = postprocess(answer.result.text, with_stop_reason(ctx, answer.result.stop_reason))
         log.debug(
             "completion %s via %s: %d chars in %.0f ms",
             answer.route.model,
