@@ -102,7 +102,8 @@ def _packages() -> Check:
             "packages",
             False,
             f"missing {', '.join(missing)}",
-            "reinstall ardaemon (`pipx reinstall ardaemon` or `pip install -U ardaemon`)",
+            "reinstall ardaemon from your checkout (`pipx install --force /path/to/ardaemon`, or "
+            "`pip install .` in it)",
         )
     return Check("packages", True, ", ".join(found))
 

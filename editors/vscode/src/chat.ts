@@ -74,7 +74,7 @@ export class ChatPanel implements vscode.Disposable {
         this.postState();
         return;
       case 'pickModel':
-        await vscode.commands.executeCommand('ardaemon.selectChatModel');
+        await vscode.commands.executeCommand('ardaemon.selectModel', 'chat');
         return;
     }
   }
@@ -158,7 +158,7 @@ function html(nonce: string, cspSource: string): string {
 <body>
 <header>
   <span class="model" id="model">Model: …</span>
-  <button class="secondary" id="pick" type="button" title="ardaemon: Select Chat Model">Change model</button>
+  <button class="secondary" id="pick" type="button" title="ardaemon: Select Model (for chat)">Change model</button>
   <button class="secondary" id="clear" type="button">New chat</button>
 </header>
 <div id="log" aria-live="polite"></div>

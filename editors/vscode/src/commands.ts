@@ -7,17 +7,19 @@ import { ChatPanel } from './chat';
 import type { Ctx } from './ctx';
 import { toggleCompletions } from './inline';
 import { pickModel } from './modelPicker';
-import type { Target } from './models';
+import { pickedMessage, type Target } from './models';
 
 export type Cmd = (...args: unknown[]) => unknown;
 
-function select(target: Target): (ctx: Ctx) => Cmd {
-  return (ctx) => async () => {
-    const next = await pickModel(ctx.daemon, target);
-    if (next) {
-      ctx.setSelected(next);
-      const shown = target === 'chat' ? next.chat : next.completion;
-      vscode.window.setStatusBarMessage(`ardaemon: now using ${shown ?? 'the default model'}`, 3000);
+const TARGETS: readonly unknown[] = ['completion', 'chat', 'both'];
+
+/** One command; the picker asks for the role unless a caller (the chat panel) names one. */
+function selectModel(ctx: Ctx): Cmd {
+  return async (role?: unknown) => {
+    const picked = await pickModel(ctx.daemon, TARGETS.includes(role) ? (role as Target) : undefined);
+    if (picked) {
+      ctx.setSelected(picked.selected);
+      void vscode.window.showInformationMessage(pickedMessage(picked.model, picked.target));
     }
   };
 }
@@ -40,9 +42,7 @@ function signOut(ctx: Ctx): Cmd {
 }
 
 export const COMMANDS: { [id: string]: (ctx: Ctx) => Cmd } = {
-  'ardaemon.selectModel': select('both'),
-  'ardaemon.selectCompletionModel': select('completion'),
-  'ardaemon.selectChatModel': select('chat'),
+  'ardaemon.selectModel': selectModel,
   'ardaemon.signIn': signIn,
   'ardaemon.signOut': signOut,
   'ardaemon.openChat': (ctx) => () => ChatPanel.show(ctx.daemon, () => ctx.selected.chat),

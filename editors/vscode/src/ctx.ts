@@ -101,6 +101,16 @@ export class Ctx implements vscode.Disposable {
     }
   }
 
+  /** Where the daemon's token comes from, for the tooltip (the daemon knows; never the token). */
+  async refreshToken(): Promise<void> {
+    try {
+      const result = await this.daemon.request(REQUESTS.status, {});
+      this.update({ token: result.token });
+    } catch (err) {
+      this.log.warn(`daemon status: ${describeError(err)}`);
+    }
+  }
+
   private onDaemonEvent(event: DaemonEvent): void {
     switch (event.type) {
       case 'starting':
@@ -114,6 +124,7 @@ export class Ctx implements vscode.Disposable {
         this.update({ phase: 'running' });
         void this.refreshSelection();
         void this.refreshUsage(true);
+        void this.refreshToken();
         return;
       case 'status':
         this.update(applyDaemonStatus(this.status, event.status));

@@ -1,13 +1,21 @@
 // "ardaemon: Select Model": a quick pick over the daemon's catalog, grouped by wire format,
-// the current model marked, a stale catalog noted, and a Refresh item that keeps it open.
+// the current model marked, a stale catalog noted, and a Refresh item that keeps it open; then,
+// in the same picker, the role (completions and chat / completions only / chat only). One
+// command for all three, so the palette never runs a narrower one by accident.
 
 import * as vscode from 'vscode';
 import type { Daemon } from './client';
 import { describeError, needsSignIn } from './errors';
-import { catalogNote, type Entry, pickEntries, pickerTitle, type Target } from './models';
+import { catalogNote, type Entry, pickEntries, pickerTitle, roleChoices, type Target } from './models';
 import { REQUESTS, type Selected } from './protocol';
 
-type Item = vscode.QuickPickItem & { entry?: Entry };
+type Item = vscode.QuickPickItem & { entry?: Entry; target?: Target };
+
+export interface Picked {
+  selected: Selected;
+  model: string;
+  target: Target;
+}
 
 function toItem(entry: Entry): Item {
   switch (entry.kind) {
@@ -25,8 +33,11 @@ function toItem(entry: Entry): Item {
   }
 }
 
-/** Resolves to the new selection, or undefined when dismissed. */
-export function pickModel(daemon: Daemon, target: Target): Promise<Selected | undefined> {
+/**
+ * Resolves to the new selection, or undefined when dismissed. With no `target`, the picker asks
+ * for the role after the model (step 2 of 2).
+ */
+export function pickModel(daemon: Daemon, target?: Target): Promise<Picked | undefined> {
   return new Promise((resolve) => {
     const qp = vscode.window.createQuickPick<Item>();
     qp.title = pickerTitle(target);
@@ -35,7 +46,9 @@ export function pickModel(daemon: Daemon, target: Target): Promise<Selected | un
     qp.busy = true;
     qp.ignoreFocusOut = false;
     let settled = false;
-    const finish = (value: Selected | undefined): void => {
+    let selectedNow: Selected = { completion: null, chat: null };
+    let chosen: string | undefined;
+    const finish = (value: Picked | undefined): void => {
       if (!settled) {
         settled = true;
         resolve(value);
@@ -48,6 +61,7 @@ export function pickModel(daemon: Daemon, target: Target): Promise<Selected | un
       qp.enabled = false;
       try {
         const result = await daemon.request(REQUESTS.listModels, { refresh });
+        selectedNow = result.selected;
         const items = pickEntries(result, target, new Date()).map(toItem);
         qp.items = items;
         const current = items.find((item) => item.entry?.kind === 'model' && item.entry.current);
@@ -67,8 +81,41 @@ export function pickModel(daemon: Daemon, target: Target): Promise<Selected | un
       }
     };
 
+    const apply = async (model: string, role: Target): Promise<void> => {
+      qp.busy = true;
+      qp.enabled = false;
+      try {
+        const params = role === 'both' ? { model } : { model, role };
+        const result = await daemon.request(REQUESTS.selectModel, params);
+        finish({ selected: result.selected, model, target: role });
+      } catch (err) {
+        void vscode.window.showErrorMessage(`ardaemon: ${describeError(err)}`);
+        finish(undefined);
+      }
+    };
+
+    const askRole = (model: string): void => {
+      chosen = model;
+      qp.title = `ardaemon: Select Model: use ${model} for…`;
+      qp.step = 2;
+      qp.totalSteps = 2;
+      qp.value = '';
+      qp.placeholder = 'Which requests this model answers';
+      qp.items = roleChoices(model, selectedNow).map((c) => ({
+        label: c.label,
+        description: c.description,
+        target: c.target,
+      }));
+      qp.activeItems = [qp.items[0] as Item];
+    };
+
     qp.onDidAccept(async () => {
-      const entry = qp.selectedItems[0]?.entry;
+      const picked = qp.selectedItems[0];
+      if (chosen !== undefined && picked?.target) {
+        await apply(chosen, picked.target);
+        return;
+      }
+      const entry = picked?.entry;
       if (!entry) {
         return;
       }
@@ -79,18 +126,17 @@ export function pickModel(daemon: Daemon, target: Target): Promise<Selected | un
       if (entry.kind !== 'model') {
         return;
       }
-      qp.busy = true;
-      qp.enabled = false;
-      try {
-        const params = target === 'both' ? { model: entry.model.id } : { model: entry.model.id, role: target };
-        const result = await daemon.request(REQUESTS.selectModel, params);
-        finish(result.selected);
-      } catch (err) {
-        void vscode.window.showErrorMessage(`ardaemon: ${describeError(err)}`);
-        finish(undefined);
+      if (target === undefined) {
+        askRole(entry.model.id);
+      } else {
+        await apply(entry.model.id, target);
       }
     });
     qp.onDidHide(() => finish(undefined));
+    if (target === undefined) {
+      qp.step = 1;
+      qp.totalSteps = 2;
+    }
     qp.show();
     void load(false);
   });

@@ -1,7 +1,7 @@
 // The model picker's entries, built from `ardaemon/listModels`. Pure: the quick pick itself is
 // in modelPicker.ts.
 
-import type { Api, ListModelsResult, Model, Role } from './protocol';
+import type { Api, ListModelsResult, Model, Role, Selected } from './protocol';
 
 /** What a pick applies to: one role, or both (the daemon's `selectModel` without a role). */
 export type Target = Role | 'both';
@@ -19,8 +19,8 @@ const API_TITLES: { [api in Api]: string } = {
 /** Order of the groups: Claude models first, like the gateway lists them. */
 const API_ORDER: Api[] = ['anthropic', 'openai'];
 
-export function currentFor(result: Pick<ListModelsResult, 'selected'>, target: Target): string | null {
-  if (target === 'both') {
+export function currentFor(result: Pick<ListModelsResult, 'selected'>, target: Target | undefined): string | null {
+  if (target === 'both' || target === undefined) {
     return result.selected.completion ?? result.selected.chat;
   }
   return result.selected[target];
@@ -46,15 +46,40 @@ export function age(fetchedAt: string, now: Date): string {
   return `${Math.round(hours / 24)} days ago`;
 }
 
-export function pickerTitle(target: Target): string {
+export function pickerTitle(target: Target | undefined): string {
   switch (target) {
     case 'completion':
-      return 'ardaemon: Select Completion Model';
+      return 'ardaemon: Select Model (for completions)';
     case 'chat':
-      return 'ardaemon: Select Chat Model';
+      return 'ardaemon: Select Model (for chat)';
     case 'both':
       return 'ardaemon: Select Model (completions and chat)';
+    case undefined:
+      return 'ardaemon: Select Model';
   }
+}
+
+/** What the role step offers once a model is picked, the most common first. */
+export function roleChoices(
+  model: string,
+  selected: Selected,
+): { target: Target; label: string; description: string }[] {
+  const now = (m: string | null): string => (m === model ? 'already' : `now ${m ?? 'the default'}`);
+  return [
+    {
+      target: 'both',
+      label: 'Completions and chat',
+      description: `${model} for both`,
+    },
+    { target: 'completion', label: 'Completions only', description: `ghost text (${now(selected.completion)})` },
+    { target: 'chat', label: 'Chat only', description: `chat (${now(selected.chat)})` },
+  ];
+}
+
+/** The confirmation after a pick, naming the role: "glm-4.6 now answers completions and chat". */
+export function pickedMessage(model: string, target: Target): string {
+  const role = target === 'both' ? 'completions and chat' : target === 'chat' ? 'chat' : 'completions';
+  return `ardaemon: ${model} now answers ${role}.`;
 }
 
 /** A line under the title: where the catalog came from, and whether it is stale. */
@@ -67,7 +92,7 @@ export function catalogNote(result: ListModelsResult, now: Date): string {
   return `${count} from the ${result.source === 'network' ? 'gateway' : 'cache'}, fetched ${when}.`;
 }
 
-export function pickEntries(result: ListModelsResult, target: Target, _now: Date): Entry[] {
+export function pickEntries(result: ListModelsResult, target: Target | undefined, _now: Date): Entry[] {
   const current = currentFor(result, target);
   const entries: Entry[] = [];
   const groups = new Map<Api, Model[]>();

@@ -24,6 +24,8 @@ export const DAEMON_KEYS = [
   'completion.debounceMs',
   'completion.multiline',
   'completion.timeout',
+  'completion.candidates',
+  'completion.automaticCandidates',
   'completion.languages.allow',
   'completion.languages.deny',
   'chat.maxTokens',

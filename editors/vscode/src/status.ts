@@ -2,7 +2,7 @@
 // The daemon reports its work through `ardaemon/didChangeStatus`; the extension adds what only
 // it knows (daemon missing or stopped, completions toggled off, no token).
 
-import type { Status, UsageResult } from './protocol';
+import type { Status, TokenSource, UsageResult } from './protocol';
 
 export type Phase = 'starting' | 'running' | 'missing' | 'stopped';
 
@@ -20,6 +20,8 @@ export interface StatusModel {
   usage: UsageResult | null;
   /** The daemon's last notice: a fallback answered, or the daily token warning. */
   notice: { kind: 'fallback' | 'budget'; message: string } | null;
+  /** Where the daemon's token comes from (`ardaemon/status`), when known. */
+  token: TokenSource | null;
 }
 
 export function initialStatus(): StatusModel {
@@ -32,7 +34,28 @@ export function initialStatus(): StatusModel {
     signedIn: false,
     usage: null,
     notice: null,
+    token: null,
   };
+}
+
+/** Where the token really comes from, for the tooltip. */
+export function tokenLine(m: Pick<StatusModel, 'signedIn' | 'token'>): string {
+  if (m.signedIn) {
+    return 'Token: from "ardaemon: Sign In" (VS Code secret storage).';
+  }
+  const detail = m.token?.detail;
+  switch (m.token?.source) {
+    case 'env':
+      return `Token: from the environment variable ${detail ?? ''} of the daemon ("ardaemon: Sign In" would take over).`;
+    case 'keyring':
+      return `Token: the daemon's, from the system keyring${detail ? ` (${detail})` : ''} (\`ardaemon login\`).`;
+    case 'file':
+      return `Token: the daemon's, from ${detail ?? 'its credentials file'} (\`ardaemon login\`).`;
+    case 'none':
+      return 'No token: run "ardaemon: Sign In".';
+    default:
+      return '';
+  }
 }
 
 /** Fold one `ardaemon/didChangeStatus` notification into the model. */
@@ -146,7 +169,8 @@ export function renderStatus(m: StatusModel): StatusView {
     };
   }
   const last = m.lastError ? `\n\nLast error: ${m.lastError}` : '';
-  const token = m.signedIn ? '' : '\n\nNot signed in here: the daemon uses its own stored token, if any.';
+  const line = tokenLine(m);
+  const token = line ? `\n\n${line}` : '';
   const notice = m.notice ? `\n\n${m.notice.message}` : '';
   return {
     text: `$(sparkle) ${model}`,

@@ -1,6 +1,15 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { age, catalogNote, currentFor, type Entry, pickEntries, pickerTitle } from '../src/models';
+import {
+  age,
+  catalogNote,
+  currentFor,
+  type Entry,
+  pickedMessage,
+  pickEntries,
+  pickerTitle,
+  roleChoices,
+} from '../src/models';
 import type { ListModelsResult } from '../src/protocol';
 
 const NOW = new Date('2025-10-01T12:00:00Z');
@@ -85,8 +94,25 @@ test('ages read like a person would say them', () => {
   assert.equal(age('yesterday', NOW), 'at an unknown time');
 });
 
-test('titles name the role', () => {
-  assert.match(pickerTitle('completion'), /Completion/);
-  assert.match(pickerTitle('chat'), /Chat/);
+test('titles name the role; with none the picker asks for it', () => {
+  assert.match(pickerTitle('completion'), /for completions/);
+  assert.match(pickerTitle('chat'), /for chat/);
   assert.match(pickerTitle('both'), /completions and chat/);
+  assert.equal(pickerTitle(undefined), 'ardaemon: Select Model');
+});
+
+test('the role step offers both first, then each role with what it replaces', () => {
+  const choices = roleChoices('kimi-k2', { completion: 'glm-4.6', chat: 'kimi-k2' });
+  assert.deepEqual(
+    choices.map((c) => c.target),
+    ['both', 'completion', 'chat'],
+  );
+  assert.match(choices[1]?.description ?? '', /now glm-4\.6/);
+  assert.match(choices[2]?.description ?? '', /already/);
+});
+
+test('the confirmation names the role', () => {
+  assert.equal(pickedMessage('kimi-k2', 'both'), 'ardaemon: kimi-k2 now answers completions and chat.');
+  assert.equal(pickedMessage('kimi-k2', 'completion'), 'ardaemon: kimi-k2 now answers completions.');
+  assert.equal(pickedMessage('kimi-k2', 'chat'), 'ardaemon: kimi-k2 now answers chat.');
 });

@@ -79,10 +79,26 @@ test('completions off, daemon missing, stopped and starting each look different'
   assert.match(renderStatus(running({ completionsEnabled: false })).tooltip, /Toggle Completions/);
 });
 
-test('no model yet and not signed in are said plainly', () => {
-  const view = renderStatus(running({ model: null, signedIn: false }));
+test('no model yet and no token are said plainly', () => {
+  const view = renderStatus(running({ model: null, signedIn: false, token: { source: 'none' } }));
   assert.equal(view.text, '$(sparkle) no model');
-  assert.match(view.tooltip, /Not signed in/);
+  assert.match(view.tooltip, /No token: run "ardaemon: Sign In"/);
+});
+
+test('the tooltip says where the token really comes from', () => {
+  const tip = (over: Partial<StatusModel>): string => renderStatus(running({ signedIn: false, ...over })).tooltip;
+  assert.match(
+    tip({ token: { source: 'env', detail: 'AGENTROUTER_API_KEY' } }),
+    /environment variable AGENTROUTER_API_KEY/,
+  );
+  assert.doesNotMatch(tip({ token: { source: 'env', detail: 'AGENTROUTER_API_KEY' } }), /Not signed in/);
+  assert.match(
+    tip({ token: { source: 'file', detail: '/home/u/.config/ardaemon/credentials.json' } }),
+    /credentials\.json/,
+  );
+  assert.match(tip({ token: { source: 'keyring', detail: 'SecretService' } }), /system keyring \(SecretService\)/);
+  assert.match(tip({ signedIn: true, token: { source: 'env', detail: 'AGENTROUTER_API_KEY' } }), /secret storage/);
+  assert.doesNotMatch(tip({ token: null }), /Token/);
 });
 
 test("the idle tooltip shows today's usage and a budget notice", () => {
