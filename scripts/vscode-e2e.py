@@ -6,10 +6,13 @@ artifacts/vscode-e2e/:
 1. the workbench starts with the platform VSIX installed, no daemon on PATH and no serverPath:
    the extension installs its bundled daemon into a private venv and runs it (status bar item);
 2. "ardaemon: Sign In" takes the token through an input box (SecretStorage -> daemon env);
-3. typing in a file shows ghost text from the gateway stand-in; Tab accepts it into the document;
-4. "ardaemon: Select Model" lists the stand-in's catalog grouped by wire format; the choice shows
-   in the status bar, persists in the daemon (`ardaemon status`, and after a daemon restart), and
-   the next completion goes to that model's endpoint;
+3. typing in a file shows ghost text from the gateway stand-in; Alt+] / Alt+[ (VS Code's own
+   next/previous inline suggestion) cycle through 3 candidates; Tab accepts one into the
+   document, and its command reaches the daemon (acceptance counted, `ardaemon status`);
+4. the palette lists one "ardaemon: Select Model"; its picker lists the stand-in's catalog grouped
+   by wire format, then the role; the choice shows in the status bar and in a message naming the
+   role, persists in the daemon (`ardaemon status`, and after a daemon restart), and the next
+   completion goes to that model's endpoint; the tooltip says where the token comes from;
 5. "ardaemon: Open Chat": a reply streams in (several partial states seen), and Stop cancels one
    (the stand-in sees the upstream request closed).
 
@@ -59,6 +62,8 @@ CATALOG = [
     "kimi-k2",
 ]
 COMPLETION_REPLY = "return a + b"
+#: Other candidates for the same prompt (the stand-in samples them at a temperature above 0).
+OTHER_CANDIDATES = ["return b + a", "return sum((a, b))"]
 SWITCHED_COMPLETION_REPLY = "return a * b"
 CHAT_REPLY = (
     "Waves fold into foam,\n"
@@ -396,6 +401,150 @@ class Workbench:
         return text.replace("\u00a0", " ").strip()
 
 
+CHAT_VIEW_JS = """
+    const view = [...document.querySelectorAll('.interactive-session')].find((e) => e.offsetParent !== null);
+    if (!view) { return null; }
+    const responses = [...view.querySelectorAll('.interactive-item-container.interactive-response')];
+    const last = responses.at(-1);
+    return {
+        count: responses.length,
+        text: last ? (last.querySelector('.value') || last).innerText : '',
+        busy: !!view.querySelector('.codicon-stop-circle, .codicon-debug-stop'),
+    };
+"""
+
+
+def chat_view_step(wb: Workbench, driver: webdriver.Chrome, gateway: Gateway, user: Path) -> None:
+    """VS Code's own chat view: the model picker lists the gateway's catalog (the extension's
+    Language Model Chat Provider), `@ardaemon` streams a reply from the picked model through
+    `ardaemon/chat`, and cancelling closes the upstream request."""
+    settings_file = user / "User" / "settings.json"
+    settings = json.loads(settings_file.read_text())
+    settings["chat.disableAIFeatures"] = False  # off until here: Copilot's prompts stay away
+    settings_file.write_text(json.dumps(settings, indent=2))
+    time.sleep(1.0)
+    # The workbench reads that setting at start: reload the window (the daemon restarts; the
+    # token stays in secret storage).
+    wb.run_command("Developer: Reload Window")
+    time.sleep(2.0)
+    wb.wait("the workbench after the reload", lambda: wb.find(".monaco-workbench"), timeout=90)
+    wb.wait(
+        "the daemon after the reload",
+        lambda: re.search(r"[a-z]", wb.status_text()) and "Sign In" not in wb.status_text(),
+        timeout=90,
+    )
+    wb.chord(Keys.ESCAPE, Keys.ESCAPE)
+    # Chat: Open Chat (Ctrl+Alt+I).
+    ActionChains(driver).key_down(Keys.CONTROL).key_down(Keys.ALT).send_keys("i").key_up(
+        Keys.ALT
+    ).key_up(Keys.CONTROL).perform()
+
+    def focus_input() -> None:
+        lines = wb.wait(
+            "the chat view's input",
+            lambda: [
+                e
+                for e in wb.find(
+                    ".interactive-session .interactive-input-part .monaco-editor .view-lines"
+                )
+                if e.is_displayed()
+            ],
+            timeout=30,
+        )[0]
+        lines.click()
+
+    focus_input()
+    wb.shot("chat-view")
+    # The model picker button of the chat input (also Ctrl+Alt+. there).
+    picker = [
+        e
+        for e in wb.find(
+            ".interactive-input-part .action-item a, .interactive-input-part .action-label"
+        )
+        if e.is_displayed()
+        and ("Model" in (e.get_attribute("aria-label") or "") or e.text.strip() == "Models")
+    ]
+    log(f"model picker buttons: {[(e.text, e.get_attribute('aria-label')) for e in picker]}")
+    if picker:
+        picker[0].click()
+    else:
+        ActionChains(driver).key_down(Keys.CONTROL).key_down(Keys.ALT).send_keys(".").key_up(
+            Keys.ALT
+        ).key_up(Keys.CONTROL).perform()
+
+    def picker_rows() -> list[str] | None:
+        rows = driver.execute_script(
+            """
+            const w = [...document.querySelectorAll('.action-widget, .quick-input-widget')]
+                .find((e) => e.offsetParent !== null);
+            if (!w) { return null; }
+            return [...w.querySelectorAll('.monaco-list-row')].map((r) => r.innerText.trim());
+            """
+        )
+        return rows if rows and any("glm-4.6" in r for r in rows) else None
+
+    rows = wb.wait("the gateway's models in the chat view's model picker", picker_rows, timeout=30)
+    log(f"chat view model picker: {rows}")
+    for model in CATALOG:
+        assert any(model in r for r in rows), (model, rows)
+    wb.shot("chat-view-model-picker")
+    row = wb.wait(
+        "the glm-4.6 row",
+        lambda: [
+            r
+            for r in wb.find(
+                ".action-widget .monaco-list-row, .quick-input-widget .monaco-list-row"
+            )
+            if "glm-4.6" in r.text and r.is_displayed()
+        ],
+    )[0]
+    row.click()
+    time.sleep(0.5)
+    focus_input()
+    wb.keys("@ardaemon Write a haiku about the sea")
+    wb.keys(Keys.ENTER)
+    before = len(gateway.requests())
+    answered = wb.wait(
+        "the @ardaemon reply in the chat view",
+        lambda: (
+            (r := driver.execute_script(CHAT_VIEW_JS))
+            and "Waves fold into foam" in r["text"]
+            and "two words at a time" in r["text"]
+            and r
+        ),
+        timeout=60,
+    )
+    log(f"chat view reply: {answered['text'][:200]!r}")
+    sent = [
+        r
+        for r in gateway.requests()[before - 1 :]
+        if "haiku about the sea" in json.dumps(r.get("json"))
+    ]
+    assert sent and model_of(sent[-1]) == "glm-4.6", [model_of(r) for r in sent]
+    wb.shot("chat-view-reply")
+    # Cancel a long reply: the stand-in sees the upstream request closed.
+    gateway.control("config", {"chunkDelay": 0.15})
+    focus_input()
+    wb.keys("@ardaemon Please count to four hundred")
+    wb.keys(Keys.ENTER)
+    wb.wait(
+        "a long reply streaming in the chat view",
+        lambda: (r := driver.execute_script(CHAT_VIEW_JS)) and "word5" in r["text"],
+        timeout=60,
+    )
+    wb.run_command("Chat: Cancel")
+
+    def closed() -> dict[str, Any] | None:
+        chats = [r for r in gateway.requests() if "four hundred" in json.dumps(r.get("json"))]
+        return chats[-1] if chats and chats[-1].get("disconnected") else None
+
+    stopped = wb.wait("the chat view's request closed upstream", closed, timeout=15)
+    text = driver.execute_script(CHAT_VIEW_JS)["text"]
+    log(f"chat view cancelled after {len(text.split())} words; upstream {stopped['path']} closed")
+    assert "word399" not in text, text[-200:]
+    wb.shot("chat-view-cancelled")
+
+
 def last_reply(driver: webdriver.Chrome) -> dict[str, Any] | None:
     """The chat webview's last reply, read in one go (the view re-renders as replies stream)."""
     return driver.execute_script(
@@ -451,6 +600,9 @@ def main() -> int:
     parser.add_argument("--node-bin", required=True, help="directory of Node 24 for code-server")
     parser.add_argument("--artifacts", type=Path, default=ROOT / "artifacts" / "vscode-e2e")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir")
+    parser.add_argument(
+        "--only-chat-view", action="store_true", help="sign in, then only the chat-view step"
+    )
     args = parser.parse_args()
 
     shots: Path = args.artifacts
@@ -492,6 +644,7 @@ def main() -> int:
                     # The prompt holds the whole file: the later function's rule comes first.
                     ["multiply_numbers", SWITCHED_COMPLETION_REPLY],
                     ["add_numbers", COMPLETION_REPLY],
+                    *(["add_numbers", other] for other in OTHER_CANDIDATES),
                     # A chat prompt holds the history: the later question's rule comes first.
                     ["count to four hundred", LONG_REPLY],
                     ["haiku about the sea", CHAT_REPLY],
@@ -531,6 +684,7 @@ def main() -> int:
                 # No serverPath and no daemon on PATH: the one bundled in the VSIX runs.
                 "ardaemon.baseUrl": gateway.url,
                 "ardaemon.completion.debounceMs": 50,
+                "ardaemon.completion.candidates": 3,
                 "workbench.startupEditor": "none",
                 "workbench.tips.enabled": False,
                 "workbench.enableExperiments": False,
@@ -655,6 +809,11 @@ def main() -> int:
             TOKEN not in p.read_text(errors="ignore") for p in (tmp / "user").rglob("settings.json")
         )
 
+        if args.only_chat_view:
+            chat_view_step(wb, driver, gateway, tmp / "user")
+            log("PASS: the chat-view step")
+            return 0
+
         # 3. Ghost text, accepted with Tab.
         wb.open_file("calc.py")
         wb.wait("the editor", lambda: "Small arithmetic helpers" in wb.editor_text())
@@ -665,6 +824,25 @@ def main() -> int:
         log(f"ghost text: {ghost!r}")
         assert COMPLETION_REPLY in ghost, ghost
         wb.shot("ghost-text")
+        # Several candidates: VS Code's own Show Next Inline Suggestion (Alt+]) asks again
+        # (invoked: the daemon returns up to completion.candidates) and cycles through them.
+        seen = {ghost.strip()}
+        for _ in range(4):
+            wb.chord(Keys.ALT, "]")
+            time.sleep(0.8)
+            now = wb.wait("ghost text while cycling", lambda: wb.ghost_text() or None, timeout=30)
+            seen.add(now.strip())
+            if len(seen) >= 3:
+                break
+        log(f"candidates seen cycling with Alt+]: {sorted(seen)}")
+        assert {COMPLETION_REPLY, *OTHER_CANDIDATES} <= {s.strip() for s in seen}, seen
+        wb.shot("ghost-text-next-candidate")
+        for _ in range(4):
+            if wb.ghost_text().strip() == COMPLETION_REPLY:
+                break
+            wb.chord(Keys.ALT, "[")
+            time.sleep(0.8)
+        assert wb.ghost_text().strip() == COMPLETION_REPLY, wb.ghost_text()
         wb.keys(Keys.TAB)
         wb.wait(
             "the completion in the document",
@@ -683,8 +861,27 @@ def main() -> int:
         assert inline_reqs, "the completion went through the gateway"
         log(f"completion request: {inline_reqs[-1].get('path')} model={model_of(inline_reqs[-1])}")
 
-        # 4. Select Model: the catalog, grouped; the choice in the status bar and in the daemon.
-        wb.run_command("ardaemon: Select Model")
+        # The tooltip says where the token comes from.
+        tip = wb.status_tooltip()
+        log(f"tooltip after sign in: {tip!r}")
+        assert "secret storage" in tip and "Not signed in" not in tip, tip
+
+        # 4. Select Model: one command in the palette (no narrower one listed above it); the
+        # catalog, grouped; then the role in the same picker; the choice in the status bar and
+        # in the daemon; a message naming the role.
+        wb.escape_all()
+        wb.keys(Keys.F1)
+        wb.wait("the command palette", wb.quick_input_visible)
+        wb.keys("ardaemon: Select Model")
+        time.sleep(1.0)
+        palette = wb.quick_labels()
+        log(f"palette for 'ardaemon: Select Model': {palette}")
+        assert palette and palette[0] == "ardaemon: Select Model", palette
+        assert [p for p in palette if p.startswith("ardaemon: Select")] == [
+            "ardaemon: Select Model"
+        ], palette
+        wb.shot("select-model-palette")
+        wb.keys(Keys.ENTER)
         wb.wait(
             "the catalog in the picker",
             lambda: len([s for s in wb.quick_labels() if s]) >= len(CATALOG),
@@ -709,8 +906,23 @@ def main() -> int:
             lambda: len(wb.quick_rows()) >= 1 and target in wb.quick_labels()[0],
         )
         wb.keys(Keys.ENTER)
+        roles = wb.wait(
+            "the role step",
+            lambda: (labels := wb.quick_labels()) and "Completions and chat" in labels and labels,
+        )
+        log(f"role step: {roles}")
+        assert roles[:3] == ["Completions and chat", "Completions only", "Chat only"], roles
+        wb.shot("select-model-role")
+        wb.keys(Keys.ENTER)
         wb.wait("the new model in the status bar", lambda: target in wb.status_text(), timeout=20)
         log(f"status bar after Select Model: {wb.status_text()!r}")
+        told = wb.wait(
+            "the message naming the role",
+            lambda: [n for n in wb.notifications() if f"{target} now answers" in n],
+        )
+        log(f"notification: {told[0]!r}")
+        assert "completions and chat" in told[0], told
+        wb.run_command("Notifications: Clear All Notifications")
         wb.shot("model-in-status-bar")
         cli = subprocess.run(
             [str(ROOT / ".venv/bin/ardaemon"), "status"],
@@ -721,6 +933,9 @@ def main() -> int:
         )
         log(f"`ardaemon status` (same XDG dirs):\n{cli.stdout}")
         assert target in cli.stdout, "the selection persists in the daemon's state"
+        # Tab ran the item's command: the daemon counted the accepted suggestion, locally.
+        accepted = re.search(r"accepted\s+(\S+): (\d+)% \((\d+) of (\d+) shown\)", cli.stdout)
+        assert accepted and int(accepted.group(3)) >= 1, cli.stdout
 
         wb.run_command("ardaemon: Restart Daemon")
         time.sleep(1.0)
@@ -830,6 +1045,11 @@ def main() -> int:
             f"stopped after {len(after['text'].split())} of 400 words; upstream {closed['path']} "
             f"disconnected={closed['disconnected']}"
         )
+
+        # 5b. VS Code's own chat view: the catalog in its model picker, @ardaemon replies.
+        gateway.control("config", {"chunkDelay": 0.0})
+        wb.escape_all()
+        chat_view_step(wb, driver, gateway, tmp / "user")
 
         # 6. Show Log: the output channel, with no token in it.
         wb.run_command("ardaemon: Show Log")

@@ -11,9 +11,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: `pip install ardaemon`, `pipx install ardaemon`, `pip install -U ardaemon`, `pipx reinstall
 #: ardaemon` (a path such as `/path/to/ardaemon` or `.` is fine: it installs a checkout).
-INDEX_INSTALL = re.compile(r"\bpipx? (?:re)?install (?:-U |--upgrade |--force )*ardaemon\b(?![/\w.-])")
+INDEX_INSTALL = re.compile(
+    r"\bpipx? (?:re)?install (?:-U |--upgrade |--force )*ardaemon\b(?![/\w.-])"
+)
 #: `use { 'owner/ardaemon' …` or `{ 'owner/ardaemon' …`: a guessed GitHub repository.
-GUESSED_REPO = re.compile(r"""(?:use\s*\{?\s*|^\s*\{\s*)['"][\w.-]+/ardaemon(?:\.nvim)?['"]""", re.M)
+GUESSED_REPO = re.compile(
+    r"""(?:use\s*\{?\s*|^\s*\{\s*)['"][\w.-]+/ardaemon(?:\.nvim)?['"]""", re.M
+)
 
 
 def tracked_text_files() -> list[Path]:
@@ -27,22 +31,20 @@ def tracked_text_files() -> list[Path]:
     return [ROOT / p for p in out if not p.startswith("tests/test_docs_advice")]
 
 
-def test_no_advice_to_install_from_a_package_index() -> None:
-    bad = [
+def found(pattern: re.Pattern[str]) -> list[str]:
+    return [
         f"{p.relative_to(ROOT)}: {m.group(0)}"
         for p in tracked_text_files()
-        for m in INDEX_INSTALL.finditer(p.read_text(errors="ignore"))
+        for m in pattern.finditer(p.read_text(errors="ignore"))
     ]
-    assert not bad, bad
+
+
+def test_no_advice_to_install_from_a_package_index() -> None:
+    assert not found(INDEX_INSTALL)
 
 
 def test_no_plugin_snippet_names_a_guessed_repository() -> None:
-    bad = [
-        f"{p.relative_to(ROOT)}: {m.group(0)}"
-        for p in tracked_text_files()
-        for m in GUESSED_REPO.finditer(p.read_text(errors="ignore"))
-    ]
-    assert not bad, bad
+    assert not found(GUESSED_REPO)
 
 
 def test_the_patterns_catch_what_they_are_for() -> None:

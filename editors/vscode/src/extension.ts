@@ -4,12 +4,13 @@
 import type * as vscode from 'vscode';
 import { registerCommands } from './commands';
 import { Ctx } from './ctx';
+import { registerLanguageModels } from './lmChat';
 
 let ctx: Ctx | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   ctx = new Ctx(context);
-  context.subscriptions.push(ctx, ...registerCommands(ctx));
+  context.subscriptions.push(ctx, ...registerCommands(ctx), ...registerLanguageModels(ctx.daemon, ctx.log));
   await ctx.refreshSignedIn();
   void ctx.daemon.start();
 }
