@@ -434,10 +434,15 @@ def chat_view_step(wb: Workbench, driver: webdriver.Chrome, gateway: Gateway, us
         timeout=90,
     )
     wb.chord(Keys.ESCAPE, Keys.ESCAPE)
-    # Chat: Open Chat (Ctrl+Alt+I).
-    ActionChains(driver).key_down(Keys.CONTROL).key_down(Keys.ALT).send_keys("i").key_up(
-        Keys.ALT
-    ).key_up(Keys.CONTROL).perform()
+    # Ask mode: Agent mode lists only models that call tools, and these do not (honestly).
+    try:
+        wb.run_command("Chat: Open Chat (Ask)")
+    except TimeoutException:
+        wb.shot("no-open-chat-ask")
+        wb.escape_all()
+        ActionChains(driver).key_down(Keys.CONTROL).key_down(Keys.ALT).send_keys("i").key_up(
+            Keys.ALT
+        ).key_up(Keys.CONTROL).perform()
 
     def focus_input() -> None:
         lines = wb.wait(
@@ -483,6 +488,17 @@ def chat_view_step(wb: Workbench, driver: webdriver.Chrome, gateway: Gateway, us
         )
         return rows if rows and any("glm-4.6" in r for r in rows) else None
 
+    # The picker shows the current model and folds the rest under "Other Models".
+    other = wb.wait(
+        "the chat view's model picker",
+        lambda: [
+            r
+            for r in wb.find(".action-widget .monaco-list-row")
+            if r.is_displayed() and "Other Models" in r.text
+        ],
+        timeout=30,
+    )[0]
+    other.click()
     rows = wb.wait("the gateway's models in the chat view's model picker", picker_rows, timeout=30)
     log(f"chat view model picker: {rows}")
     for model in CATALOG:
@@ -532,7 +548,16 @@ def chat_view_step(wb: Workbench, driver: webdriver.Chrome, gateway: Gateway, us
         lambda: (r := driver.execute_script(CHAT_VIEW_JS)) and "word5" in r["text"],
         timeout=60,
     )
-    wb.run_command("Chat: Cancel")
+    wb.shot("chat-view-streaming")
+    # The chat view's own Cancel (the stop button of its input; Ctrl+Escape there).
+    stop_button = [
+        e for e in wb.find(".interactive-input-part .codicon-stop-circle") if e.is_displayed()
+    ]
+    if stop_button:
+        stop_button[0].click()
+    else:
+        focus_input()
+        wb.chord(Keys.CONTROL, Keys.ESCAPE)
 
     def closed() -> dict[str, Any] | None:
         chats = [r for r in gateway.requests() if "four hundred" in json.dumps(r.get("json"))]
