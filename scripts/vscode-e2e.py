@@ -458,6 +458,41 @@ def chat_view_step(wb: Workbench, driver: webdriver.Chrome, gateway: Gateway, us
         )[0]
         lines.click()
 
+    def input_text() -> str:
+        return driver.execute_script(
+            """
+            const e = [...document.querySelectorAll(
+                '.interactive-session .interactive-input-part .monaco-editor .view-lines')]
+                .find((x) => x.offsetParent !== null);
+            return e ? e.innerText.replace(/\\u00a0/g, ' ') : '';
+            """
+        )
+
+    def ask(question: str) -> None:
+        """`@ardaemon <question>` as a user types it: the participant taken from the @ list."""
+        focus_input()
+        if not input_text().strip().startswith("@ardaemon"):  # sticky after the first turn
+            wb.chord(Keys.CONTROL, "a")
+            wb.keys(Keys.BACKSPACE)
+            wb.type_slowly("@ardaem")
+            wb.wait(
+                "@ardaemon in the participant suggestions",
+                lambda: [
+                    r
+                    for r in wb.find(".suggest-widget .monaco-list-row")
+                    if r.is_displayed() and "ardaemon" in r.text
+                ],
+                timeout=10,
+            )
+            time.sleep(0.3)
+            wb.keys(Keys.TAB)
+            wb.wait("@ardaemon taken", lambda: input_text().strip().startswith("@ardaemon"))
+        wb.keys(Keys.END)
+        wb.type_slowly(" " + question)
+        time.sleep(0.3)
+        log(f"chat view input: {input_text()!r}")
+        wb.keys(Keys.ENTER)
+
     focus_input()
     wb.shot("chat-view")
     # The model picker button of the chat input (also Ctrl+Alt+. there).
@@ -516,9 +551,7 @@ def chat_view_step(wb: Workbench, driver: webdriver.Chrome, gateway: Gateway, us
     )[0]
     row.click()
     time.sleep(0.5)
-    focus_input()
-    wb.keys("@ardaemon Write a haiku about the sea")
-    wb.keys(Keys.ENTER)
+    ask("Write a haiku about the sea")
     before = len(gateway.requests())
     answered = wb.wait(
         "the @ardaemon reply in the chat view",
@@ -540,9 +573,7 @@ def chat_view_step(wb: Workbench, driver: webdriver.Chrome, gateway: Gateway, us
     wb.shot("chat-view-reply")
     # Cancel a long reply: the stand-in sees the upstream request closed.
     gateway.control("config", {"chunkDelay": 0.15})
-    focus_input()
-    wb.keys("@ardaemon Please count to four hundred")
-    wb.keys(Keys.ENTER)
+    ask("Please count to four hundred")
     wb.wait(
         "a long reply streaming in the chat view",
         lambda: (r := driver.execute_script(CHAT_VIEW_JS)) and "word5" in r["text"],
