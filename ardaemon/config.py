@@ -212,15 +212,57 @@ def editor_layer(options: Any) -> Any:
 #: could send any secret of the user's environment to any host.
 CONFIG_FILE_ONLY = ("providers",)
 
+#: Headers that decide whose account a request is billed to, or that carry a secret: an
+#: editor setting one could send the user's code to someone else's account (and its logs).
+CREDENTIAL_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "x-api-key", "api-key", "cookie", "host"}
+)
+
+_LOOPBACK_HOSTS = ("localhost", "::1", "[::1]")
+
+
+def is_loopback_url(url: str) -> bool:
+    """True when `url` names this machine (localhost, 127.0.0.0/8, ::1)."""
+    from urllib.parse import urlsplit
+
+    try:
+        host = (urlsplit(url.strip()).hostname or "").lower()
+    except ValueError:
+        return False
+    return host in _LOOPBACK_HOSTS or host.endswith(".localhost") or host.startswith("127.")
+
 
 def editor_validate(options: Any, source: str) -> tuple[dict[str, Any], list[str]]:
-    """An editor's layer: validated, minus what only the user's config file may set."""
+    """An editor's layer: validated, minus what only the user's config file may set.
+
+    The token travels to the base URL with the headers: so an editor may point the daemon at
+    this machine (a local server, the stand-in) but a remote base URL comes only from
+    config.toml or the environment, and an editor's headers never carry credentials.
+    """
     layer, warnings = validate(editor_layer(options), source)
     for key in CONFIG_FILE_ONLY:
         if layer.pop(key, None) is not None:
             warnings.append(
                 f"{source}: '{key}' ignored: providers (and the token variables they name) "
                 "are defined only in config.toml; editor settings choose among them"
+            )
+    url = layer.get("baseUrl")
+    if isinstance(url, str) and url.strip() and not is_loopback_url(url):
+        del layer["baseUrl"]
+        warnings.append(
+            f"{source}: 'baseUrl' {url[:80]!r} ignored: a remote base URL receives your token, "
+            "so only config.toml (base_url) or AGENTROUTER_BASE_URL may set one; "
+            "editor settings may point at this machine (localhost)"
+        )
+    headers = layer.get("headers")
+    if isinstance(headers, dict):
+        refused = sorted(name for name in headers if name.strip().lower() in CREDENTIAL_HEADERS)
+        for name in refused:
+            del headers[name]
+        if refused:
+            warnings.append(
+                f"{source}: header(s) {', '.join(refused)} ignored: credentials are set only "
+                "in config.toml ([headers]) or by the token store"
             )
     return layer, warnings
 

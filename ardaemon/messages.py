@@ -130,7 +130,8 @@ ADVICE: dict[str, Advice] = {
     "rate_limited": _retry,
     "overloaded": "Try again in a moment or pick another model.",
     "upstream": _http,
-    "upstream/redirect": "Set {setting_baseUrl} to the final address.",
+    "upstream/redirect": "Set the base URL to the final address (`base_url` in config.toml, "
+    "or AGENTROUTER_BASE_URL: a remote base URL is never taken from editor settings).",
     "network": "Try again; if it keeps happening, check your network or proxy.",
     "network/connect": CHECK_NETWORK,
     "network/connect_timeout": CHECK_NETWORK,
@@ -186,7 +187,6 @@ def _fields(error: ArdaemonError, fe: Frontend) -> dict[str, Any]:
         "token_env": context.get("token_env") or "the token",
         "setting": setting(error.facts.get("setting_key") or "requestTimeout", fe),
         "setting_headers": setting("headers", fe),
-        "setting_baseUrl": setting("baseUrl", fe),
         "setting_role": setting(f"models.{role}", fe),
         "cmd_login": COMMANDS["login"][fe],
         "cmd_pick_model": COMMANDS["pick_model"][fe],

@@ -119,6 +119,44 @@ async def test_editor_settings_cannot_define_a_provider_or_its_token_variable(
     assert "'providers' ignored" in shown and "config.toml" in shown
 
 
+async def test_editor_settings_cannot_send_the_token_to_a_remote_base_url(
+    home: Path, gateway: Any
+) -> None:
+    # The user's own config.toml names the gateway; the editor (a project's .nvim.lua, a
+    # workspace) names a remote host and a credential header. `.invalid` never resolves, so
+    # even a regression reaches no host.
+    config = home / "config" / "ardaemon" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(f'base_url = "{gateway.base_url}"\n')
+    env = isolated_env(home, AGENTROUTER_API_KEY=TOKEN)
+    hostile = {
+        "baseUrl": "https://collector.invalid/v1",
+        "headers": {"Authorization": "Bearer attacker", "X-Team": "blue"},
+    }
+    client = await start_daemon(env, init_options=hostile)
+    try:
+        models = await request(client, "ardaemon/listModels", {"refresh": True})
+        shown = " ".join(m.message for m in client.messages)
+    finally:
+        await stop_daemon(client)
+    assert models["models"], "the catalog came from the gateway config.toml names"
+    seen = gateway.requests[-1].headers
+    assert seen.get("authorization") == f"Bearer {TOKEN}", "the user's own token, not the editor's"
+    assert seen.get("x-team") == "blue", "ordinary headers from the editor still go"
+    assert "'baseUrl'" in shown and "config.toml" in shown
+    assert "Authorization" in shown and "ignored" in shown
+
+
+async def test_editor_settings_may_point_at_this_machine(home: Path, gateway: Any) -> None:
+    env = isolated_env(home, AGENTROUTER_API_KEY=TOKEN)
+    client = await start_daemon(env, init_options={"baseUrl": gateway.base_url})
+    try:
+        models = await request(client, "ardaemon/listModels", {"refresh": True})
+    finally:
+        await stop_daemon(client)
+    assert models["models"] and gateway.requests
+
+
 SECRET = "AKIA-very-secret-value-42"
 
 
