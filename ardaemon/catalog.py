@@ -9,7 +9,6 @@ module never imports httpx.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -59,6 +58,8 @@ class CachedCatalog(msgspec.Struct, kw_only=True):
 
 
 def cache_path(cache_dir: Path, provider: str, base_url: str) -> Path:
+    import hashlib  # not at start-up: the path is needed once per settings change
+
     digest = hashlib.sha256(base_url.encode()).hexdigest()[:12]
     return cache_dir / f"catalog-{provider}-{digest}.json"
 

@@ -19,7 +19,7 @@ import msgspec
 
 from . import credentials, errors, usage
 from .catalog import CachedCatalog, CatalogStore
-from .completion import Snippet
+from .completion.context import Snippet
 from .completion.engine import Engine, Trigger
 from .completion.requests import Completions
 from .config import Paths, ProviderSpec, Settings, SettingsStore
@@ -116,6 +116,7 @@ class Service:
     def warm_up() -> None:
         """Import the request path ahead of the first request (called off the event loop)."""
         from . import upstream  # noqa: F401
+        from .completion import postprocess, prompt  # noqa: F401  (the answer's clean-up)
 
     @property
     def engine(self) -> Engine:

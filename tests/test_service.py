@@ -191,3 +191,55 @@ def test_answering_initialize_never_imports_the_request_path() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+#: Loaded after `initialized` (`Service.warm_up`) or on first use, never before the
+#: `initialize` answer: the answer's clean-up and prompt, and stdlib modules an empty pygls
+#: server does not load either.
+NOT_AT_START_UP = (
+    "ardaemon.completion.postprocess",
+    "ardaemon.completion.prompt",
+    "ardaemon.completion.wrapping",
+    "ardaemon.completion.placement",
+    "ardaemon.completion.extent",
+    "ardaemon.completion.overlap",
+    "ardaemon.cli",
+    "difflib",
+    "hashlib",
+    "ctypes",
+    "email",
+    "random",
+    "tomllib",
+    "platformdirs",
+)
+
+
+@pytest.mark.subprocess
+def test_start_up_imports_only_what_initialize_needs() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, ardaemon.server\n"
+        f"print(sorted(m for m in {NOT_AT_START_UP!r} if m in sys.modules))\n"
+        "ardaemon.server.Service.warm_up()\n"
+        "print('ardaemon.completion.postprocess' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["[]", "True"], "warm-up loads what start-up left out"
+
+
+def test_the_lazy_package_names_are_the_functions() -> None:
+    """`ardaemon.completion` loads its names on first use; importing a submodule first must
+    not replace the package's `postprocess` function by the module of the same name."""
+    import importlib
+    import sys
+
+    from ardaemon import completion
+
+    module = importlib.import_module("ardaemon.completion.postprocess")
+    assert completion.postprocess is module.postprocess
+    assert sys.modules["ardaemon.completion.postprocess"] is module
+    assert completion.build_prompt.__module__ == "ardaemon.completion.prompt"
+    with pytest.raises(AttributeError):
+        _ = completion.no_such_name

@@ -9,7 +9,6 @@ kept in memory at all (a 10 MB file cost ~170 MB of RSS that never came back).
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import gc
 import sys
 from fnmatch import fnmatchcase
@@ -90,5 +89,7 @@ def release_memory() -> None:
     """Give freed memory back to the OS: glibc keeps it in the heap otherwise."""
     gc.collect()
     if sys.platform.startswith("linux"):
+        import ctypes  # not at start-up: needed only after a large document is closed
+
         with contextlib.suppress(OSError, AttributeError):  # not glibc (musl): nothing to do
             ctypes.CDLL("libc.so.6").malloc_trim(0)

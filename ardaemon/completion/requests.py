@@ -20,8 +20,6 @@ from ..wire import LlmRequest, Message
 from ..wire.base import FimInput
 from .context import CompletionContext, Snippet, build_context, with_stop_reason
 from .engine import Engine, Trigger
-from .postprocess import postprocess
-from .prompt import build_prompt
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +159,8 @@ class Completions:
                         ctx.prefix, ctx.suffix, tuple((s.path, s.text) for s in ctx.snippets)
                     ),
                 )
+            from .prompt import build_prompt  # loaded by `Service.warm_up`, not at start-up
+
             prompt = build_prompt(ctx, to.api)
             messages = [Message("system", prompt.system)] if prompt.system else []
             messages += [
@@ -183,6 +183,8 @@ class Completions:
         if answer.fallback_from:
             scope.answered_by = answer.route.model
             self._on_fallback(answer)
+        from .postprocess import postprocess  # loaded by `Service.warm_up`, not at start-up
+
         text = postprocess(answer.result.text, with_stop_reason(ctx, answer.result.stop_reason))
         log.debug(
             "completion %s via %s: %d chars in %.0f ms",
