@@ -471,3 +471,30 @@ def test_indentation_steps_follow_the_file() -> None:
     # Steps of 8 are kept: often a hanging indent, not a style.
     c = ctx("def f():\n    ", "\n")
     assert match_indentation("g(\n            a)", c) == "g(\n            a)"
+
+
+@pytest.mark.parametrize("language", ["python", "javascript", "lua", "", "rust", "ruby"])
+def test_the_prefix_scan_by_remembered_lines_equals_one_plain_scan(language: str) -> None:
+    """`after_prefix` applies each clean line's remembered effect instead of rescanning it;
+    the state it ends in must be the character-by-character scan's, whatever the text."""
+    import random
+
+    from ardaemon.completion.text import Scanner, _scan_prefix
+
+    rng = random.Random(language)
+    alphabet = [*"ab (){}[]\n\n\"'`#/-*\\", '"""', "'''", "//", "/*", "*/", "--"]
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 80)))
+        plain = Scanner(language)
+        plain.feed(text)
+        _scan_prefix.cache_clear()
+        for _ in range(2):  # the second scan reads the remembered lines
+            lines = _scan_prefix(language, text)
+            _scan_prefix.cache_clear()
+            assert (lines.stack, lines.string, lines.block_comment, lines.line_comment) == (
+                plain.stack,
+                plain.string,
+                plain.block_comment,
+                plain.line_comment,
+            ), repr(text)
+            assert lines.bad == plain.bad, repr(text)

@@ -192,5 +192,64 @@ def after_prefix(ctx: CompletionContext) -> Scanner:
 @functools.lru_cache(maxsize=4)
 def _scan_prefix(language_id: str, prefix: str) -> Scanner:
     scanner = Scanner(language_id)
-    scanner.feed(prefix)
+    if language_id == "rust":  # a char literal may hold a newline: scan in one piece
+        scanner.feed(prefix)
+        return scanner
+    *lines, last = prefix.split("\n")
+    for line in lines:
+        if scanner.string is None and not scanner.block_comment and not scanner.line_comment:
+            _LineEffect.of(language_id, line + "\n").apply(scanner)
+        else:
+            scanner.feed(line + "\n")
+    scanner.feed(last)
     return scanner
+
+
+class _LineEffect:
+    """What scanning one whole line from a clean state (no open string or comment) does to
+    a scanner, so that the prefix, which mostly repeats the last request's lines, is not
+    rescanned character by character on every keystroke: the closers that reach brackets
+    opened before the line, the line's own mismatches, the brackets it leaves open, and
+    the string or comment it leaves open."""
+
+    _memo: dict[tuple[str, str], _LineEffect] = {}
+    #: Lines remembered before the memo starts over (a few documents' worth).
+    MEMO_LINES = 8192
+
+    def __init__(self, language_id: str, line: str) -> None:
+        local = Scanner(language_id)
+        self.outer: list[str] = []  # closers that met no bracket opened on this line
+
+        def on_close(i: int, _opened_here: bool) -> None:
+            if local.bad > len(self.outer) + self.mismatched and not local.stack:
+                self.outer.append(line[i])
+            self.mismatched = local.bad - len(self.outer)
+
+        self.mismatched = 0
+        local.feed(line, on_close)
+        self.mismatched = local.bad - len(self.outer)
+        self.opened = local.stack
+        self.string, self.block_comment = local.string, local.block_comment
+        self.line_comment = local.line_comment
+
+    @classmethod
+    def of(cls, language_id: str, line: str) -> _LineEffect:
+        key = (language_id, line)
+        found = cls._memo.get(key)
+        if found is None:
+            if len(cls._memo) >= cls.MEMO_LINES:
+                cls._memo.clear()
+            found = cls._memo[key] = cls(language_id, line)
+        return found
+
+    def apply(self, scanner: Scanner) -> None:
+        stack = scanner.stack
+        for closer in self.outer:
+            if stack and stack[-1] == PAIRS[closer]:
+                stack.pop()
+            else:
+                scanner.bad += 1
+        scanner.bad += self.mismatched
+        stack.extend(self.opened)
+        scanner.string, scanner.block_comment = self.string, self.block_comment
+        scanner.line_comment = self.line_comment
