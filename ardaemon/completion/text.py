@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
+from typing import ClassVar
 
 from .context import CompletionContext
 
@@ -212,20 +213,20 @@ class _LineEffect:
     opened before the line, the line's own mismatches, the brackets it leaves open, and
     the string or comment it leaves open."""
 
-    _memo: dict[tuple[str, str], _LineEffect] = {}
+    _memo: ClassVar[dict[tuple[str, str], _LineEffect]] = {}
     #: Lines remembered before the memo starts over (a few documents' worth).
-    MEMO_LINES = 8192
+    MEMO_LINES: ClassVar[int] = 8192
 
     def __init__(self, language_id: str, line: str) -> None:
         local = Scanner(language_id)
         self.outer: list[str] = []  # closers that met no bracket opened on this line
+        self.mismatched = 0  # closers of this line's brackets of another kind
 
         def on_close(i: int, _opened_here: bool) -> None:
             if local.bad > len(self.outer) + self.mismatched and not local.stack:
                 self.outer.append(line[i])
             self.mismatched = local.bad - len(self.outer)
 
-        self.mismatched = 0
         local.feed(line, on_close)
         self.mismatched = local.bad - len(self.outer)
         self.opened = local.stack
