@@ -600,14 +600,19 @@ async def _serve_stdio(server: ArdaemonServer) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # Windows: KeyboardInterrupt instead
             loop.add_signal_handler(sig, stop, 0, f"stopped by {sig.name}")
-    frames = transport.start_reader(
-        transport.FrameReader(transport.read_fd(sys.stdin.fileno())), loop
-    )
+    reader = transport.FrameReader(transport.read_fd(sys.stdin.fileno()))
+    frames = transport.start_reader(reader, loop)
 
     async def pump() -> None:
         while (body := await frames.get()) is not None:
-            protocol.receive(body)
-        stop(0, "stdin closed")
+            try:
+                protocol.receive(body)
+            except Exception:  # one bad message must never stop the reading
+                log.exception("a message could not be handled")
+        if reader.failed:
+            stop(1, "reading stdin failed")
+        else:
+            stop(0, "stdin closed")
 
     writer = await open_writer(sys.stdout.fileno())
     protocol.set_writer(writer)

@@ -44,6 +44,7 @@ class FrameReader:
         self._buf = bytearray()
         self.max_frame = max_frame
         self.skipped = 0  # junk bytes dropped since the last good frame
+        self.failed = False  # input ended because reading raised, not at EOF
 
     def read(self) -> bytes | None:
         length: int | None = None
@@ -173,7 +174,14 @@ def start_reader(
 
     def pump() -> None:
         while True:
-            body = reader.read()
+            try:
+                body = reader.read()
+            except Exception:
+                # A reader that dies quietly leaves a daemon alive but deaf: end input and
+                # say why, so the daemon exits non-zero and the editor restarts it.
+                log.exception("reading stdin failed")
+                reader.failed = True
+                body = None
             try:
                 asyncio.run_coroutine_threadsafe(queue.put(body), loop).result()
             except RuntimeError:  # the loop is gone: we are stopping
