@@ -4,6 +4,7 @@ cursor, starting right on the cursor's line, indented as the file is.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from .context import CompletionContext, is_block_opener
@@ -70,14 +71,19 @@ def _looks_indented(ws: str, than: str) -> bool:
 def _doc_indent_unit(ctx: CompletionContext) -> str | None:
     """The document's indentation step: a tab, or the smallest run of leading spaces (the
     cursor's own indentation counts); None when nothing in the document is indented."""
-    lines = [ln for ln in lf(ctx.prefix + ctx.suffix).split("\n") if ln.strip()]
-    if ctx.indent.startswith("\t") or any(ln.startswith("\t") for ln in lines):
+    return _indent_unit(ctx.prefix, ctx.suffix, ctx.indent, ctx.language_id)
+
+
+@functools.lru_cache(maxsize=4)  # several steps ask, about the same context
+def _indent_unit(prefix: str, suffix: str, indent: str, language_id: str) -> str | None:
+    lines = [ln for ln in lf(prefix + suffix).split("\n") if ln.strip()]
+    if indent.startswith("\t") or any(ln.startswith("\t") for ln in lines):
         return "\t"
-    widths = [len(ln) - len(ln.lstrip(" ")) for ln in [*lines, ctx.indent + "x"]]
+    widths = [len(ln) - len(ln.lstrip(" ")) for ln in [*lines, indent + "x"]]
     positive = [w for w in widths if w > 0]
     if positive:
         return " " * min(positive)
-    return "\t" if ctx.language_id in ("go", "makefile") else None
+    return "\t" if language_id in ("go", "makefile") else None
 
 
 def _convert_indent(line: str, unit: str, model_unit: int) -> str:
