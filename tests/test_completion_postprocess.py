@@ -498,3 +498,30 @@ def test_the_prefix_scan_by_remembered_lines_equals_one_plain_scan(language: str
                 plain.line_comment,
             ), repr(text)
             assert lines.bad == plain.bad, repr(text)
+
+
+def test_the_loop_prefilter_never_hides_a_loop_the_regex_finds() -> None:
+    """`brake_repetition` skips the costly loop regex on lines `_may_loop` clears: every line
+    where the regex finds a unit with a letter must pass the filter."""
+    import random
+    import re
+
+    from ardaemon.completion.extent import _INLINE_REPEAT, _may_loop
+
+    rng = random.Random(12)
+    found = 0
+    for _ in range(20000):
+        alphabet = rng.choice(["ab_ ", "abc1 .()", "a b", "xy=.", "  a"])
+        unit = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 6)))
+        line = "".join(
+            [
+                "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 20))),
+                unit * rng.randint(0, 6),
+                "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 20))),
+            ]
+        )
+        loops = any(re.search(r"[A-Za-z_]", m.group(1)) for m in _INLINE_REPEAT.finditer(line))
+        found += loops
+        assert _may_loop(line) or not loops, repr(line)
+    assert found > 1000, "the texts hold loops"
+    assert not _may_loop("x = compute(alpha, beta) + gamma")

@@ -123,6 +123,25 @@ def _near_identical(a: str, b: str) -> bool:
     return a == b or (len(a) >= 10 and difflib.SequenceMatcher(None, a, b).ratio() >= 0.9)
 
 
+def _may_loop(line: str) -> bool:
+    """False when `_INLINE_REPEAT` cannot find a unit with a letter in `line` (the regex
+    costs about a microsecond per character): four copies of such a unit hold some
+    three-character window with a letter four times."""
+    if len(line) < 12:
+        return False
+    seen: dict[str, int] = {}
+    for k in range(len(line) - 2):
+        window = line[k : k + 3]
+        count = seen.get(window, 0) + 1
+        if count >= 4 and _LETTER.search(window):
+            return True
+        seen[window] = count
+    return False
+
+
+_LETTER = re.compile(r"[A-Za-z_]")
+
+
 def brake_repetition(text: str, ctx: CompletionContext) -> str:
     """Cut degenerate repetition where it starts.
 
@@ -135,6 +154,8 @@ def brake_repetition(text: str, ctx: CompletionContext) -> str:
     """
     lines = text.split("\n")
     for i, line in enumerate(lines):
+        if not _may_loop(line):
+            continue
         for loop in _INLINE_REPEAT.finditer(line):
             unit = loop.group(1)
             if not re.search(r"[A-Za-z_]", unit):
