@@ -218,13 +218,14 @@ class Service:
             stream=on_delta is not None,
             purpose="chat",
         )
-        answer = await self.dispatch.run(
-            model,
-            lambda to: msgspec.structs.replace(req, model=to.model),
-            purpose="chat",
-            settings=self.settings,
-            on_delta=on_delta,
-        )
+        with self.activity.reporting(model):
+            answer = await self.dispatch.run(
+                model,
+                lambda to: msgspec.structs.replace(req, model=to.model),
+                purpose="chat",
+                settings=self.settings,
+                on_delta=on_delta,
+            )
         if answer.fallback_from:
             self._said_fallback(answer)
         return ChatResult(

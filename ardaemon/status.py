@@ -1,4 +1,5 @@
-"""`ardaemon/didChangeStatus`: what the status line shows while completions run."""
+"""`ardaemon/didChangeStatus`: what the status line shows while completions run, and
+the error that ended a failed request."""
 
 from __future__ import annotations
 
@@ -45,7 +46,25 @@ class Activity:
         finally:
             self._active -= 1
             if failed is not None:
-                message = render(failed, self.frontend)
-                self.report(Status(state="error", message=message, model=model, kind=failed.kind))
+                self.failed(failed, model)
             elif self._active == 0:
                 self.report(Status(state="idle", model=model))
+
+    @contextlib.contextmanager
+    def reporting(self, model: str) -> Iterator[None]:
+        """Report the error that ends a request other than a completion (a chat); no
+        progress states, and a cancellation is not a failure."""
+        try:
+            yield
+        except errors.Cancelled:
+            raise
+        except errors.ArdaemonError as exc:
+            self.failed(exc, model)
+            raise
+        except Exception:
+            self.failed(errors.Internal(), model)
+            raise
+
+    def failed(self, error: errors.ArdaemonError, model: str) -> None:
+        message = render(error, self.frontend)
+        self.report(Status(state="error", message=message, model=model, kind=error.kind))

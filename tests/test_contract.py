@@ -403,6 +403,39 @@ async def test_status_notifications_for_completions_and_failures(
     assert failed and failed[-1].get("kind") == "auth"
 
 
+async def test_status_error_when_a_chat_fails_not_when_it_is_cancelled(
+    daemon: Client, gateway: Any
+) -> None:
+    """A failed `ardaemon/chat` (streamed or not) is a failed request: `{state: "error",
+    kind, message}`; a cancelled one is not a failure."""
+    gateway.set_fault("bad_token", times=1)
+    error = await rpc_error(daemon, "ardaemon/chat", {"messages": HI, "model": OTHER})
+    gateway.set_fault("model_not_found", status=404, times=1)
+    streamed = {"messages": HI, "model": CLAUDE, "partialResultToken": "s"}
+    await rpc_error(daemon, "ardaemon/chat", streamed)
+    failed = [s for s in daemon.statuses if s["state"] == "error"]
+    assert [s.get("kind") for s in failed] == ["auth", "model_not_found"]
+    assert failed[0]["message"] == error.message and failed[1]["model"] == CLAUDE
+
+    gateway.set_fault("hang", times=1)
+    before, seen = gateway.count(), len(daemon.statuses)
+    pending = asyncio.ensure_future(
+        daemon.protocol.send_request_async(
+            "ardaemon/chat", {"messages": HI, "model": OTHER}, msg_id="chat-cancel"
+        )
+    )
+    while gateway.count() == before:  # the request reached the gateway
+        await asyncio.sleep(0.02)
+    daemon.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="chat-cancel"))
+    with pytest.raises(JsonRpcException) as err:
+        await asyncio.wait_for(pending, 30)
+    assert err.value.code == -32800
+    # The next failure is the next status: the cancellation reported nothing in between.
+    gateway.set_fault("bad_token", times=1)
+    await rpc_error(daemon, "ardaemon/chat", {"messages": HI, "model": OTHER})
+    assert [s.get("kind") for s in daemon.statuses[seen:]] == ["auth"]
+
+
 # --- cancellation ---------------------------------------------------------------------
 
 
