@@ -32,6 +32,7 @@ from test_lifecycle import frame, initialize, read_frame, spawn
 
 import ardaemon
 
+ROOT = Path(__file__).resolve().parent.parent
 CLAUDE = "claude-haiku-4-5-20251001"
 OTHER = "glm-4.6"
 HI = [{"role": "user", "content": "hi"}]
@@ -145,14 +146,16 @@ def test_malformed_json_and_invalid_request_are_answered(home: Path) -> None:
         body = b"{not json"
         proc.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
         proc.stdin.write(frame({"jsonrpc": "1.0", "id": 2, "method": "shutdown"}))
+        proc.stdin.write(frame({"jsonrpc": "2.0", "id": [4], "method": "shutdown"}))
         proc.stdin.write(frame({"jsonrpc": "2.0", "id": 3, "method": "shutdown"}))
         proc.stdin.flush()
-        answers = [read_frame(proc.stdout) for _ in range(3)]
-        errors = [a for a in answers if "error" in a]
-        assert sorted(a["error"]["code"] for a in errors) == [-32700, -32600]
-        by_code = {a["error"]["code"]: a for a in errors}
-        assert by_code[-32700]["id"] is None and by_code[-32600]["id"] in (None, 2)
+        answers = [read_frame(proc.stdout) for _ in range(4)]
+        errors = [(a["error"]["code"], a["id"]) for a in answers if "error" in a]
+        # docs/protocol.md: -32600 carries the request's id when that id is valid, else null.
+        assert sorted(errors, key=str) == [(-32600, 2), (-32600, None), (-32700, None)]
         assert any(a.get("id") == 3 and "result" in a for a in answers), "still serving"
+        doc = " ".join((ROOT / "docs" / "protocol.md").read_text(encoding="utf-8").split())
+        assert "-32600, with the request's `id` when it is a valid one" in doc
     finally:
         proc.kill()
         proc.wait()
