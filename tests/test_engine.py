@@ -109,6 +109,34 @@ async def test_editor_cancel_stops_upstream_only_when_nobody_else_waits() -> Non
     assert up.cancelled == 1
 
 
+async def test_a_newer_request_does_not_cancel_a_job_another_document_still_waits_for() -> None:
+    gate = asyncio.Event()
+    up = FakeUpstream(gate=gate)
+    engine = Engine(fetch=up)
+    a, b = kw(document="file:///a.py", trigger="invoked"), kw(document="file:///b.py")
+    old_a = asyncio.ensure_future(engine.complete(PREFIX, "", **a))
+    shared_b = asyncio.ensure_future(engine.complete(PREFIX, "", **b))
+    await asyncio.sleep(0.01)
+    assert engine.stats["reused"] == 1, "b joined a's job"
+    new_a = asyncio.ensure_future(engine.complete(PREFIX + "r", "", **a))
+    await asyncio.sleep(0.01)
+    assert await old_a is None, "a's older request is superseded"
+    assert up.cancelled == 0, "b still waits for the shared job"
+    gate.set()
+    answer_b, answer_a = await shared_b, await new_a
+    assert answer_b is not None and answer_b.text == "return a + b"
+    assert answer_a is not None and len(up.calls) == 2
+    # With b gone, a newer request from a cancels its own job again.
+    gate.clear()
+    older = asyncio.ensure_future(engine.complete(PREFIX + "x", "", **a))
+    await asyncio.sleep(0.01)
+    newer = asyncio.ensure_future(engine.complete(PREFIX + "xy", "", **a))
+    await asyncio.sleep(0.01)
+    assert await older is None and up.cancelled == 1
+    gate.set()
+    assert await newer is not None
+
+
 class ManualTime:
     """A clock and a sleep that move only when the test says so: no timing flakes."""
 

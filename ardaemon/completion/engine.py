@@ -7,9 +7,10 @@ Between an editor's keystrokes and the gateway sit, in order:
 3. a debounce for automatic triggers, adaptive to the user's typing speed (a newer request
    for the same document supersedes this one before it costs anything);
 4. in-flight reuse: a request whose context matches a running one waits for that one;
-5. cancel-previous: a new upstream request for a document cancels the older one.
+5. cancel-previous: a new upstream request for a document supersedes the older one.
 Upstream work runs as a job separate from the handler so the cases above can share it; the
-job is cancelled (closing the HTTP response) once nobody waits for it.
+job is cancelled (closing the HTTP response) once nobody waits for it: a superseded request
+stops waiting, but a job another document shares runs on for that one.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import time
 from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from .context import CompletionContext, Snippet, build_context
 
@@ -44,7 +45,13 @@ class Answer:
 class _Job:
     key: CacheKey
     task: asyncio.Task[str]
-    waiters: int = 0
+    #: The requests waiting, by document: a newer request for a document releases that
+    #: document's waiters (resolving their futures), not the other documents'.
+    waiting: dict[str, list[asyncio.Future[None]]] = field(default_factory=dict)
+
+    @property
+    def waiters(self) -> int:
+        return sum(map(len, self.waiting.values()))
 
 
 @dataclass
@@ -139,8 +146,7 @@ class Engine:
         if job is None:
             previous = self._latest.get(doc) if doc else None
             if previous is not None and not previous.task.done():
-                self.stats["cancelled_previous"] += 1
-                self._cancel(previous)
+                self._supersede(doc, previous)
             job = _Job(key, asyncio.ensure_future(self.fetch(ctx, model, max_tokens)))
             self._jobs[key] = job
             job.task.add_done_callback(functools.partial(self._finish, key, job))
@@ -149,21 +155,38 @@ class Engine:
             self.stats["reused"] += 1
         if doc:
             self._latest[doc] = job
-        job.waiters += 1
+        released: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        job.waiting.setdefault(doc, []).append(released)
         try:
-            await asyncio.wait({job.task})
+            either: set[asyncio.Future[Any]] = {job.task, released}
+            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
         except asyncio.CancelledError:
             # The editor cancelled this request: stop the upstream if nobody else waits.
-            job.waiters -= 1
+            self._leave(job, doc, released)
             if job.waiters <= 0:
                 self._cancel(job)
             raise
-        job.waiters -= 1
-        if job.task.cancelled():
+        self._leave(job, doc, released)
+        if released.done() or job.task.cancelled():
             return None  # superseded by a newer request for this document
         text = job.task.result()
         self._remember(doc, prefix, suffix, text)
         return Answer(text, cached=shared)
+
+    def _supersede(self, doc: str, job: _Job) -> None:
+        """A newer request for `doc` starts: release doc's waiters on its older job, and
+        cancel that job unless another document still waits for it."""
+        for released in job.waiting.pop(doc, []):
+            released.set_result(None)
+        if job.waiters <= 0:
+            self.stats["cancelled_previous"] += 1
+            self._cancel(job)
+
+    @staticmethod
+    def _leave(job: _Job, doc: str, released: asyncio.Future[None]) -> None:
+        waiting = job.waiting.get(doc, [])
+        if released in waiting:
+            waiting.remove(released)
 
     def _cancel(self, job: _Job) -> None:
         """Cancel a job and unlist it at once: closing the HTTP response takes a few loop
