@@ -1,4 +1,4 @@
-"""One shared httpx client per provider, retries before the first body byte, error mapping.
+"""One shared httpx client per provider (the last few settings' worth), retries before the first body byte, error mapping.
 
 Retries follow the official SDKs: connection errors and 408/409/429/5xx/529, at most
 `retries` times, backing off `min(0.5 * 2**n, 8)` s with jitter, or the server's
@@ -9,11 +9,13 @@ Redirects are never followed: a redirect to another host would carry the token t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import platform
 import random
 import time
-from collections.abc import Mapping
+from collections import Counter, OrderedDict
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 
 import httpx
@@ -36,13 +38,25 @@ MAX_RETRY_AFTER = 60.0
 
 
 class Http:
-    """Keeps one `AsyncClient` (and so one keep-alive pool) per base URL and header set."""
+    """Keeps one `AsyncClient` (and so one keep-alive pool) per base URL and header set, for
+    the `KEEP` most recently used; settings changes make new sets, so older clients are
+    closed, each once its last request in flight ends."""
+
+    KEEP = 8
 
     def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._transport = transport
-        self._clients: dict[tuple[str, tuple[tuple[str, str], ...]], httpx.AsyncClient] = {}
+        self._clients: OrderedDict[tuple[str, tuple[tuple[str, str], ...]], httpx.AsyncClient]
+        self._clients = OrderedDict()
+        self._in_flight: Counter[httpx.AsyncClient] = Counter()
+        #: Evicted while a request was in flight: closed when the last one ends.
+        self._retired: set[httpx.AsyncClient] = set()
 
-    def client(self, base_url: str, headers: Mapping[str, str]) -> httpx.AsyncClient:
+    @contextlib.asynccontextmanager
+    async def use(
+        self, base_url: str, headers: Mapping[str, str]
+    ) -> AsyncIterator[httpx.AsyncClient]:
+        """The client for this base URL and headers, held open until the block ends."""
         key = (base_url, tuple(sorted(headers.items())))
         client = self._clients.get(key)
         if client is None:
@@ -54,10 +68,29 @@ class Http:
                 limits=httpx.Limits(max_keepalive_connections=8, keepalive_expiry=90),
             )
             self._clients[key] = client
-        return client
+        self._clients.move_to_end(key)
+        self._in_flight[client] += 1
+        try:
+            while len(self._clients) > self.KEEP:
+                _, old = self._clients.popitem(last=False)
+                self._retired.add(old)
+                if not self._in_flight[old]:
+                    await self._close(old)
+            yield client
+        finally:
+            self._in_flight[client] -= 1
+            if not self._in_flight[client]:
+                del self._in_flight[client]
+                if client in self._retired:
+                    await self._close(client)
+
+    async def _close(self, client: httpx.AsyncClient) -> None:
+        self._retired.discard(client)
+        await client.aclose()
 
     async def aclose(self) -> None:
-        clients, self._clients = list(self._clients.values()), {}
+        clients = [*self._clients.values(), *self._retired]
+        self._clients, self._retired = OrderedDict(), set()
         for client in clients:
             await client.aclose()
 

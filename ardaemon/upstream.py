@@ -87,17 +87,17 @@ async def generate(
         max_retry_wait=max_retry_wait,
         timeout_setting=read_timeout_setting,
     )
-    client = http.client(route.base_url, extra_headers)
-    with _about(route.provider, req.model):
-        exchange = _exchange(client, call, adapter, req, on_delta)
-        if total_timeout is None:
-            return await exchange
-        try:
-            return await asyncio.wait_for(exchange, total_timeout)
-        except asyncio.TimeoutError:
-            raise errors.Timeout(
-                reason="total", seconds=total_timeout, setting_key=timeout_setting
-            ) from None
+    async with http.use(route.base_url, extra_headers) as client:
+        with _about(route.provider, req.model):
+            exchange = _exchange(client, call, adapter, req, on_delta)
+            if total_timeout is None:
+                return await exchange
+            try:
+                return await asyncio.wait_for(exchange, total_timeout)
+            except asyncio.TimeoutError:
+                raise errors.Timeout(
+                    reason="total", seconds=total_timeout, setting_key=timeout_setting
+                ) from None
 
 
 @contextlib.contextmanager
@@ -215,13 +215,14 @@ async def list_models(
             body=None,
             read_timeout=timeout,
         )
-        response = await send(http.client(base_url, extra_headers), call)
-        try:
-            body = await response.aread()
-        except httpx.HTTPError as exc:
-            raise transport_error(exc, call) from None
-        finally:
-            await response.aclose()
+        async with http.use(base_url, extra_headers) as client:
+            response = await send(client, call)
+            try:
+                body = await response.aread()
+            except httpx.HTTPError as exc:
+                raise transport_error(exc, call) from None
+            finally:
+                await response.aclose()
         try:
             data = json.loads(body)
         except ValueError:

@@ -29,11 +29,12 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 
 async def call(handler: Handler, **overrides: Any) -> httpx.Response:
-    client = Http(transport=httpx.MockTransport(handler)).client("https://gw.example", {})
+    pool = Http(transport=httpx.MockTransport(handler))
     try:
-        return await send(client, Call("POST", URL, {}, b"{}", read_timeout=5.0, **overrides))
+        async with pool.use("https://gw.example", {}) as client:
+            return await send(client, Call("POST", URL, {}, b"{}", read_timeout=5.0, **overrides))
     finally:
-        await client.aclose()
+        await pool.aclose()
 
 
 def answer(status: int, body: object = None, headers: dict[str, str] | None = None) -> Handler:
@@ -162,3 +163,27 @@ async def test_redirects_are_not_followed_and_every_request_says_who_we_are() ->
         await call(handler)
     assert [r.url.host for r in seen] == ["gw.example"]
     assert seen[0].headers["user-agent"].startswith("ardaemon/")
+
+
+async def test_clients_of_old_settings_are_closed_once_their_requests_end() -> None:
+    """Each settings change (base URL, headers) makes a client: only the last `KEEP` stay,
+    and one with a request in flight closes when that request ends, not under it."""
+    pool = Http(transport=httpx.MockTransport(lambda r: httpx.Response(200, json={})))
+    get = Call("GET", "https://gw.example/v1/models", {}, None, read_timeout=5.0)
+    async with pool.use("https://gw.example", {"x-set": "0"}) as busy:
+        seen = []
+        for n in range(1, Http.KEEP + 2):
+            async with pool.use("https://gw.example", {"x-set": str(n)}) as client:
+                seen.append(client)
+        assert not busy.is_closed, "evicted, but a request is in flight on it"
+        assert (await send(busy, get)).status_code == 200
+        assert seen[0].is_closed and not any(c.is_closed for c in seen[1:])
+    assert busy.is_closed, "closed when its last request ended"
+    # The most recently used stay: using one again keeps it and gives the same client.
+    async with pool.use("https://gw.example", {"x-set": "2"}) as again:
+        assert again is seen[1]
+    async with pool.use("https://gw.example", {"x-set": "0"}) as fresh:
+        assert fresh is not busy and not fresh.is_closed
+    assert seen[2].is_closed and not seen[1].is_closed
+    await pool.aclose()
+    assert all(c.is_closed for c in [fresh, *seen])
