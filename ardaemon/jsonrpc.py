@@ -187,7 +187,10 @@ class StrictProtocol(LanguageServerProtocol):
         elif data.get("params", ...) is None:
             data = {k: v for k, v in data.items() if k != "params"}
         try:
-            message = self._converter.structure(data, kind)
+            # Custom methods: pygls' hook would turn `params` into namedtuples (a JSON round
+            # trip and a class made per object, on every request) that `decode_params` turns
+            # back into dicts; their handlers get the plain JSON instead.
+            message = kind(**data) if kind is default else self._converter.structure(data, kind)
         except Exception as exc:
             raise Rejected(
                 INVALID_PARAMS,
