@@ -143,7 +143,12 @@ def test_a_base_url_with_a_wrong_path_says_so_not_pick_another_model(
     cli: Runner, plain_env: dict[str, str], gateway: Any
 ) -> None:
     env = {**with_token(plain_env), "AGENTROUTER_BASE_URL": gateway.base_url + "/wrong/path"}
-    for command in (["models"], ["login", "--token-stdin"], ["chat", "-m", "gpt-5", "hi"]):
+    for command in (
+        ["models"],
+        ["login", "--token-stdin"],
+        ["chat", "-m", "gpt-5", "hi"],
+        ["chat", "hi"],  # no -m: the 404 comes from the chat endpoint itself
+    ):
         done = cli(*command, env=env, input=TOKEN)
         assert done.returncode == 1, done.stderr
         assert "the base URL's path does not serve the API" in done.stderr

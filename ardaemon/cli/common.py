@@ -127,6 +127,13 @@ def run(service: Service, work: Callable[[Service], Awaitable[T]], *, listing: b
             handled = True
         try:
             result = await task
+        except errors.UpstreamError as exc:
+            if interrupted:
+                pass  # the interrupt wins, below
+            elif not listing and exc.status == 404 and await serves_no_api(service):
+                raise path_not_api(service) from None
+            else:
+                raise
         except BaseException:
             if not interrupted:
                 raise
@@ -148,6 +155,20 @@ def run(service: Service, work: Callable[[Service], Awaitable[T]], *, listing: b
         if not listing or exc.status != 404:
             raise
         raise path_not_api(service) from None
+
+
+async def serves_no_api(service: Service) -> bool:
+    """A 404 from a model endpoint reads as "no such model"; when `/v1/models` answers
+    404 as well, the base URL is what is wrong, and saying "pick another model" misleads."""
+    from .. import errors
+
+    try:
+        await service.catalog.get(refresh=True)
+    except errors.UpstreamError as exc:
+        return exc.status == 404
+    except errors.ArdaemonError:
+        return False
+    return False
 
 
 def path_not_api(service: Service) -> Failure:
