@@ -14,9 +14,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
+
+from .completion.context import PREFIX_CHARS, SUFFIX_CHARS
 
 APP = "ardaemon"
 #: One directory for all of ardaemon's files (config/, cache/, state/), on any platform.
@@ -58,6 +60,12 @@ Languages = dict[str, list[str] | LanguagePreset]
 LANGUAGE_LISTS = ("allow", "deny")
 
 
+#: The context budget (characters of the document sent before / after the cursor): at
+#: least one, at most what a prompt can sensibly carry (~25k tokens).
+MAX_CONTEXT_CHARS = 100_000
+ContextChars = Annotated[int, msgspec.Meta(ge=1, le=MAX_CONTEXT_CHARS)]
+
+
 class CompletionSettings(_Settings):
     enabled: bool = True
     #: Only answer invoked (explicit) inline completion requests.
@@ -82,6 +90,9 @@ class CompletionSettings(_Settings):
     #: concurrently; automatic requests (as you type) get `automaticCandidates`.
     candidates: int = 1
     automatic_candidates: int = 1
+    #: The context budget: characters before and after the cursor that go upstream.
+    prefix_chars: ContextChars = PREFIX_CHARS
+    suffix_chars: ContextChars = SUFFIX_CHARS
 
     def language_list(self, key: Literal["allow", "deny"]) -> list[str]:
         found = self.languages.get(key)

@@ -29,10 +29,10 @@ from pygls.protocol.language_server import lsp_method
 from . import __version__, credentials, errors, feedback, protocol, transport
 from .coalesce import DeltaCoalescer
 from .completion import inline
-from .completion.context import PREFIX_CHARS, SNIPPET_CHARS, SUFFIX_CHARS
+from .completion.context import SNIPPET_CHARS
 from .completion.guard import DocumentGuard, release_memory
 from .completion.inline import Around, Position
-from .config import Paths, SettingsStore
+from .config import CompletionSettings, Paths, SettingsStore
 from .document import line_document, open_document
 from .jsonrpc import StrictProtocol
 from .messages import frontend_of, render
@@ -57,11 +57,6 @@ log = logging.getLogger(__name__)
 PARENT_POLL_SECONDS = 1.0
 #: Longest wait for the editor's `workspace/configuration` answer.
 PULL_SECONDS = 5.0
-#: Text read around the cursor: twice the prompt's budget, so the cut to budget (at a line
-#: boundary, after CRLF → LF) comes out as if made on the whole document.
-PREFIX_WINDOW = 2 * PREFIX_CHARS
-SUFFIX_WINDOW = 2 * SUFFIX_CHARS
-
 T = TypeVar("T")
 H = TypeVar("H", bound=Callable[..., Any])
 
@@ -460,8 +455,12 @@ class OpenDocuments:
     def __init__(self, ls: ArdaemonServer) -> None:
         self._ls = ls
 
+    def settings(self, uri: str) -> CompletionSettings:
+        """The document's completion settings (its project file has a say)."""
+        return self._ls.service.store.settings_for(self.folder(uri)).completion
+
     def refusal(self, uri: str) -> str | None:
-        settings = self._ls.service.store.settings_for(self.folder(uri)).completion
+        settings = self.settings(uri)
         return self._ls.guard.refusal(uri, settings.exclude, settings.max_document_size)
 
     def folder(self, uri: str) -> Path | None:
@@ -491,12 +490,17 @@ class OpenDocuments:
                 f"`position` {at.line}:{at.character} is outside the document."
             )
         # Cut first: only lines near the cursor are read, whatever the document's size.
-        prefix, suffix = doc.window(_lsp_position(at), PREFIX_WINDOW, SUFFIX_WINDOW)
+        # Twice the budget, so the cut to budget (at a line boundary, after CRLF → LF) comes
+        # out as if made on the whole document.
+        budget = self.settings(uri)
+        prefix, suffix = doc.window(
+            _lsp_position(at), 2 * budget.prefix_chars, 2 * budget.suffix_chars
+        )
         return Around(prefix, suffix, doc.language_id or "", self.path(uri))
 
     def before(self, uri: str, at: Position) -> str:
         doc = line_document(self._ls.workspace.get_text_document(uri))
-        return doc.window(_lsp_position(at), PREFIX_WINDOW, 0)[0]
+        return doc.window(_lsp_position(at), 2 * self.settings(uri).prefix_chars, 0)[0]
 
     def same_language(self, uri: str, language_id: str) -> Iterator[tuple[str, str]]:
         for other_uri, doc in list(self._ls.workspace.text_documents.items()):

@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .context import CompletionContext, Snippet, build_context
+from .context import PREFIX_CHARS, SUFFIX_CHARS, CompletionContext, Snippet, build_context
 
 Trigger = Literal["automatic", "invoked", "explicit"]
 CacheKey = tuple[str, ...]
@@ -98,6 +98,8 @@ class Engine:
         snippets: Sequence[Snippet] = (),
         multiline: bool | None = None,
         debounce_ms: int = 0,
+        prefix_chars: int = PREFIX_CHARS,
+        suffix_chars: int = SUFFIX_CHARS,
     ) -> Answer | None:
         """The text to insert at the cursor; None when a newer request superseded this one."""
         doc = document or ""
@@ -118,11 +120,16 @@ class Engine:
             path=path,
             snippets=snippets,
             multiline=multiline,
+            prefix_chars=prefix_chars,
+            suffix_chars=suffix_chars,
         )
+        # The budget is part of the key: an answer made from another budget's context (a
+        # project file with a smaller one) is never served for this one.
         key = (
             model,
             api,
             str(max_tokens),
+            f"{prefix_chars}/{suffix_chars}",
             ctx.language_id,
             str(ctx.multiline),
             ctx.prefix,

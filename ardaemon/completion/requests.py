@@ -104,6 +104,8 @@ class Completions:
             snippets=snippets,
             multiline=multiline,
             debounce_ms=settings_.debounce_ms,
+            prefix_chars=settings_.prefix_chars,
+            suffix_chars=settings_.suffix_chars,
         )
         extra = max(0, min(candidates, MAX_CANDIDATES) - 1)
         if not extra:
@@ -117,6 +119,8 @@ class Completions:
                 path=path,
                 snippets=snippets,
                 multiline=multiline,
+                prefix_chars=settings_.prefix_chars,
+                suffix_chars=settings_.suffix_chars,
             )
             sampled = [self.fetch(ctx, model, limit, SAMPLING_TEMPERATURE) for _ in range(extra)]
             got, *others = await asyncio.gather(first, *sampled, return_exceptions=True)
