@@ -1,4 +1,5 @@
-"""Settings, the providers table and file locations: one typed, fully defaulted view.
+"""Settings: one typed, fully defaulted view (the providers table is `providers.py`, file
+locations `paths.py`).
 
 Settings come in layers, later ones winning: built-in defaults, the user's `config.toml`,
 `initializationOptions`, `workspace/didChangeConfiguration`, then the environment. Each
@@ -9,20 +10,17 @@ fatal, so one typo in an editor setting cannot take the daemon down.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import msgspec
 
+from . import files
 from .completion.context import PREFIX_CHARS, SUFFIX_CHARS
-
-APP = "ardaemon"
-#: One directory for all of ardaemon's files (config/, cache/, state/), on any platform.
-HOME_ENV = "ARDAEMON_HOME"
+from .paths import APP, Paths
+from .providers import ProviderSpec, normalize_base_url, provider_problems, providers_table
 
 # --- settings ------------------------------------------------------------------------
 
@@ -285,122 +283,6 @@ def env_layer(environ: Mapping[str, str], provider: ProviderSpec) -> dict[str, A
     return layer
 
 
-# --- providers -----------------------------------------------------------------------
-
-
-class ProviderSpec(msgspec.Struct, frozen=True, kw_only=True):
-    name: str
-    label: str = ""
-    base_url: str
-    base_url_env: str | None = None
-    token_env: str | None = None
-    token_required: bool = True
-    api: Literal["auto", "openai", "anthropic"] = "openai"
-    #: With api = "auto": the wire format for Claude models (OpenRouter: "openai").
-    claude_api: Literal["openai", "anthropic"] = "anthropic"
-    auth: Literal["bearer", "x-api-key", "both"] = "bearer"
-    anthropic_auth: Literal["bearer", "x-api-key", "both"] = "both"
-    completion_model: str | None = None
-    chat_model: str | None = None
-    #: Whether OpenAI-format streams may ask for a usage chunk (`stream_options`); some
-    #: OpenAI-compatible servers reject the field.
-    stream_usage: bool = True
-    #: Native fill-in-the-middle for completions: the dialect, its path when not the
-    #: dialect's usual one, and which models have it (globs, case-insensitive).
-    fim: Literal["llamacpp", "ollama", "openai-completions", "mistral"] | None = None
-    fim_path: str | None = None
-    fim_models: list[str] = msgspec.field(default_factory=lambda: ["*"])
-
-
-@cache
-def shipped_providers() -> dict[str, dict[str, Any]]:
-    tomllib = _tomllib()
-    text = Path(__file__).with_name("providers.toml").read_text("utf-8")
-    table: dict[str, dict[str, Any]] = tomllib.loads(text)
-    return table
-
-
-def providers_table(user: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, ProviderSpec]:
-    """Shipped providers overlaid with the user's; a bad user entry is skipped."""
-    table = merge(shipped_providers(), dict(user or {}))
-    out: dict[str, ProviderSpec] = {}
-    for name, raw in table.items():
-        try:
-            out[name] = msgspec.convert({**raw, "name": name}, ProviderSpec)
-        except msgspec.ValidationError:
-            continue
-    return out
-
-
-def provider_problems(user: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    table = merge(shipped_providers(), dict(user))
-    problems = []
-    for name in user:
-        try:
-            msgspec.convert({**table[name], "name": name}, ProviderSpec)
-        except msgspec.ValidationError as exc:
-            problems.append(f"provider '{name}' ignored ({exc})")
-    return problems
-
-
-def normalize_base_url(url: str) -> str:
-    """One form for every base URL: no trailing slash, no trailing `/v1`."""
-    url = url.strip().rstrip("/")
-    if url.endswith("/v1"):
-        url = url[: -len("/v1")]
-    return url
-
-
-# --- paths ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Paths:
-    """Where the daemon keeps its files: under `ARDAEMON_HOME` when it is set (config/,
-    cache/, state/; one override on every platform, like llm's LLM_USER_PATH), else the
-    platform's dirs (platformdirs, which honours XDG_* variables)."""
-
-    config_dir: Path
-    cache_dir: Path
-    state_dir: Path
-
-    @classmethod
-    def default(cls, environ: Mapping[str, str] | None = None) -> Paths:
-        home = (os.environ if environ is None else environ).get(HOME_ENV, "").strip()
-        if home:
-            root = Path(home).expanduser()
-            return cls(
-                config_dir=root / "config", cache_dir=root / "cache", state_dir=root / "state"
-            )
-        import platformdirs
-
-        return cls(
-            config_dir=Path(platformdirs.user_config_dir(APP, appauthor=False)),
-            cache_dir=Path(platformdirs.user_cache_dir(APP, appauthor=False)),
-            state_dir=Path(platformdirs.user_state_dir(APP, appauthor=False)),
-        )
-
-    @property
-    def config_file(self) -> Path:
-        return self.config_dir / "config.toml"
-
-    @property
-    def credentials_file(self) -> Path:
-        return self.config_dir / "credentials.json"
-
-    @property
-    def selection_file(self) -> Path:
-        return self.state_dir / "selection.json"
-
-    @property
-    def feedback_file(self) -> Path:
-        return self.state_dir / "feedback.json"
-
-    @property
-    def log_file(self) -> Path:
-        return self.state_dir / "ardaemon.log"
-
-
 def read_config_file(paths: Paths) -> tuple[Any, list[str], Locate | None]:
     """The user's TOML config, or nothing; a broken file is reported, not fatal. The
     `Locate` names settings as the file spells them, with their line."""
@@ -410,7 +292,7 @@ def read_config_file(paths: Paths) -> tuple[Any, list[str], Locate | None]:
         return {}, [], None
     except OSError as exc:
         return {}, [f"{paths.config_file}: cannot read ({exc.strerror})"], None
-    tomllib = _tomllib()
+    tomllib = files.tomllib()
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -461,7 +343,7 @@ def read_project_file(folder: Path) -> tuple[dict[str, Any], list[str]]:
         return {}, []
     except (OSError, UnicodeDecodeError) as exc:
         return {}, [f"{path}: cannot read ({exc}); ignored"]
-    tomllib = _tomllib()
+    tomllib = files.tomllib()
     try:
         raw = _camel_keys(tomllib.loads(text))
     except tomllib.TOMLDecodeError as exc:
@@ -478,15 +360,6 @@ def read_project_file(folder: Path) -> tuple[dict[str, Any], list[str]]:
         {k: v for k, v in raw.items() if k in allowed or k not in known}, str(path)
     )
     return layer, warnings + problems
-
-
-def _tomllib() -> Any:
-    # Imported on demand: compiling its regexes costs ~15 ms of start-up.
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
-    return tomllib
 
 
 def _camel_keys(

@@ -13,9 +13,10 @@ from collections.abc import Mapping
 from typing import Literal, NamedTuple
 
 from . import errors
-from .config import Paths, ProviderSpec
 from .files import atomic_write
+from .paths import Paths
 from .protocol import TokenSource
+from .providers import ProviderSpec
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import credentials, errors, fallback
-from .config import Paths, ProviderSpec, Settings, normalize_base_url, providers_table
+from .config import Settings
+from .paths import Paths
+from .providers import ProviderSpec, normalize_base_url, providers_table
 from .router import Route, for_completion, route
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from . import errors
-from .config import ProviderSpec
+from .providers import ProviderSpec
 
 TRANSIENT_KINDS = frozenset({"overloaded", "rate_limited", "network"})
 

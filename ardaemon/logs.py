@@ -13,8 +13,8 @@ import logging
 import logging.handlers
 import os
 
-from .config import Paths
 from .credentials import redact
+from .paths import Paths
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 #: Longest log line; the rest of a long message is cut with a note of its length.

@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .catalog import CachedCatalog, CatalogStore
-from .config import ProviderSpec, Settings, SettingsStore
+from .config import Settings, SettingsStore
 from .protocol import Api
+from .providers import ProviderSpec
 
 PATHS: dict[Api, str] = {
     "openai": "/v1/chat/completions",

@@ -32,10 +32,11 @@ from .completion import inline
 from .completion.context import SNIPPET_CHARS
 from .completion.guard import DocumentGuard, release_memory
 from .completion.inline import Around, Position
-from .config import CompletionSettings, Paths, SettingsStore
+from .config import CompletionSettings, SettingsStore
 from .document import line_document, open_document
 from .jsonrpc import StrictProtocol
 from .messages import frontend_of, render
+from .paths import Paths
 from .protocol import (
     AcceptedParams,
     ChatDelta,

@@ -22,8 +22,9 @@ from .catalog import CachedCatalog, CatalogStore
 from .completion.context import Snippet
 from .completion.engine import Engine, Trigger
 from .completion.requests import Completions
-from .config import Paths, ProviderSpec, Settings, SettingsStore
+from .config import Settings, SettingsStore
 from .feedback import Feedback
+from .paths import Paths
 from .protocol import (
     Acceptance,
     ChatParams,
@@ -38,6 +39,7 @@ from .protocol import (
     TokenSource,
     UsageResult,
 )
+from .providers import ProviderSpec
 from .router import Route, Router
 from .selection import ModelChoice
 from .status import Activity

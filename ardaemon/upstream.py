@@ -22,8 +22,9 @@ import msgspec
 
 from . import errors
 from .catalog import CachedCatalog, CatalogModel
-from .config import ProviderSpec, Settings, SettingsStore
+from .config import Settings, SettingsStore
 from .http import Call, Http, send, transport_error
+from .providers import ProviderSpec
 from .router import ANTHROPIC_VERSION, CATALOG_PATH, Route, auth_headers
 from .sse import events
 from .wire import Adapter, anthropic, fim, openai

@@ -163,8 +163,8 @@ async def test_anthropic_provider_catalog_sends_its_version_header() -> None:
     import httpx
 
     from ardaemon import upstream
-    from ardaemon.config import ProviderSpec
     from ardaemon.http import Http
+    from ardaemon.providers import ProviderSpec
 
     seen: list[httpx.Request] = []
 

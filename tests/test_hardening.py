@@ -251,8 +251,8 @@ def _rss_mb(pid: int) -> float:
 async def test_the_daemon_warns_about_a_credentials_file_readable_by_others(
     home: Path, gateway: Any
 ) -> None:
-    from ardaemon.config import Paths
     from ardaemon.credentials import _file_set
+    from ardaemon.paths import Paths
 
     env = isolated_env(home, AGENTROUTER_BASE_URL=gateway.base_url)
     paths = Paths(home / "config" / "ardaemon", home / "cache" / "ardaemon", home / "state")

@@ -13,10 +13,12 @@ import msgspec
 import pytest
 
 from ardaemon import credentials, errors
-from ardaemon.config import Paths, ProviderSpec, SettingsStore
+from ardaemon.config import SettingsStore
 from ardaemon.gateway import wire as gw
 from ardaemon.gateway.replies import Generation
+from ardaemon.paths import Paths
 from ardaemon.protocol import ChatParams, Selected
+from ardaemon.providers import ProviderSpec
 from ardaemon.router import bare_id, is_claude, wire_format
 from ardaemon.service import Service
 

@@ -11,10 +11,10 @@ import httpx
 import pytest
 
 from ardaemon import errors, upstream
-from ardaemon.config import ProviderSpec
 from ardaemon.gateway import wire as gw
 from ardaemon.gateway.replies import Generation
 from ardaemon.http import Http
+from ardaemon.providers import ProviderSpec
 from ardaemon.router import route
 from ardaemon.upstream import ADAPTERS
 from ardaemon.wire import LlmRequest, Message, anthropic, openai

@@ -10,9 +10,11 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from .. import credentials
-from ..config import Paths, SettingsStore, providers_table
+from ..config import SettingsStore
 from ..errors import ArdaemonError
 from ..messages import render
+from ..paths import Paths
+from ..providers import providers_table
 from ..service import Service
 from . import ui
 

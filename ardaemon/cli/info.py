@@ -8,8 +8,8 @@ import time
 from typing import Any
 
 from .. import __version__, catalog
-from ..config import ProviderSpec, providers_table, shipped_providers
 from ..protocol import Role, encode
+from ..providers import ProviderSpec, providers_table, shipped_providers
 from ..service import Service
 from . import ui
 from .common import base_url_source, make_service, run
