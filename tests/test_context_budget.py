@@ -14,7 +14,8 @@ from test_presets_project import inline, open_doc, start_in
 
 from ardaemon.completion.context import CompletionContext
 from ardaemon.completion.engine import Engine
-from ardaemon.config import PROJECT_FILE, Paths, SettingsStore
+from ardaemon.config import PROJECT_FILE, SettingsStore
+from ardaemon.paths import Paths
 
 
 def store_with(tmp_path: Path, config_toml: str = "") -> SettingsStore:
