@@ -227,6 +227,46 @@ return {
     end,
   },
   {
+    'chat from the fallback chain: the header names both models, the statusline says so',
+    function(h)
+      h.gateway.replies({ { 'fallback-turn', 'Answered anyway.' }, { 'plain-turn', 'Plain answer.' } })
+      -- The model asked fails before any output; the fallback (another wire format) answers.
+      h.gateway.fault('overloaded', { paths = { '/v1/chat/completions' } })
+      local child = daemon_child(h, {
+        setup = {
+          chat = { model = 'gpt-4o' },
+          settings = { models = { fallback = { chat = { 'claude-sonnet-4-5-20250929' } } } },
+        },
+      })
+      child:lua([[
+        _G.chat_done = 0
+        vim.api.nvim_create_autocmd('User', { pattern = 'ArdaemonChatDone', callback = function() _G.chat_done = _G.chat_done + 1 end })
+      ]])
+      child:cmd('Ardaemon chat fallback-turn')
+      child:wait('return _G.chat_done == 1', 30000, 'reply from the fallback')
+      h.eq({
+        '## You',
+        'fallback-turn',
+        '',
+        '## Assistant (claude-sonnet-4-5-20250929, fallback from gpt-4o)',
+        'Answered anyway.',
+        '',
+        '## You',
+        '',
+      }, child:lines())
+      child:wait('return require("ardaemon").statusline():find("(fallback)", 1, true)', 5000, 'statusline')
+      h.eq('ardaemon claude-sonnet-4-5-20250929 (fallback)', child:lua('return require("ardaemon").statusline()'))
+      local status = table.concat(child:lua('return require("ardaemon").status_lines()'), '\n')
+      h.matches('last answer: gpt%-4o failed %(overloaded%); answered by the fallback [%w_]+:claude%-sonnet', status)
+      -- The asked model is back: a plain header, and the notice is gone.
+      h.gateway.control('clear', {})
+      child:input('Giplain-turn<Esc><CR>')
+      child:wait('return _G.chat_done == 2', 15000, 'plain reply')
+      h.eq('## Assistant (gpt-4o)', child:lines()[10])
+      h.eq('ardaemon gpt-4o', child:lua('return require("ardaemon").statusline()'))
+    end,
+  },
+  {
     '<C-c> cancels a streaming chat reply',
     function(h)
       h.gateway.replies({ { 'long-story', string.rep('word ', 200) } })

@@ -138,6 +138,7 @@ function M.send(text)
     return false
   end
   table.insert(s.messages, { role = 'user', content = prompt })
+  require('ardaemon.status').clear_fallback()
   local cfg = config.get().chat
   append(bufnr, '\n\n## Assistant\n')
   local header = api.nvim_buf_line_count(bufnr) - 2 -- 0-based row of "## Assistant"
@@ -175,8 +176,9 @@ function M.send(text)
       end
       log.success()
       if type(result.model) == 'string' and api.nvim_buf_is_valid(bufnr) then
-        -- Name the model that answered (the daemon resolved it; settings may not say).
-        api.nvim_buf_set_lines(bufnr, header, header + 1, false, { '## Assistant (' .. result.model .. ')' })
+        -- Name the model that answered (the daemon resolved it; settings may not say), and
+        -- the one first asked when a fallback (`models.fallback.chat`) answered instead.
+        api.nvim_buf_set_lines(bufnr, header, header + 1, false, { M.header(result) })
         vim.b[bufnr].ardaemon_chat_model = result.model
         pcall(vim.cmd.redrawstatus)
       end
@@ -205,6 +207,18 @@ function M.send(text)
     s.req = s.req or { client = nil, id = nil }
   end
   return true
+end
+
+---The header over a reply: `## Assistant (<model>)`, or `## Assistant (<model>, fallback from
+---<first asked>)` when the daemon's fallback chain answered.
+---@param result ardaemon.ChatResult
+---@return string
+function M.header(result)
+  local from = result.fallbackFrom
+  if type(from) == 'string' and from ~= '' then
+    return ('## Assistant (%s, fallback from %s)'):format(result.model, from)
+  end
+  return '## Assistant (' .. result.model .. ')'
 end
 
 ---Cancel the streaming reply.

@@ -105,6 +105,12 @@ function M.status_lines()
       st.state == 'error' and (' (' .. (st.kind or '?') .. '): ' .. (st.message or '')) or ''
     )
   )
+  if st.fallback then
+    table.insert(
+      lines,
+      'last answer: ' .. (st.fallback.message or ('from the fallback ' .. (st.fallback.model or '?')))
+    )
+  end
   table.insert(
     lines,
     ('models: completion = %s, chat = %s'):format(

@@ -8,6 +8,7 @@ local M = {}
 ---@field message string|nil
 ---@field kind string|nil
 ---@field selected ardaemon.Selected
+---@field fallback {model: string|nil, message: string|nil}|nil the last request was answered by a fallback model
 M.current = { state = 'off', selected = {} }
 
 ---True once the daemon sent `ardaemon/didChangeStatus`: from then on it alone says idle/busy/error.
@@ -34,6 +35,17 @@ function M.set(s)
     M.from_daemon = false
   end
   local cur = M.current
+  if s.kind == 'fallback' then
+    -- A notice, not a state: the model that answered is the fallback's, the one to keep
+    -- showing is still the one asked. Kept until the next request starts.
+    cur.fallback =
+      { model = s.model ~= vim.NIL and s.model or nil, message = s.message ~= vim.NIL and s.message or nil }
+    changed()
+    return
+  end
+  if s.state == 'inProgress' or s.state == 'error' or s.state == 'off' then
+    cur.fallback = nil
+  end
   cur.state = s.state or cur.state
   if s.model and s.model ~= vim.NIL then
     cur.model = s.model
@@ -62,7 +74,16 @@ function M.set_selected(selected)
   changed()
 end
 
----Statusline component: `ardaemon glm-4.6`, with ` …` while working and ` ✗ <kind>` on error.
+---A new chat request starts: an older fallback notice no longer describes the last answer.
+function M.clear_fallback()
+  if M.current.fallback then
+    M.current.fallback = nil
+    changed()
+  end
+end
+
+---Statusline component: `ardaemon glm-4.6`, with ` …` while working, ` ✗ <kind>` on error and
+---` (fallback: <model>)` when a fallback model answered the last request.
 ---@return string
 function M.statusline()
   local cur = M.current
@@ -80,6 +101,11 @@ function M.statusline()
     text = text .. ' …'
   elseif cur.state == 'error' then
     text = text .. ' ✗ ' .. (cur.kind or 'error')
+  end
+  local fallback = cur.fallback
+  if fallback and cur.state ~= 'inProgress' then
+    text = text
+      .. ((fallback.model and fallback.model ~= model) and (' (fallback: ' .. fallback.model .. ')') or ' (fallback)')
   end
   return text
 end
