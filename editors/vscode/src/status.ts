@@ -102,13 +102,16 @@ export interface StatusView {
   background?: 'statusBarItem.errorBackground' | 'statusBarItem.warningBackground';
 }
 
-const KIND_HINTS: { [kind: string]: string } = {
-  auth: 'Run "ardaemon: Sign In" with a valid token.',
-  unauthorized_client:
-    'The gateway refuses this client: try another provider or base URL, or the headers your gateway documents.',
-  model_not_found: 'Pick another model with "ardaemon: Select Model".',
-  rate_limited: 'The gateway is rate limiting; completions resume by themselves.',
+/** What a click on the item does after a failed request, by `data.kind`: the action the editor
+ * offers, not advice. What to do is in the daemon's message, in VS Code's words (messages.py). */
+const ON_ERROR: { [kind: string]: { command: StatusView['command']; icon: string; click: string } } = {
+  auth: { command: 'ardaemon.signIn', icon: '$(key)', click: 'Click to sign in.' },
 };
+const SELECT_ON_ERROR = {
+  command: 'ardaemon.selectModel',
+  icon: '$(error)',
+  click: 'Click to select a model.',
+} as const;
 
 /** A new daemon process: forget the old one's state and error. */
 export function restarted(model: StatusModel): StatusModel {
@@ -140,22 +143,13 @@ export function renderStatus(m: StatusModel): StatusView {
       break;
   }
   if (m.daemon.state === 'error') {
-    const kind = m.daemon.kind;
-    const hint = kind ? KIND_HINTS[kind] : undefined;
-    const message = `ardaemon: ${m.lastError ?? 'the last request failed'}${hint ? `\n\n${hint}` : ''}`;
-    if (kind === 'auth') {
-      return {
-        text: m.model ? `$(key) ${model}` : '$(key) ardaemon: Sign In',
-        tooltip: `${message}\n\nClick to sign in.`,
-        background: 'statusBarItem.errorBackground',
-        command: 'ardaemon.signIn',
-      };
-    }
+    const action = (m.daemon.kind && ON_ERROR[m.daemon.kind]) || SELECT_ON_ERROR;
+    const text = action.command === 'ardaemon.signIn' && !m.model ? 'ardaemon: Sign In' : model;
     return {
-      text: `$(error) ${model}`,
-      tooltip: `${message}${footer}`,
+      text: `${action.icon} ${text}`,
+      tooltip: `ardaemon: ${m.lastError ?? 'the last request failed'}\n\n${action.click}`,
       background: 'statusBarItem.errorBackground',
-      command: select,
+      command: action.command,
     };
   }
   if (m.daemon.state === 'inProgress') {

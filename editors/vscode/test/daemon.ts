@@ -9,7 +9,7 @@ export const REPO = path.resolve(__dirname, '..', '..', '..', '..');
 
 const DUMP = `
 import json, msgspec
-import ardaemon.protocol as p, ardaemon.errors as e, ardaemon.config as c
+import ardaemon.protocol as p, ardaemon.errors as e, ardaemon.config as c, ardaemon.messages as m
 
 def keys(struct, prefix=""):
     out = []
@@ -25,6 +25,24 @@ def keys(struct, prefix=""):
             out.append(name)
     return out
 
+def classes(cls):
+    yield cls
+    for sub in cls.__subclasses__():
+        yield from classes(sub)
+
+# One error per sentence messages.py has (kind or kind/reason), rendered for VS Code.
+by_kind = {}
+for cls in classes(e.ArdaemonError):
+    by_kind.setdefault(cls.kind, cls)  # the class that owns the kind, not a subclass of it
+rendered = {}
+for key in m.FACTS:
+    kind, _, reason = key.partition("/")
+    error = by_kind[kind](reason=reason, status=403, role="chat", model="glm-4.6", near=["glm-4.6"],
+                          host="agentrouter.org", cause="refused", seconds=5, why="excluded",
+                          format="openai", content_type="text/html")
+    error.add_context(provider="AgentRouter", token_env="AGENTROUTER_API_KEY")
+    rendered[key] = {"kind": kind, "message": m.render(error, m.frontend_of("Visual Studio Code"))}
+
 shapes = {n: [f.encode_name for f in msgspec.structs.fields(t)]
           for n, t in vars(p).items()
           if isinstance(t, type) and issubclass(t, msgspec.Struct)
@@ -37,6 +55,8 @@ print(json.dumps({
     "kinds": list(e.KINDS),
     "shapes": shapes,
     "settings": keys(c.Settings),
+    "messages": rendered,
+    "commands": {name: spelled["vscode"] for name, spelled in m.COMMANDS.items()},
 }))
 `;
 
@@ -47,6 +67,10 @@ export interface DaemonDefinitions {
   kinds: string[];
   shapes: Record<string, string[]>;
   settings: string[];
+  /** A sentence per `kind` or `kind/reason`, as the daemon renders it for VS Code. */
+  messages: Record<string, { kind: string; message: string }>;
+  /** The commands the daemon's messages name, in VS Code's words. */
+  commands: Record<string, string>;
 }
 
 function pythons(): string[] {
