@@ -4,7 +4,9 @@ One place for the advice per kind: `FACTS` says what failed, `ADVICE` what to do
 setting or command is named the way the reader's front end spells it (VS Code
 `ardaemon.headers`, Neovim `settings.headers` in setup(), the CLI's `[headers]` in
 config.toml). A gateway's own message is quoted as a quote, then one sentence of ours;
-without one, the advice follows the fact after a colon.
+without one, the advice follows the fact after a colon. Advice of several remedies (`Steps`)
+is one sentence there; `explain` hands the fact and the steps apart to a front end that
+lists them (the CLI's `login`).
 The daemon learns its front end from `clientInfo.name` at initialize (`frontend_of`).
 """
 
@@ -115,7 +117,13 @@ FACTS: dict[str, str] = {
     "'{content_type}' instead of an event stream",
 }
 
-Advice = str | Callable[[ArdaemonError, Frontend], str]
+
+class Steps(tuple[str, ...]):
+    """Advice of several remedies: one sentence ("a, b, or c") where a front end shows one
+    line, a list where it has room (the CLI's `login`)."""
+
+
+Advice = str | Steps | Callable[[ArdaemonError, Frontend], str]
 
 #: What to do next, by `kind` or `kind/reason`.
 ADVICE: dict[str, Advice] = {
@@ -124,8 +132,13 @@ ADVICE: dict[str, Advice] = {
     "invalid_params/unknown_model": _unknown,
     "auth": "Check {token_env} or run {cmd_login}.",
     "auth/no_token": "Set {token_env} or run {cmd_login}.",
-    "unauthorized_client": "Use another provider or base URL, set the extra headers your "
-    "gateway documents in {setting_headers}, or ask the gateway's support to allow it.",
+    "unauthorized_client": Steps(
+        (
+            "use another provider or base URL{how_to_switch}",
+            "set the extra headers your gateway documents in {setting_headers}",
+            "ask the gateway's support to allow it",
+        )
+    ),
     "model_not_found": "Pick another model ({cmd_pick_model}).",
     "rate_limited": _retry,
     "overloaded": "Try again in a moment or pick another model.",
@@ -148,14 +161,27 @@ ADVICE: dict[str, Advice] = {
 
 def render(error: ArdaemonError, frontend: Frontend = "lsp") -> str:
     """The sentence for this error: what failed (the gateway's words quoted), what to do."""
+    fact, steps = explain(error, frontend)
+    if not steps:
+        return fact
+    advice = _sentence(steps)
+    unknown_model = error.kind == "invalid_params" and error.reason == "unknown_model"
+    if (error.detail and error.kind in KINDS) or unknown_model:
+        return f"{fact}. {advice}"
+    return f"{fact}: {advice[0].lower()}{advice[1:]}"
+
+
+def explain(error: ArdaemonError, frontend: Frontend = "lsp") -> tuple[str, list[str]]:
+    """What failed (a sentence of its own when there is no advice) and the steps of what
+    to do, for a front end that lists them; `render` joins the two."""
     upstream = error.kind in KINDS
     key = f"{error.kind}/{error.reason}" if error.reason else error.kind
     fact = FACTS.get(key)
     if fact is None:
         if error.kind == "invalid_params" and error.detail:
-            return f"Invalid params: {error.detail}"
+            return f"Invalid params: {error.detail}", []
         if error.detail and not upstream and error.kind != "internal":
-            return error.detail  # our own sentence (cancelled, a refused document)
+            return error.detail, []  # our own sentence (cancelled, a refused document)
         fact = FACTS.get(error.kind, FACTS["internal"])
         key = error.kind
     fields = _fields(error, frontend)
@@ -163,14 +189,25 @@ def render(error: ArdaemonError, frontend: Frontend = "lsp") -> str:
     if text.startswith("the "):
         text = "T" + text[1:]
     advice = ADVICE.get(key, ADVICE.get(error.kind, ""))
-    advice = advice(error, frontend) if callable(advice) else advice.format(**fields)
-    if not advice:
-        return f"{text}."
+    if callable(advice):
+        steps = [advice(error, frontend)]
+    elif isinstance(advice, Steps):
+        steps = [step.format(**fields) for step in advice]
+    else:
+        steps = [advice.format(**fields)] if advice else []
+    if not steps:
+        return f"{text}.", []
     if error.detail and upstream:
-        return f'{text}: "{error.detail}". {advice}'
-    if key == "invalid_params/unknown_model":
-        return f"{text}. {advice}"
-    return f"{text}: {advice[0].lower()}{advice[1:]}"
+        text = f'{text}: "{error.detail}"'
+    return text, steps
+
+
+def _sentence(steps: list[str]) -> str:
+    """Remedies as one sentence: "A, b, or c." (a single one is already a sentence)."""
+    if len(steps) == 1:
+        return steps[0]
+    joined = f"{', '.join(steps[:-1])}, or {steps[-1]}."
+    return joined[0].upper() + joined[1:]
 
 
 def _fields(error: ArdaemonError, fe: Frontend) -> dict[str, Any]:
@@ -187,6 +224,7 @@ def _fields(error: ArdaemonError, fe: Frontend) -> dict[str, Any]:
         "token_env": context.get("token_env") or "the token",
         "setting": setting(error.facts.get("setting_key") or "requestTimeout", fe),
         "setting_headers": setting("headers", fe),
+        "how_to_switch": _how_to_switch(error, fe),
         "setting_role": setting(f"models.{role}", fe),
         "cmd_login": COMMANDS["login"][fe],
         "cmd_pick_model": COMMANDS["pick_model"][fe],
@@ -194,3 +232,11 @@ def _fields(error: ArdaemonError, fe: Frontend) -> dict[str, Any]:
         "cmd_status": "`ardaemon status`",
         "n": "n" if fmt[:1].lower() in "aeiou" and fmt else "",
     }
+
+
+def _how_to_switch(error: ArdaemonError, fe: Frontend) -> str:
+    """The CLI can say how: `--provider`, or the provider's base URL variable."""
+    if fe != "cli":
+        return ""
+    variable = error.context.get("base_url_env")
+    return f" (`--provider NAME`{f', or {variable}=URL' if variable else ''})"

@@ -108,7 +108,10 @@ def _about(provider: ProviderSpec, model: str | None) -> Iterator[None]:
         yield
     except errors.ArdaemonError as exc:
         exc.add_context(
-            provider=provider.label or provider.name, token_env=provider.token_env, model=model
+            provider=provider.label or provider.name,
+            token_env=provider.token_env,
+            base_url_env=provider.base_url_env,
+            model=model,
         )
         raise
 

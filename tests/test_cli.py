@@ -21,6 +21,8 @@ from typing import Any
 import pytest
 from conftest import TOKEN, isolated_env
 
+from ardaemon import errors, messages
+
 pytestmark = pytest.mark.subprocess
 
 TESTS = Path(__file__).parent
@@ -141,6 +143,15 @@ def test_bad_token_is_rejected_and_not_stored(cli: Runner, home: Path, gateway: 
     assert "sk-not-the-right-one" not in done.stderr
 
 
+def refused_client() -> errors.UnauthorizedClient:
+    """The error the stand-in's refusal becomes, with the context the daemon attaches."""
+    error = errors.UnauthorizedClient(status=401)
+    error.add_context(
+        provider="AgentRouter", token_env="AGENTROUTER_API_KEY", base_url_env="AGENTROUTER_BASE_URL"
+    )
+    return error
+
+
 @pytest.mark.parametrize("html", [False, True])
 def test_refused_client_is_told_apart_from_a_bad_token(
     cli: Runner, home: Path, gateway: Any, html: bool
@@ -148,11 +159,13 @@ def test_refused_client_is_told_apart_from_a_bad_token(
     gateway.set_fault("unauthorized_client", html=html)
     done = cli("login", "--token-stdin", input=TOKEN)
     assert done.returncode == 1
-    assert "refused this client" in done.stderr
-    assert "unauthorized client detected" in done.stderr
-    assert "not a verdict on the token" in done.stderr
-    for remedy in ("another base URL or provider", "[headers]", "support"):
-        assert remedy in done.stderr
+    # The fact and every remedy, word for word as messages.py renders them for the CLI.
+    fact, steps = messages.explain(refused_client(), "cli")
+    assert f"{fact}; the token was not stored." in done.stderr
+    assert len(steps) == 3
+    for step in steps:
+        assert f" {step}\n" in done.stderr
+    assert "(`--provider NAME`, or AGENTROUTER_BASE_URL=URL)" in done.stderr
     assert "rejected this token" not in done.stderr
     assert not credentials_file(home).exists()
     # The user can still keep the token (to add headers next, say).
@@ -434,7 +447,7 @@ def test_doctor_tells_the_two_401s_apart(
     data = json.loads(cli("doctor", "--json", env=with_token(plain_env)).stdout)
     check = next(c for c in data["checks"] if c["name"] == "models")
     assert not check["ok"] and "unauthorized_client" in check["detail"]
-    assert "headers" in check["fix"]
+    assert check["fix"] == messages.render(refused_client(), "cli")
 
     # No token, a broken config file: each ✗ comes with its fix.
     config = home / "config" / "ardaemon" / "config.toml"

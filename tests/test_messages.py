@@ -134,3 +134,15 @@ def test_our_own_sentences_and_invalid_params() -> None:
     assert render(errors.Cancelled("Superseded.")) == "Superseded."
     assert render(errors.Internal()).startswith("ardaemon hit an internal error: the details")
     assert render(errors.BadResponse(reason="not_json")).startswith("The gateway sent a reply")
+
+
+def test_remedies_are_one_sentence_in_editors_and_a_list_in_the_cli() -> None:
+    error = upstream(403, {"error": {"message": "unauthorized client detected"}})
+    error.add_context(base_url_env="AGENTROUTER_BASE_URL")
+    fact, steps = messages.explain(error, "vscode")
+    assert render(error, "vscode") == f"{fact}: {steps[0]}, {steps[1]}, or {steps[2]}."
+    fact, cli_steps = messages.explain(error, "cli")
+    assert len(cli_steps) == len(steps)
+    # Only the CLI can say how to switch: its flag, and the provider's base URL variable.
+    assert cli_steps[0] == f"{steps[0]} (`--provider NAME`, or AGENTROUTER_BASE_URL=URL)"
+    assert render(error, "cli") == f"{fact}: {', '.join(cli_steps[:2])}, or {cli_steps[2]}."

@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from .. import credentials, errors
+from ..messages import explain
 from ..service import Service
 from . import ui
 from .common import Failure, UsageError, for_terminal, make_service, run
@@ -23,22 +24,6 @@ async def verify(service: Service, token: str | None) -> CachedCatalog:
 def save_catalog(service: Service, found: CachedCatalog) -> None:
     """The check already fetched the catalog: keep it, so `ardaemon models` is instant."""
     service.catalog.put(found)
-
-
-def unauthorized_client_help(service: Service, style: ui.Style) -> list[str]:
-    """What "unauthorized client detected" means and what the user can do about it."""
-    spec = service.provider
-    env = f"{spec.base_url_env}=URL " if spec.base_url_env else ""
-    b = style.bullet
-    return [
-        "  That is not a verdict on the token: the gateway only serves clients it has allowed,",
-        "  and it has not allowed ardaemon (yet). What you can do:",
-        f"    {b} try the token with another base URL or provider: "
-        f"`{env}ardaemon login` or `ardaemon login --provider NAME`",
-        f"    {b} if the gateway documents extra request headers for your client, put them under",
-        f"      [headers] in {service.paths.config_file} and run `ardaemon login` again",
-        f"    {b} ask the gateway's support to allow ardaemon",
-    ]
 
 
 def _read_token(args: argparse.Namespace, service: Service) -> str:
@@ -79,15 +64,13 @@ def login(args: argparse.Namespace) -> int:
     if not args.no_verify:
         try:
             found = run(service, lambda s: verify(s, token), listing=True)
-        except errors.UnauthorizedClient:
-            ui.err(
-                style.bad(
-                    f'{service.label} refused this client ("unauthorized client detected"); '
-                    "the token was not stored."
-                )
-            )
-            for line in unauthorized_client_help(service, style):
-                ui.err(line)
+        except errors.UnauthorizedClient as exc:
+            # The same fact and remedies as every front end's (messages.py), as a list.
+            fact, steps = explain(exc, "cli")
+            ui.err(style.bad(f"{fact}; the token was not stored. What you can do:"))
+            for step in steps:
+                ui.err(f"    {style.bullet} {step}")
+            ui.err(f"  (config.toml: {service.paths.config_file})")
             ui.err("  To store the token anyway: `ardaemon login --no-verify`.")
             return 1
         except errors.AuthError as exc:

@@ -329,15 +329,6 @@ def _models(service: Service) -> Check:
     started = time.perf_counter()
     try:
         found = run(service, lambda s: verify(s, token))
-    except errors.UnauthorizedClient as exc:
-        return Check(
-            "models",
-            False,
-            f"GET /v1/models: unauthorized_client (HTTP {exc.status}): the gateway refuses this "
-            "client; the token may be fine",
-            "use another provider or base URL, set the extra headers your gateway documents "
-            "under [headers] in config.toml, or ask the gateway's support to allow ardaemon",
-        )
     except errors.AuthError as exc:
         env = service.provider.token_env
         fix = "run `ardaemon login` with a valid token"
