@@ -5,7 +5,7 @@
 import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
 import type { Daemon } from './client';
-import { ChatSession, newProgressToken } from './chatSession';
+import { ChatSession, newProgressToken, speaker } from './chatSession';
 import { describeError, isCancelled } from './errors';
 import { PROGRESS, REQUESTS } from './protocol';
 
@@ -54,7 +54,8 @@ export class ChatPanel implements vscode.Disposable {
   }
 
   private postState(): void {
-    this.post({ type: 'state', turns: this.session.turns, model: this.chatModel(), busy: this.session.busy });
+    const turns = this.session.turns.map((turn) => ({ ...turn, speaker: speaker(turn) }));
+    this.post({ type: 'state', turns, model: this.chatModel(), busy: this.session.busy });
   }
 
   private async receive(msg: FromWebview): Promise<void> {
@@ -200,7 +201,10 @@ function html(nonce: string, cspSource: string): string {
       div.dataset.state = turn.state || '';
       const who = document.createElement('div');
       who.className = 'who';
-      who.textContent = turn.role === 'user' ? 'You' : (turn.model || 'ardaemon');
+      who.textContent = turn.speaker;
+      if (turn.fallbackFrom) {
+        who.title = 'Answered by a fallback: ' + turn.fallbackFrom + ' failed before any output (models.fallback.chat).';
+      }
       const body = document.createElement('div');
       body.className = 'body' + (turn.state === 'streaming' ? ' cursor' : '');
       fill(body, turn.content);

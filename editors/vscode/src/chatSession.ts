@@ -9,7 +9,19 @@ export interface Turn {
   /** For an assistant turn: still streaming, finished, stopped by the user, or failed. */
   state?: 'streaming' | 'done' | 'stopped' | 'error';
   model?: string;
+  /** The model first asked, when the daemon's fallback chain (`models.fallback`) answered. */
+  fallbackFrom?: string;
   error?: string;
+}
+
+/** Who a turn is from, as the transcript heads it: the model that answered, and the model
+ * first asked when a fallback answered instead. */
+export function speaker(turn: Turn): string {
+  if (turn.role === 'user') {
+    return 'You';
+  }
+  const model = turn.model || 'ardaemon';
+  return turn.fallbackFrom ? `${model} (fallback from ${turn.fallbackFrom})` : model;
 }
 
 let counter = 0;
@@ -85,6 +97,9 @@ export class ChatSession {
     turn.content = result.content;
     turn.state = 'done';
     turn.model = result.model;
+    if (result.fallbackFrom) {
+      turn.fallbackFrom = result.fallbackFrom;
+    }
     return turn;
   }
 

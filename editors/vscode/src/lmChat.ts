@@ -11,7 +11,16 @@ import * as vscode from 'vscode';
 import type { Daemon } from './client';
 import { newProgressToken } from './chatSession';
 import { describeError, errorData, isCancelled } from './errors';
-import { type ChatInformation, chatInformation, type RequestMessage, toChatMessages } from './lmModels';
+import {
+  ANSWER_KEY,
+  Answers,
+  type ChatInformation,
+  chatInformation,
+  fallbackNote,
+  type RequestMessage,
+  toChatMessages,
+} from './lmModels';
+import type { ChatResult } from './protocol';
 import { PROGRESS, REQUESTS } from './protocol';
 
 export const VENDOR = 'ardaemon';
@@ -62,6 +71,8 @@ export function toLanguageModelError(err: unknown): Error {
 class DaemonChatProvider implements Provider {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeLanguageModelChatInformation = this.changed.event;
+  /** Who answered the participant's requests (a fallback is noted under the reply). */
+  readonly answers = new Answers();
 
   constructor(
     private readonly daemon: Daemon,
@@ -84,7 +95,7 @@ class DaemonChatProvider implements Provider {
   async provideLanguageModelChatResponse(
     model: ChatInformation,
     messages: readonly RequestMessage[],
-    _options: unknown,
+    options: unknown,
     progress: vscode.Progress<unknown>,
     token: vscode.CancellationToken,
   ): Promise<void> {
@@ -95,11 +106,12 @@ class DaemonChatProvider implements Provider {
       }
     });
     try {
-      await this.daemon.request(
+      const result: ChatResult = await this.daemon.request(
         REQUESTS.chat,
         { messages: toChatMessages(messages), model: model.id, partialResultToken: partial },
         token,
       );
+      this.answers.record(options, result);
     } catch (err) {
       if (token.isCancellationRequested || isCancelled(err)) {
         throw new vscode.CancellationError();
@@ -141,8 +153,12 @@ export function registerLanguageModels(daemon: Daemon, log: vscode.LogOutputChan
         if (turn instanceof vscode.ChatRequestTurn) {
           history.push(vscode.LanguageModelChatMessage.User(turn.prompt));
         } else if (turn instanceof vscode.ChatResponseTurn) {
+          // The fallback note is ours, not the model's words: it is not history.
+          const note = (turn.result.metadata as { note?: string } | undefined)?.note;
           const text = turn.response
-            .map((part) => (part instanceof vscode.ChatResponseMarkdownPart ? part.value.value : ''))
+            .map((part) =>
+              part instanceof vscode.ChatResponseMarkdownPart && part.value.value !== note ? part.value.value : '',
+            )
             .join('');
           history.push(vscode.LanguageModelChatMessage.Assistant(text));
         }
@@ -153,12 +169,18 @@ export function registerLanguageModels(daemon: Daemon, log: vscode.LogOutputChan
         stream.markdown('Pick a model in the chat view first.');
         return {};
       }
+      const key = newProgressToken();
       try {
-        const reply = await model.sendRequest(history, {}, token);
+        const reply = await model.sendRequest(history, { modelOptions: { [ANSWER_KEY]: key } }, token);
         for await (const chunk of reply.text) {
           stream.markdown(chunk);
         }
-        return { metadata: { model: model.id } };
+        const answer = provider.answers.take(key);
+        const note = fallbackNote(answer);
+        if (note) {
+          stream.markdown(note);
+        }
+        return { metadata: { model: answer?.model ?? model.id, fallbackFrom: answer?.fallbackFrom, note } };
       } catch (err) {
         if (token.isCancellationRequested) {
           return {};

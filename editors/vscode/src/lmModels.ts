@@ -1,7 +1,7 @@
 // The pure half of lmChat.ts (no `vscode` import, so plain Node tests it): the daemon's catalog
 // as Language Model Chat information, and a chat request's messages as `ardaemon/chat` takes them.
 
-import type { ChatMessage, ListModelsResult } from './protocol';
+import type { ChatMessage, ChatResult, ListModelsResult } from './protocol';
 
 /** `LanguageModelChatInformation` (1.104). */
 export interface ChatInformation {
@@ -57,4 +57,44 @@ export function toChatMessages(messages: readonly RequestMessage[]): ChatMessage
     out.push({ role: m.role === 2 ? 'assistant' : m.role === 3 ? 'system' : 'user', content: text });
   }
   return out;
+}
+
+/** The `modelOptions` key under which the `@ardaemon` participant names its request, so the
+ * provider can tell it who answered: the Language Model API passes text only. */
+export const ANSWER_KEY = 'ardaemonAnswer';
+const KEPT_ANSWERS = 16;
+
+/** `ardaemon/chat` results of participant requests, by the key their options carried. */
+export class Answers {
+  private readonly byKey = new Map<string, Pick<ChatResult, 'model' | 'fallbackFrom'>>();
+
+  /** Note a result when the request's options (`ProvideLanguageModelChatResponseOptions`)
+   * carry a key; requests from anyone else carry none and are not kept. */
+  record(options: unknown, result: Pick<ChatResult, 'model' | 'fallbackFrom'>): void {
+    const key = (options as { modelOptions?: Record<string, unknown> } | undefined)?.modelOptions?.[ANSWER_KEY];
+    if (typeof key !== 'string') {
+      return;
+    }
+    this.byKey.set(key, { model: result.model, fallbackFrom: result.fallbackFrom });
+    for (const old of this.byKey.keys()) {
+      if (this.byKey.size <= KEPT_ANSWERS) {
+        break;
+      }
+      this.byKey.delete(old); // a participant that never came back for its answer
+    }
+  }
+
+  take(key: string): Pick<ChatResult, 'model' | 'fallbackFrom'> | undefined {
+    const found = this.byKey.get(key);
+    this.byKey.delete(key);
+    return found;
+  }
+}
+
+/** The line under a participant's reply when the fallback chain answered, else undefined. */
+export function fallbackNote(answer: Pick<ChatResult, 'model' | 'fallbackFrom'> | undefined): string | undefined {
+  if (!answer?.fallbackFrom) {
+    return undefined;
+  }
+  return `\n\n*Answered by ${answer.model}, fallback from ${answer.fallbackFrom} (it failed before any output; \`models.fallback.chat\`).*`;
 }

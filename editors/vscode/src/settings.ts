@@ -26,6 +26,8 @@ export const DAEMON_KEYS = [
   'completion.timeout',
   'completion.candidates',
   'completion.automaticCandidates',
+  'completion.prefixChars',
+  'completion.suffixChars',
   'completion.languages.allow',
   'completion.languages.deny',
   'chat.maxTokens',

@@ -60,16 +60,22 @@ export function tokenLine(m: Pick<StatusModel, 'signedIn' | 'token'>): string {
 
 /** Fold one `ardaemon/didChangeStatus` notification into the model. */
 export function applyDaemonStatus(model: StatusModel, status: Status): StatusModel {
+  // A fallback notice names the model that answered instead (perhaps chat's): the model
+  // shown stays the one asked. It describes the last request, so the next one clears it.
+  const fallback = status.kind === 'fallback';
+  const stale = status.state === 'inProgress' && model.notice?.kind === 'fallback';
   return {
     ...model,
     phase: 'running',
     daemon: status,
-    model: status.model ?? model.model,
+    model: (fallback ? null : status.model) ?? model.model,
     lastError: status.state === 'error' ? (status.message ?? 'the last request failed') : model.lastError,
     notice:
-      (status.kind === 'fallback' || status.kind === 'budget') && status.message
-        ? { kind: status.kind, message: status.message }
-        : model.notice,
+      (fallback || status.kind === 'budget') && status.message
+        ? { kind: status.kind as 'fallback' | 'budget', message: status.message }
+        : stale
+          ? null
+          : model.notice,
   };
 }
 
@@ -167,7 +173,7 @@ export function renderStatus(m: StatusModel): StatusView {
   const token = line ? `\n\n${line}` : '';
   const notice = m.notice ? `\n\n${m.notice.message}` : '';
   return {
-    text: `$(sparkle) ${model}`,
+    text: `$(sparkle) ${model}${m.notice?.kind === 'fallback' ? ' (fallback)' : ''}`,
     tooltip: `ardaemon: idle, completions from ${model}.${notice}${usageLine(m.usage)}${token}${last}${footer}`,
     command: select,
     ...(m.notice?.kind === 'budget' ? { background: 'statusBarItem.warningBackground' as const } : {}),

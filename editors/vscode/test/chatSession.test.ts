@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ChatSession, newProgressToken } from '../src/chatSession';
+import { ChatSession, newProgressToken, speaker } from '../src/chatSession';
 
 const result = (content: string) => ({ content, model: 'glm-4.6', api: 'openai' as const, stopReason: 'end_turn' });
 
@@ -76,4 +76,16 @@ test('clear empties the transcript', () => {
 test('progress tokens are unique', () => {
   const tokens = new Set([newProgressToken(1), newProgressToken(1), newProgressToken(2)]);
   assert.equal(tokens.size, 3);
+});
+
+test('a reply from the fallback chain is headed with the model that answered and the one asked', () => {
+  const s = new ChatSession();
+  s.ask('q', { token: 1 });
+  assert.equal(speaker(s.turns[1]!), 'ardaemon', 'streaming: no model known yet');
+  const turn = s.finish({ ...result('a'), model: 'claude-sonnet-4-5', fallbackFrom: 'gpt-4o' });
+  assert.equal(turn?.fallbackFrom, 'gpt-4o');
+  assert.equal(speaker(turn!), 'claude-sonnet-4-5 (fallback from gpt-4o)');
+  assert.equal(speaker(s.turns[0]!), 'You');
+  s.ask('again', { token: 2 });
+  assert.equal(speaker(s.finish(result('b'))!), 'glm-4.6', 'no fallback: the model alone');
 });

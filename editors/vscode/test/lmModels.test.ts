@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { chatInformation, toChatMessages } from '../src/lmModels';
+import { ANSWER_KEY, Answers, chatInformation, fallbackNote, toChatMessages } from '../src/lmModels';
 
 test('the catalog becomes the chat view picker entries, one per model', () => {
   const info = chatInformation({
@@ -38,4 +38,30 @@ test('request messages keep their roles and text parts; other parts and empty me
       { role: 'assistant', content: 'Hello.' },
     ],
   );
+});
+
+test('the participant learns who answered its request; a fallback gets a note, others none', () => {
+  const answers = new Answers();
+  answers.record({ modelOptions: { [ANSWER_KEY]: 'k1' } }, { model: 'claude-sonnet-4-5', fallbackFrom: 'gpt-4o' });
+  answers.record({ modelOptions: { [ANSWER_KEY]: 'k2' } }, { model: 'gpt-4o' });
+  answers.record({}, { model: 'not-ours', fallbackFrom: 'x' });
+  answers.record(undefined, { model: 'not-ours' });
+  const first = answers.take('k1');
+  assert.deepEqual(first, { model: 'claude-sonnet-4-5', fallbackFrom: 'gpt-4o' });
+  assert.equal(answers.take('k1'), undefined, 'taken once');
+  assert.equal(
+    fallbackNote(first),
+    '\n\n*Answered by claude-sonnet-4-5, fallback from gpt-4o (it failed before any output; `models.fallback.chat`).*',
+  );
+  assert.equal(fallbackNote(answers.take('k2')), undefined);
+  assert.equal(fallbackNote(undefined), undefined);
+});
+
+test('answers nobody came back for do not pile up', () => {
+  const answers = new Answers();
+  for (let i = 0; i < 100; i += 1) {
+    answers.record({ modelOptions: { [ANSWER_KEY]: `k${i}` } }, { model: 'm' });
+  }
+  assert.equal(answers.take('k0'), undefined, 'the oldest went');
+  assert.deepEqual(answers.take('k99'), { model: 'm', fallbackFrom: undefined });
 });

@@ -82,3 +82,18 @@ test('the VSIX ships the bundle only', () => {
   assert.match(ignore, /^\*\*$/m);
   assert.match(ignore, /^!dist\/extension\.js$/m);
 });
+
+test("the context budget has no default of its own: unset, a project's .ardaemon.toml decides", () => {
+  const doc = fs.readFileSync(path.join(REPO, 'docs', 'protocol.md'), 'utf8');
+  for (const [key, builtIn] of [
+    ['completion.prefixChars', 6000],
+    ['completion.suffixChars', 2000],
+  ] as const) {
+    const p = properties[`${SECTION}.${key}`] as { default?: unknown; minimum?: number; maximum?: number };
+    // VS Code sends a declared default like a value the user set, and editor settings win
+    // over the project file: a default here would shadow every project's budget.
+    assert.equal(p.default, null, key);
+    assert.deepEqual([p.minimum, p.maximum], [1, 100000], key);
+    assert.ok(doc.includes(`| \`${key}\` | \`${builtIn}\` |`), `${key} in docs/protocol.md`);
+  }
+});

@@ -138,3 +138,21 @@ test("the idle tooltip shows today's usage and a budget notice", () => {
   assert.match(renderStatus(m).tooltip, /answered by the fallback/);
   assert.equal(renderStatus(m).background, undefined);
 });
+
+test('a fallback shows in the item until the next request starts; the model asked stays shown', () => {
+  let m = applyDaemonStatus(running({ model: 'gpt-4o' }), { state: 'inProgress', model: 'gpt-4o' });
+  m = applyDaemonStatus(m, { state: 'idle', model: 'gpt-4o' });
+  m = applyDaemonStatus(m, {
+    state: 'idle',
+    kind: 'fallback',
+    model: 'claude-sonnet-4-5',
+    message: 'gpt-4o failed (overloaded); answered by the fallback agent_router:claude-sonnet-4-5.',
+  });
+  const view = renderStatus(m);
+  assert.equal(view.text, '$(sparkle) gpt-4o (fallback)');
+  assert.match(view.tooltip, /gpt-4o failed \(overloaded\); answered by the fallback agent_router:claude-sonnet-4-5\./);
+  m = applyDaemonStatus(m, { state: 'inProgress', model: 'gpt-4o' });
+  m = applyDaemonStatus(m, { state: 'idle', model: 'gpt-4o' });
+  assert.equal(renderStatus(m).text, '$(sparkle) gpt-4o');
+  assert.doesNotMatch(renderStatus(m).tooltip, /fallback/);
+});
