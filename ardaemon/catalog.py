@@ -163,6 +163,16 @@ class CatalogStore:
         self.put(fresh)
         return Lookup(fresh, "network", False)
 
+    def price(self, provider: str, model: str) -> tuple[float, float] | None:
+        """(input, output) US dollars per token when the cached catalog of the configured
+        provider gives them: what the usage ledger prices a request with, unless
+        `prices` in the settings says."""
+        known = self.cached() if provider == self._store.provider.name else None
+        entry = known.get(model) if known is not None else None
+        if entry is not None and entry.price_in is not None and entry.price_out is not None:
+            return entry.price_in, entry.price_out
+        return None
+
     def put(self, found: CachedCatalog) -> None:
         key = cache_path(self.cache_dir, found.provider, found.base_url)
         save(key, found)

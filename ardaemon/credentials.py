@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 from . import errors
@@ -247,6 +248,26 @@ def require(provider: ProviderSpec, paths: Paths, environ: Mapping[str, str]) ->
             token_env=provider.token_env or "the provider's token variable",
         )
     return token
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """The tokens of the daemon's providers: by default the configured one (which changes
+    with the settings), or another that the fallback chain names."""
+
+    current: Callable[[], ProviderSpec]
+    paths: Paths
+    environ: Mapping[str, str]
+
+    def lookup(self, provider: ProviderSpec | None = None) -> tuple[str | None, Source]:
+        chosen = self.current() if provider is None else provider
+        return lookup(chosen, self.paths, self.environ)
+
+    def require(self) -> str | None:
+        return require(self.current(), self.paths, self.environ)
+
+    def source(self) -> TokenSource:
+        return source_of(self.current(), self.paths, self.environ)
 
 
 def source_of(provider: ProviderSpec, paths: Paths, environ: Mapping[str, str]) -> TokenSource:

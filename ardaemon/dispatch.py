@@ -11,13 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import credentials, errors, fallback
-from .config import Settings
-from .paths import Paths
+from .config import Settings, SettingsStore
 from .providers import ProviderSpec, normalize_base_url, providers_table
 from .router import Route, for_completion, route
 
@@ -41,14 +40,13 @@ class Answer:
 
 @dataclass
 class Dispatch:
-    provider: ProviderSpec
-    paths: Paths
-    environ: Mapping[str, str]
-    upstream: Upstream
+    #: The configured provider (it changes with the settings).
+    store: SettingsStore
+    tokens: credentials.Tokens
+    #: `Service.upstream`, the lazy-import seam: nothing of HTTP loads before a request.
+    upstream: Callable[[], Upstream]
     meter: Meter
     route_for: Callable[[str], Route]
-    #: The configured provider's token (raises AuthError when it is required and missing).
-    require_token: Callable[[], str | None]
 
     async def run(
         self,
@@ -60,10 +58,11 @@ class Dispatch:
         on_delta: Callable[[str], None] | None = None,
         deadline: float | None = None,
     ) -> Answer:
+        current = self.store.provider
         table = providers_table(settings.providers)
-        first = fallback.Target(self.provider, model)
+        first = fallback.Target(current, model)
         entries = getattr(settings.models.fallback, purpose)
-        targets = fallback.chain(first, entries, table, self.provider)
+        targets = fallback.chain(first, entries, table, current)
         emitted = False
 
         def delta(text: str) -> None:
@@ -77,19 +76,19 @@ class Dispatch:
         for index, target in enumerate(targets):
             if failure is not None and not fallback.worth_trying(failure, failed, target):
                 continue  # e.g. the provider that refused this client, under another model
-            usable, token = self._token(target, first=index == 0)
+            usable, token = self._token(target, current, first=index == 0)
             if not usable:
                 log.info("fallback %s skipped: no token for its provider", target.label)
                 continue
             if deadline is not None and deadline - time.monotonic() <= 0.05:
                 break
-            to = self._route(target, settings)
+            to = self._route(target, current, settings)
             if purpose == "completion" and settings.completion.fim:
                 to = for_completion(to)
             attempt = prepare(to)
             started = time.perf_counter()
             try:
-                result = await self.upstream.generate(
+                result = await self.upstream().generate(
                     to,
                     token,
                     attempt,
@@ -97,7 +96,7 @@ class Dispatch:
                     settings=settings,
                     deadline=deadline,
                     # The user's headers belong to their provider, never to another one.
-                    headers=None if target.provider == self.provider else {},
+                    headers=None if target.provider == current else {},
                 )
             except errors.ArdaemonError as exc:
                 self.meter.record(to, attempt, started, settings, outcome=exc.kind)
@@ -120,22 +119,21 @@ class Dispatch:
         assert failure is not None
         raise failure
 
-    def _token(self, target: fallback.Target, *, first: bool) -> tuple[bool, str | None]:
+    def _token(
+        self, target: fallback.Target, current: ProviderSpec, *, first: bool
+    ) -> tuple[bool, str | None]:
         """(usable, token) for a target's provider: a fallback without a token is skipped."""
-        if target.provider == self.provider:
-            token = self.require_token() if first else self._lookup(self.provider)
+        if target.provider == current and first:
+            token = self.tokens.require()  # raises AuthError when it is required and missing
         else:
-            token = self._lookup(target.provider)
+            token = self.tokens.lookup(target.provider)[0]
         return token is not None or not target.provider.token_required, token
 
-    def _lookup(self, provider: ProviderSpec) -> str | None:
-        return credentials.lookup(provider, self.paths, self.environ)[0]
-
-    def _route(self, target: fallback.Target, settings: Settings) -> Route:
-        if target.provider == self.provider:
+    def _route(self, target: fallback.Target, current: ProviderSpec, settings: Settings) -> Route:
+        if target.provider == current:
             return self.route_for(target.model)
         p = target.provider
         base = normalize_base_url(
-            (self.environ.get(p.base_url_env) if p.base_url_env else None) or p.base_url
+            (self.tokens.environ.get(p.base_url_env) if p.base_url_env else None) or p.base_url
         )
         return route(p, base, target.model, None, settings.api_overrides)

@@ -16,6 +16,7 @@ from pathlib import Path
 import msgspec
 
 from .files import atomic_write
+from .protocol import Acceptance
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,10 @@ class Feedback:
         if self._counts is None:
             self._counts = load(self.path)
         return self._counts
+
+    def acceptance(self) -> list[Acceptance]:
+        """Per model, for `ardaemon/status`."""
+        return [Acceptance(m, c.shown, c.accepted) for m, c in sorted(self.counts().items())]
 
     def shown(self, model: str) -> None:
         self.counts().setdefault(model, Counts()).shown += 1

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from .catalog import CachedCatalog, CatalogStore
 from .config import Settings, SettingsStore
-from .protocol import Api
+from .protocol import Api, Model
 from .providers import ProviderSpec
 
 PATHS: dict[Api, str] = {
@@ -150,6 +150,20 @@ class Router:
             self._memo.clear()
         self._memo[model] = (settings, known, found)
         return found
+
+    def listed(self, found: CachedCatalog) -> list[Model]:
+        """A catalog's models as `ardaemon/listModels` lists them, each with its format."""
+        provider = self._store.provider.name
+        return [
+            Model(
+                id=m.id,
+                api=self.route(m.id, found).api,
+                provider=provider,
+                name=m.name,
+                owned_by=m.owned_by,
+            )
+            for m in found.models
+        ]
 
 
 _EMPTY = CachedCatalog(provider="", base_url="", fetched_at=0.0, models=[])

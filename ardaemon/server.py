@@ -217,7 +217,7 @@ def jsonrpc_errors(
 def create_server(service: Service) -> ArdaemonServer:
     server = ArdaemonServer(service)
     service.activity.sink = server.notify_status
-    service.on_warning = server.warn
+    service.activity.on_warning = server.warn
     service.store.on_project_warnings = server.warn
     for method, options, handler in FEATURES:
         server.feature(method, options)(handler)

@@ -1,16 +1,22 @@
-"""`ardaemon/didChangeStatus`: what the status line shows while completions run, and
-the error that ended a failed request."""
+"""`ardaemon/didChangeStatus`: what the status line shows while completions run, the
+error that ended a failed request, and the news of a request that succeeded otherwise
+than asked (a fallback answered, today's usage passed its warning)."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from . import errors
 from .messages import Frontend, render
 from .protocol import Status
 
+if TYPE_CHECKING:
+    from .dispatch import Answer
+
 StatusSink = Callable[[Status], None]
+WarningSink = Callable[[list[str]], None]
 
 
 class Activity:
@@ -18,6 +24,8 @@ class Activity:
 
     def __init__(self) -> None:
         self.sink: StatusSink | None = None
+        #: Warnings the user should see even without a status line (a pop-up, stderr).
+        self.on_warning: WarningSink | None = None
         #: Whose words the status line's messages use (set from `clientInfo` at initialize).
         self.frontend: Frontend = "lsp"
         self._active = 0
@@ -68,3 +76,21 @@ class Activity:
     def failed(self, error: errors.ArdaemonError, model: str) -> None:
         message = render(error, self.frontend)
         self.report(Status(state="error", message=message, model=model, kind=error.kind))
+
+    def fell_back(self, answer: Answer) -> None:
+        """A fallback answered: say which model failed, why, and who answered instead."""
+        self.report(
+            Status(
+                state="idle",
+                kind="fallback",
+                model=answer.route.model,
+                message=f"{answer.fallback_from} failed ({answer.reason}); answered by the "
+                f"fallback {answer.route.provider.name}:{answer.route.model}.",
+            )
+        )
+
+    def budget_warning(self, message: str) -> None:
+        """Today's usage passed `usage.dailyTokenWarning` (`usage.Meter`)."""
+        self.report(Status(state="idle", kind="budget", message=message))
+        if self.on_warning is not None:
+            self.on_warning([message])

@@ -109,6 +109,31 @@ def test_chat_goes_out_once_with_the_token(tmp_path: Path) -> None:
     assert body["model"] == "glm-4.6" and body["messages"] == [{"role": "user", "content": "hi"}]
 
 
+def test_several_candidates_build_the_context_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sampled candidates start alongside the engine's greedy request and share the
+    context it would build: one `build_context` per completion request, not one each."""
+    from ardaemon.completion import context, engine, requests
+
+    built: list[str] = []
+
+    def counting(prefix: str, suffix: str, **how: Any) -> context.CompletionContext:
+        built.append(prefix)
+        return context.build_context(prefix, suffix, **how)
+
+    monkeypatch.setattr(engine, "build_context", counting)
+    monkeypatch.setattr(requests, "build_context", counting)
+    service, fake = make(tmp_path)
+    prefix = "def add(a, b):\n    return "
+    run(service.complete(prefix, "\n", language_id="python", model="glm-4.6", candidates=3))
+    assert fake.count("/v1/chat/completions") == 3, "the greedy answer and two sampled"
+    assert built == [prefix]
+    built.clear()
+    run(service.complete("x = ", "", language_id="python", model="glm-4.6"))
+    assert built == ["x = "], "one candidate: the engine builds it"
+
+
 def test_no_token_is_an_auth_error_before_any_request(tmp_path: Path) -> None:
     service, fake = make(tmp_path, env={})
     with pytest.raises(errors.AuthError) as caught:

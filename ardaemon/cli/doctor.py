@@ -123,7 +123,7 @@ def _provider(service: Service) -> Check:
 
 
 def _token(service: Service) -> Check:
-    token, source = service.token()
+    token, source = service.tokens.lookup()
     spec = service.provider
     if token is None:
         if not spec.token_required:
@@ -323,7 +323,7 @@ def _tls(target: Target, sock: socket.socket | None) -> Check:
 def _models(service: Service) -> Check:
     from .auth import verify
 
-    token, source = service.token()
+    token, source = service.tokens.lookup()
     if token is None and service.provider.token_required:
         return Check("models", False, "skipped: no token", "run `ardaemon login`")
     started = time.perf_counter()

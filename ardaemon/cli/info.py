@@ -17,7 +17,7 @@ from .common import base_url_source, make_service, run
 
 def token_info(service: Service) -> dict[str, Any]:
     """Where the token comes from; never the token itself."""
-    found = service.token_source()
+    found = service.tokens.source()
     return {
         "source": found.source,
         "detail": found.detail,
@@ -61,7 +61,7 @@ def selection_info(service: Service) -> dict[str, Any]:
             origin = "config.toml"
         else:
             origin = "provider default"
-        api = service.route_for(model).api if model else None
+        api = service.router.route(model).api if model else None
         out[role] = {"model": model, "api": api, "origin": origin}
     return out
 
@@ -165,7 +165,7 @@ def models(args: argparse.Namespace) -> int:
         rows.append(["*" if roles else "", m.id, m.api, m.owned_by or "", ", ".join(roles)])
     ui.out(ui.table(["", "ID", "API", "OWNER", "SELECTED"], rows, style))
     if result.stale:
-        token, _ = service.token()
+        token, _ = service.tokens.lookup()
         why = (
             "there is no token: run `ardaemon login`"
             if token is None and service.provider.token_required
@@ -197,7 +197,7 @@ def use(args: argparse.Namespace) -> int:
     role: Role | None = args.role
     selected = run(service, lambda s: s.select_model(args.model, role))
     model = args.model.strip()
-    api = service.route_for(model).api
+    api = service.router.route(model).api
     roles = [role] if role else ["completion", "chat"]
     style = ui.Style(sys.stderr)
     ui.err(style.good(f"{model} is now the {' and '.join(roles)} model ({api} wire format)"))

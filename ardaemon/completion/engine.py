@@ -100,8 +100,10 @@ class Engine:
         debounce_ms: int = 0,
         prefix_chars: int = PREFIX_CHARS,
         suffix_chars: int = SUFFIX_CHARS,
+        context: CompletionContext | None = None,
     ) -> Answer | None:
-        """The text to insert at the cursor; None when a newer request superseded this one."""
+        """The text to insert at the cursor; None when a newer request superseded this one.
+        `context`: the context of these arguments when the caller built it already."""
         doc = document or ""
         rhythm = self._rhythm.setdefault(doc, _Rhythm())
         delay = self._debounce(rhythm, debounce_ms) if trigger == "automatic" else 0.0
@@ -113,15 +115,19 @@ class Engine:
             self.stats["typed_through"] += 1
             return Answer(through, cached=True)
 
-        ctx = build_context(
-            prefix,
-            suffix,
-            language_id=language_id,
-            path=path,
-            snippets=snippets,
-            multiline=multiline,
-            prefix_chars=prefix_chars,
-            suffix_chars=suffix_chars,
+        ctx = (
+            context
+            if context is not None
+            else build_context(
+                prefix,
+                suffix,
+                language_id=language_id,
+                path=path,
+                snippets=snippets,
+                multiline=multiline,
+                prefix_chars=prefix_chars,
+                suffix_chars=suffix_chars,
+            )
         )
         # The budget is part of the key: an answer made from another budget's context (a
         # project file with a smaller one) is never served for this one.

@@ -1,6 +1,7 @@
-"""Completion requests: the greedy answer through the engine (debounce, cache, cancel the
-previous), sampled extra candidates alongside it, one upstream request per answer with its
-status. The upstream call is injected: no httpx here."""
+"""Completion requests: the model for this document, the greedy answer through the engine
+(debounce, cache, cancel the previous), sampled extra candidates alongside it, one upstream
+request per answer through the fallback chain (`dispatch.py`) with its status. No httpx
+here."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import asyncio
 import contextvars
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..config import Settings
+from .. import errors
+from ..config import Settings, SettingsStore
 from ..protocol import CompleteResult, CompletionItem
 from ..router import Route
 from ..status import Activity
@@ -28,11 +31,8 @@ MAX_CANDIDATES = 5
 SAMPLING_TEMPERATURE = 0.8
 
 if TYPE_CHECKING:
-    from ..dispatch import Answer
-
-#: (model, request for a route, the document's settings, deadline) → the answer, through
-#: the fallback chain (`dispatch.Dispatch.run`).
-Run = Callable[[str, Callable[[Route], LlmRequest], Settings, float], Awaitable["Answer"]]
+    from ..dispatch import Dispatch
+    from ..selection import ModelChoice
 
 
 @dataclass
@@ -50,17 +50,17 @@ _SCOPE: contextvars.ContextVar[_Scope | None] = contextvars.ContextVar("scope", 
 class Completions:
     def __init__(
         self,
-        run: Run,
+        store: SettingsStore,
+        models: ModelChoice,
         route_for: Callable[[str], Route],
-        settings: Callable[[], Settings],
+        dispatch: Dispatch,
         activity: Activity,
-        on_fallback: Callable[[Answer], None],
     ) -> None:
-        self._run = run
+        self._store = store
+        self._models = models
         self._route_for = route_for
-        self._settings = settings
+        self._dispatch = dispatch
         self.activity = activity
-        self._on_fallback = on_fallback
         self.engine = Engine(fetch=self.fetch)
 
     async def complete(
@@ -68,29 +68,59 @@ class Completions:
         prefix: str,
         suffix: str,
         *,
-        model: str,
-        max_tokens: int | None,
-        language_id: str,
-        path: str | None,
-        document: str | None,
-        trigger: Trigger,
-        snippets: Sequence[Snippet],
-        candidates: int,
-        settings: Settings | None = None,
+        language_id: str = "",
+        path: str | None = None,
+        model: str | None = None,
+        max_tokens: int | None = None,
+        document: str | None = None,
+        trigger: Trigger = "explicit",
+        snippets: Sequence[Snippet] = (),
+        candidates: int = 1,
+        folder: Path | None = None,
     ) -> CompleteResult | None:
-        """Up to `candidates` distinct completions; None when a newer request superseded it.
+        """Up to `candidates` distinct completions; None when a newer request for the same
+        document superseded this one.
 
         The first goes through the engine (greedy, cached, shared); the others are sampled
         upstream requests run alongside it: cancelling this call cancels them all.
-        `settings`: the document's view (its project file), else the daemon's.
+        `folder`: the document's workspace folder, where its `.ardaemon.toml` is.
         """
-        scope = _Scope(settings or self._settings())
+        if max_tokens is not None and max_tokens < 1:
+            raise errors.InvalidParams("`maxTokens` must be at least 1.")
+        settings = self._store.settings_for(folder)
+        model = self._models.require(
+            "completion",
+            model,
+            settings=settings,
+            trigger="invoked" if trigger == "explicit" else trigger,
+            language_id=language_id,
+            project=self._store.project_model(folder),
+        )
+        scope = _Scope(settings)
         # The engine's upstream job is a task created in this context: it sees this scope.
         _SCOPE.set(scope)
         settings_ = scope.settings.completion
         api = self._route_for(model).api
         limit = max_tokens or settings_.max_tokens
         multiline = None if settings_.multiline else False
+        extra = max(0, min(candidates, MAX_CANDIDATES) - 1)
+        # The sampled candidates start alongside the engine's request, so they need the
+        # context first: built here once and handed to the engine (which otherwise builds
+        # it itself, after its typing-through check).
+        ctx = (
+            build_context(
+                prefix,
+                suffix,
+                language_id=language_id,
+                path=path,
+                snippets=snippets,
+                multiline=multiline,
+                prefix_chars=settings_.prefix_chars,
+                suffix_chars=settings_.suffix_chars,
+            )
+            if extra
+            else None
+        )
         first = self.engine.complete(
             prefix,
             suffix,
@@ -106,22 +136,12 @@ class Completions:
             debounce_ms=settings_.debounce_ms,
             prefix_chars=settings_.prefix_chars,
             suffix_chars=settings_.suffix_chars,
+            context=ctx,
         )
-        extra = max(0, min(candidates, MAX_CANDIDATES) - 1)
-        if not extra:
+        if ctx is None:
             answer = await first
             texts = [answer.text] if answer is not None else []
         else:
-            ctx = build_context(
-                prefix,
-                suffix,
-                language_id=language_id,
-                path=path,
-                snippets=snippets,
-                multiline=multiline,
-                prefix_chars=settings_.prefix_chars,
-                suffix_chars=settings_.suffix_chars,
-            )
             sampled = [self.fetch(ctx, model, limit, SAMPLING_TEMPERATURE) for _ in range(extra)]
             got, *others = await asyncio.gather(first, *sampled, return_exceptions=True)
             if isinstance(got, BaseException):
@@ -147,7 +167,7 @@ class Completions:
         self, ctx: CompletionContext, model: str, max_tokens: int, temperature: float = 0.0
     ) -> str:
         """One upstream completion request, cleaned to exactly what goes at the cursor."""
-        scope = _SCOPE.get() or _Scope(self._settings())
+        scope = _SCOPE.get() or _Scope(self._store.settings)
 
         def prepare(to: Route) -> LlmRequest:
             if to.fim:
@@ -183,10 +203,12 @@ class Completions:
         with self.activity.busy(model):
             # A fallback only within the time the first request had.
             deadline = time.monotonic() + scope.settings.completion.timeout
-            answer = await self._run(model, prepare, scope.settings, deadline)
+            answer = await self._dispatch.run(
+                model, prepare, purpose="completion", settings=scope.settings, deadline=deadline
+            )
         if answer.fallback_from:
             scope.answered_by = answer.route.model
-            self._on_fallback(answer)
+            self.activity.fell_back(answer)
         from .postprocess import postprocess  # loaded by `Service.warm_up`, not at start-up
 
         text = postprocess(answer.result.text, with_stop_reason(ctx, answer.result.stop_reason))
