@@ -19,11 +19,11 @@ import asyncio
 import functools
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .context import PREFIX_CHARS, SUFFIX_CHARS, CompletionContext, Snippet, build_context
+from .context import PREFIX_CHARS, SUFFIX_CHARS, CompletionContext, build_context
 
 Trigger = Literal["automatic", "invoked", "explicit"]
 CacheKey = tuple[str, ...]
@@ -91,19 +91,17 @@ class Engine:
         model: str,
         api: str,
         max_tokens: int,
-        language_id: str = "",
-        path: str | None = None,
         document: str | None = None,
         trigger: Trigger = "explicit",
-        snippets: Sequence[Snippet] = (),
-        multiline: bool | None = None,
         debounce_ms: int = 0,
         prefix_chars: int = PREFIX_CHARS,
         suffix_chars: int = SUFFIX_CHARS,
-        context: CompletionContext | None = None,
+        context: Callable[[], CompletionContext] | None = None,
     ) -> Answer | None:
         """The text to insert at the cursor; None when a newer request superseded this one.
-        `context`: the context of these arguments when the caller built it already."""
+
+        `context` builds the request's context (language, snippets, shape) when it is
+        needed (not when typing through); by default the text within the budget."""
         doc = document or ""
         rhythm = self._rhythm.setdefault(doc, _Rhythm())
         delay = self._debounce(rhythm, debounce_ms) if trigger == "automatic" else 0.0
@@ -116,18 +114,9 @@ class Engine:
             return Answer(through, cached=True)
 
         ctx = (
-            context
+            context()
             if context is not None
-            else build_context(
-                prefix,
-                suffix,
-                language_id=language_id,
-                path=path,
-                snippets=snippets,
-                multiline=multiline,
-                prefix_chars=prefix_chars,
-                suffix_chars=suffix_chars,
-            )
+            else build_context(prefix, suffix, prefix_chars=prefix_chars, suffix_chars=suffix_chars)
         )
         # The budget is part of the key: an answer made from another budget's context (a
         # project file with a smaller one) is never served for this one.

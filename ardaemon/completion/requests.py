@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -104,11 +105,11 @@ class Completions:
         limit = max_tokens or settings_.max_tokens
         multiline = None if settings_.multiline else False
         extra = max(0, min(candidates, MAX_CANDIDATES) - 1)
-        # The sampled candidates start alongside the engine's request, so they need the
-        # context first: built here once and handed to the engine (which otherwise builds
-        # it itself, after its typing-through check).
-        ctx = (
-            build_context(
+        # Built once, when first needed: by the sampled candidates (which start alongside
+        # the engine's request), else by the engine after its typing-through check.
+        context = functools.cache(
+            functools.partial(
+                build_context,
                 prefix,
                 suffix,
                 language_id=language_id,
@@ -118,8 +119,6 @@ class Completions:
                 prefix_chars=settings_.prefix_chars,
                 suffix_chars=settings_.suffix_chars,
             )
-            if extra
-            else None
         )
         first = self.engine.complete(
             prefix,
@@ -127,22 +126,20 @@ class Completions:
             model=model,
             api=api,
             max_tokens=limit,
-            language_id=language_id,
-            path=path,
             document=document,
             trigger=trigger,
-            snippets=snippets,
-            multiline=multiline,
             debounce_ms=settings_.debounce_ms,
             prefix_chars=settings_.prefix_chars,
             suffix_chars=settings_.suffix_chars,
-            context=ctx,
+            context=context,
         )
-        if ctx is None:
+        if not extra:
             answer = await first
             texts = [answer.text] if answer is not None else []
         else:
-            sampled = [self.fetch(ctx, model, limit, SAMPLING_TEMPERATURE) for _ in range(extra)]
+            sampled = [
+                self.fetch(context(), model, limit, SAMPLING_TEMPERATURE) for _ in range(extra)
+            ]
             got, *others = await asyncio.gather(first, *sampled, return_exceptions=True)
             if isinstance(got, BaseException):
                 raise got
