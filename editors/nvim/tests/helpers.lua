@@ -180,6 +180,39 @@ function H.spawn(opts)
   return child
 end
 
+---A child editing main.py with the real daemon (`ardaemon serve`), initialized.
+---@param opts? {setup?: table|false, env?: table}
+---@return ardaemon.test.Child
+function H.daemon_child(opts)
+  local child = H.spawn(opts)
+  child:cmd('edit ' .. child.dir .. '/main.py')
+  child:wait_initialized(15000)
+  return child
+end
+
+---A child editing main.py against the in-process fake server (tests/fake_server.lua), whose
+---replies a test injects exactly; `extra` is merged into setup().
+---@param extra? table
+---@return ardaemon.test.Child
+function H.fake_child(extra)
+  local child = H.spawn({ setup = false })
+  child:lua(
+    [[
+    local root, extra = ...
+    local opts = vim.tbl_deep_extend('force', {
+      cmd = dofile(root .. '/tests/fake_server.lua'),
+      inline = { debounce_ms = 10 },
+    }, extra ~= vim.NIL and extra or {})
+    require('ardaemon').setup(opts)
+  ]],
+    H.plugin_root,
+    extra or vim.NIL
+  )
+  child:cmd('edit ' .. child.dir .. '/main.py')
+  child:wait_initialized(5000, 'fake client')
+  return child
+end
+
 ---Run Lua in the child; returns its result.
 function Child:lua(code, ...)
   return vim.rpcrequest(self.chan, 'nvim_exec_lua', code, { ... })
@@ -209,6 +242,30 @@ function Child:wait(code, timeout_ms, what, ...)
     end
     uv.sleep(10)
   end
+end
+
+---Wait until the plugin's client has initialized its server.
+function Child:wait_initialized(timeout_ms, what)
+  return self:wait(
+    'local c = require("ardaemon.client").get(); return c and c.initialized',
+    timeout_ms,
+    what or 'daemon initialized'
+  )
+end
+
+---What vim.notify showed, in order: { {msg, level} }.
+function Child:notes()
+  return self:lua('return _G.notes')
+end
+
+---Wait for a vim.notify message matching the Lua pattern; returns the message.
+function Child:wait_note(pattern, timeout_ms)
+  return self:wait(
+    'local p = ...; for _, n in ipairs(_G.notes) do if n.msg:find(p) then return n.msg end end',
+    timeout_ms,
+    'a message matching ' .. pattern,
+    pattern
+  )
 end
 
 ---Buffer lines of the child's current buffer.

@@ -1,10 +1,4 @@
 ---End to end: the real `ardaemon serve` and the gateway stand-in (started by tests/test_nvim.py).
-local function daemon_child(h, opts)
-  local child = h.spawn(opts)
-  child:cmd('edit ' .. child.dir .. '/main.py')
-  child:wait('local c = require("ardaemon.client").get(); return c and c.initialized', 15000, 'daemon initialized')
-  return child
-end
 
 ---Pick `model` and then `role_label` in the two vim.ui.select prompts; record what was offered.
 local function stub_select(child, model, role_label)
@@ -55,7 +49,7 @@ return {
     'ghost text from the daemon; accept puts exactly the reply in the buffer',
     function(h)
       h.gateway.replies({ { 'def area_of_circle(', 'r):\n    return 3.14159 * r * r' } })
-      local child = daemon_child(h)
+      local child = h.daemon_child()
       child:input('idef area_of_circle(')
       local marks = child:wait_ghost(15000)
       h.eq({
@@ -79,7 +73,7 @@ return {
   {
     'accept word and accept line with the daemon reply (fences stripped)',
     function(h)
-      local child = daemon_child(h)
+      local child = h.daemon_child()
       -- A default rule of the stand-in answers inside a markdown fence.
       child:input('idef fibonacci(n):<CR>')
       local marks = child:wait_ghost(15000)
@@ -105,14 +99,10 @@ return {
   {
     'model picker shows wire formats and the choice persists in the daemon',
     function(h)
-      local child = daemon_child(h)
+      local child = h.daemon_child()
       stub_select(child, 'glm-4.6', 'completion (ghost text)')
       child:cmd('Ardaemon models')
-      child:wait(
-        'for _, n in ipairs(_G.notes) do if n.msg:find("now uses") then return n.msg end end',
-        10000,
-        'selection notice'
-      )
+      child:wait_note('now uses', 10000)
       local offered = child:lua('return _G.offered')
       h.eq('ardaemon.model', offered[1].kind)
       h.eq('ardaemon.role', offered[2].kind)
@@ -137,7 +127,7 @@ return {
         'stopped'
       )
       child:lua('require("ardaemon.client").start()')
-      child:wait('local c = require("ardaemon.client").get(); return c and c.initialized', 15000, 'restarted')
+      child:wait_initialized(15000, 'restarted')
       listed = list_models(child)
       h.eq('glm-4.6', listed.result.selected.completion, 'persisted across restarts')
     end,
@@ -148,7 +138,7 @@ return {
       local reply =
         'Ghost text is a suggestion drawn after the cursor.\nAccept it with one key; keep typing to ignore it.'
       h.gateway.replies({ { 'what-is-ghost-text', reply } })
-      local child = daemon_child(h)
+      local child = h.daemon_child()
       -- Chunks further apart than the daemon's one-frame coalescing, as from a real model.
       h.gateway.fault('slow', { chunk_delay = 0.05 })
       child:lua([[
@@ -189,7 +179,7 @@ return {
     'chat: write under ## You, <CR> sends; the second turn carries the history',
     function(h)
       h.gateway.replies({ { 'second-turn', 'Second answer.' }, { 'first-turn', 'First answer.' } })
-      local child = daemon_child(h)
+      local child = h.daemon_child()
       child:lua([[
         _G.chat_done = 0
         vim.api.nvim_create_autocmd('User', { pattern = 'ArdaemonChatDone', callback = function() _G.chat_done = _G.chat_done + 1 end })
@@ -232,7 +222,7 @@ return {
       h.gateway.replies({ { 'fallback-turn', 'Answered anyway.' }, { 'plain-turn', 'Plain answer.' } })
       -- The model asked fails before any output; the fallback (another wire format) answers.
       h.gateway.fault('overloaded', { paths = { '/v1/chat/completions' } })
-      local child = daemon_child(h, {
+      local child = h.daemon_child({
         setup = {
           chat = { model = 'gpt-4o' },
           settings = { models = { fallback = { chat = { 'claude-sonnet-4-5-20250929' } } } },
@@ -270,7 +260,7 @@ return {
     '<C-c> cancels a streaming chat reply',
     function(h)
       h.gateway.replies({ { 'long-story', string.rep('word ', 200) } })
-      local child = daemon_child(h)
+      local child = h.daemon_child()
       h.gateway.fault('slow', { chunk_delay = 0.05 })
       child:lua([[
         _G.chat_done = nil
@@ -291,7 +281,7 @@ return {
   {
     ':checkhealth ardaemon reports OK with a working gateway',
     function(h)
-      local child = daemon_child(h)
+      local child = h.daemon_child()
       local text = checkhealth(child)
       h.matches('OK Neovim 0%.', text)
       h.matches('OK [^\n]*ardaemon[^\n]*%d+%.%d+', text)
@@ -304,7 +294,7 @@ return {
   {
     ':checkhealth ardaemon reports the unauthorized client with its fix',
     function(h)
-      local child = daemon_child(h)
+      local child = h.daemon_child()
       h.gateway.fault('unauthorized_client')
       local text = checkhealth(child)
       h.matches('OK daemon answers initialize', text)
@@ -315,7 +305,7 @@ return {
   {
     'a daemon error while typing is notified once and shown in the statusline',
     function(h)
-      local child = daemon_child(h)
+      local child = h.daemon_child()
       h.gateway.fault('unauthorized_client')
       child:input('iprint(')
       child:wait('return require("ardaemon.status").current.state == "error"', 15000, 'error state')
@@ -326,7 +316,7 @@ return {
         'second error logged'
       )
       local n = 0
-      for _, note in ipairs(child:lua('return _G.notes')) do
+      for _, note in ipairs(child:notes()) do
         if note.msg:find('unauthorized_client') then
           n = n + 1
         end
@@ -340,20 +330,12 @@ return {
     ':Ardaemon usage shows the ledger (tokens as the daemon recorded them)',
     function(h)
       h.gateway.replies({ { 'def area_of_circle(', 'r):\n    return 3.14159 * r * r' } })
-      local child = daemon_child(h)
+      local child = h.daemon_child()
       child:input('idef area_of_circle(')
       child:wait_ghost(15000)
       child:input('<Esc>')
       child:cmd('Ardaemon usage 7d purpose')
-      local text = child:wait(
-        [[
-        for _, note in ipairs(_G.notes) do
-          if note.msg:find('usage since') then return note.msg end
-        end
-      ]],
-        10000,
-        'usage notification'
-      )
+      local text = child:wait_note('usage since', 10000)
       h.matches('usage since 7d, by purpose:', text)
       h.matches('\n  completion: 1 requests, [%d,]+ in / [%d,]+ out tokens, cost unknown', text)
       h.matches('\ntotal: 1 requests %(0 failed%)', text)

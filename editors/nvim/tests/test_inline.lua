@@ -1,22 +1,4 @@
 ---Ghost text and its keymaps against an in-process fake server (exact injected replies).
-local function fake_child(h, extra)
-  local child = h.spawn({ setup = false })
-  child:lua(
-    [[
-    local root, extra = ...
-    local opts = vim.tbl_deep_extend('force', {
-      cmd = dofile(root .. '/tests/fake_server.lua'),
-      inline = { debounce_ms = 10 },
-    }, extra ~= vim.NIL and extra or {})
-    require('ardaemon').setup(opts)
-  ]],
-    h.plugin_root,
-    extra or vim.NIL
-  )
-  child:cmd('edit ' .. child.dir .. '/main.py')
-  child:wait('local c = require("ardaemon.client").get(); return c and c.initialized', 5000, 'fake client')
-  return child
-end
 
 local function set_items(child, items)
   child:lua('_G.fake.items = ...', items)
@@ -36,7 +18,7 @@ return {
   {
     'ghost text shows first line inline and the rest as virtual lines',
     function(h)
-      local child = fake_child(h)
+      local child = h.fake_child()
       set_items(child, { { insertText = 'b):\n    return a + b\n' } })
       child:input('idef add(a, ')
       local marks = child:wait_ghost()
@@ -61,7 +43,7 @@ return {
   {
     'accept inserts the whole suggestion and leaves no ghost text',
     function(h)
-      local child = fake_child(h)
+      local child = h.fake_child()
       set_items(child, { { insertText = 'b):\n    return a + b' } })
       child:input('idef add(a, ')
       child:wait_ghost()
@@ -80,7 +62,7 @@ return {
   {
     'accept word and accept line insert exactly one word / one line',
     function(h)
-      local child = fake_child(h)
+      local child = h.fake_child()
       set_items(child, { { insertText = 'total = compute(items)\nprint(total)' } })
       child:input('i')
       child:input('x = 1<CR>')
@@ -110,7 +92,7 @@ return {
   {
     'typing the suggested characters keeps the rest without a new request',
     function(h)
-      local child = fake_child(h)
+      local child = h.fake_child()
       set_items(child, { { insertText = 'hello world' } })
       child:input('iecho ')
       child:wait_ghost()
@@ -126,7 +108,7 @@ return {
   {
     'dismiss, leaving insert mode and moving the cursor leave nothing behind',
     function(h)
-      local child = fake_child(h)
+      local child = h.fake_child()
       set_items(child, { { insertText = 'suggested()' } })
       child:input('ifoo = ')
       child:wait_ghost()
@@ -161,7 +143,7 @@ return {
   {
     'a cursor move cancels the in-flight request',
     function(h)
-      local child = fake_child(h)
+      local child = h.fake_child()
       child:lua('_G.fake.delay = 400')
       set_items(child, { { insertText = 'late' } })
       child:input('iabc')
@@ -179,7 +161,7 @@ return {
   {
     'next and previous cycle through the items',
     function(h)
-      local child = fake_child(h)
+      local child = h.fake_child()
       set_items(
         child,
         { { insertText = 'one' }, { insertText = 'two' }, { insertText = { kind = 'snippet', value = 'three' } } }
@@ -202,7 +184,7 @@ return {
   {
     'keys fall back to their normal meaning when nothing is shown; <Tab> is untouched',
     function(h)
-      local child = fake_child(h)
+      local child = h.fake_child()
       set_items(child, {})
       local lhs = child:lua([[
         local out = {}
@@ -227,7 +209,7 @@ return {
   {
     'denied filetypes, auto_trigger = false and the manual trigger',
     function(h)
-      local child = fake_child(h, { inline = { auto_trigger = false, filetypes = { markdown = false } } })
+      local child = h.fake_child({ inline = { auto_trigger = false, filetypes = { markdown = false } } })
       set_items(child, { { insertText = 'manual' } })
       child:input('ihello ')
       vim.uv.sleep(150)
@@ -251,7 +233,7 @@ return {
   {
     'daemon errors are notified once, logged every time, and shown in the statusline',
     function(h)
-      local child = fake_child(h)
+      local child = h.fake_child()
       child:lua(
         [[_G.fake.error = { code = -32803, message = 'The gateway refused this client; set headers.', data = { kind = 'unauthorized_client' } }]]
       )
@@ -265,7 +247,7 @@ return {
       )
       child:input('c')
       vim.uv.sleep(100)
-      local notes = child:lua('return _G.notes')
+      local notes = child:notes()
       local n = 0
       for _, note in ipairs(notes) do
         if note.msg:find('unauthorized_client') then
@@ -281,7 +263,7 @@ return {
     'settings go to the daemon as init_options and again when setup() changes them',
     function(h)
       local child =
-        fake_child(h, { settings = { models = { completion = 'glm-4.6' }, completion = { maxTokens = 64 } } })
+        h.fake_child({ settings = { models = { completion = 'glm-4.6' }, completion = { maxTokens = 64 } } })
       local init = child:lua(
         'for _, r in ipairs(_G.fake.requests) do if r.method == "initialize" then return r.params.initializationOptions end end'
       )
@@ -305,7 +287,7 @@ return {
   {
     'one client is shared by all buffers',
     function(h)
-      local child = fake_child(h)
+      local child = h.fake_child()
       child:cmd('edit ' .. child.dir .. '/other.lua')
       child:cmd('edit ' .. child.dir .. '/third.txt')
       local res = child:lua([[
@@ -318,7 +300,7 @@ return {
   {
     '<C-o> from insert mode clears the ghost text',
     function(h)
-      local child = fake_child(h)
+      local child = h.fake_child()
       set_items(child, { { insertText = 'rest' } })
       child:input('iabc')
       child:wait_ghost()
@@ -333,7 +315,7 @@ return {
   {
     'statusline follows ardaemon/didChangeStatus; :Ardaemon status and :Ardaemon log',
     function(h)
-      local child = fake_child(h)
+      local child = h.fake_child()
       child:wait('return require("ardaemon").statusline() == "ardaemon fake-model"', 3000, 'idle statusline')
       child:lua([[_G.fake.send('ardaemon/didChangeStatus', { state = 'inProgress', model = 'gpt-5' })]])
       child:wait('return require("ardaemon").statusline() == "ardaemon gpt-5 …"', 3000, 'in progress')
@@ -354,7 +336,7 @@ return {
     'one owner of debounce: the daemon waits inline.debounce_ms, the plugin asks at once',
     function(h)
       -- A plugin-side timer of 60 s would time out the wait below.
-      local child = fake_child(h, { inline = { debounce_ms = 60000 } })
+      local child = h.fake_child({ inline = { debounce_ms = 60000 } })
       child:input('ix')
       child:wait(
         'for _, r in ipairs(_G.fake.requests) do if r.method == "textDocument/inlineCompletion" then return true end end',

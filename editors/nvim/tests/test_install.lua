@@ -42,7 +42,7 @@ return {
       local cmd = child:lua('local cmd, source = require("ardaemon.client").resolve_cmd(); return { cmd, source }')
       h.eq({ { venv .. '/bin/ardaemon', 'serve' }, 'private' }, cmd, 'the private daemon is used')
       child:cmd('edit ' .. child.dir .. '/main.py')
-      child:wait('local c = require("ardaemon.client").get(); return c and c.initialized', 30000, 'daemon initialized')
+      child:wait_initialized(30000)
       child:input('idef area_of_circle(')
       local marks = child:wait_ghost(15000)
       h.eq('r):', marks[1].text)
@@ -90,15 +90,7 @@ return {
 
       child:lua('vim.g.ardaemon_python = "/nonexistent/python3"')
       child:cmd('Ardaemon install')
-      local msg = child:wait(
-        [[
-        for _, n in ipairs(_G.notes) do
-          if n.msg:find('needs Python') then return n.msg end
-        end
-      ]],
-        10000,
-        'the no-Python message'
-      )
+      local msg = child:wait_note('needs Python', 10000)
       h.matches('ardaemon: ardaemon needs Python 3%.10 or newer with venv; tried /nonexistent/python3: not found', msg)
     end,
   },

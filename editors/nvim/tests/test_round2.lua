@@ -1,28 +1,5 @@
 ---A new user's first minutes: typing at once, keys that never type by accident, one-line
 ---messages, several candidates with acceptance feedback, log/restart/chat-model details.
-local function fake_child(h)
-  local child = h.spawn({ setup = false })
-  child:lua(
-    [[
-    require('ardaemon').setup({ cmd = dofile(... .. '/tests/fake_server.lua'), inline = { debounce_ms = 10 } })
-  ]],
-    h.plugin_root
-  )
-  child:cmd('edit ' .. child.dir .. '/main.py')
-  child:wait('local c = require("ardaemon.client").get(); return c and c.initialized', 5000, 'fake client')
-  return child
-end
-
-local function daemon_child(h, opts)
-  local child = h.spawn(opts)
-  child:cmd('edit ' .. child.dir .. '/main.py')
-  child:wait('local c = require("ardaemon.client").get(); return c and c.initialized', 15000, 'daemon initialized')
-  return child
-end
-
-local function notes(child)
-  return child:lua('return _G.notes')
-end
 
 ---The ghost text on screen as one string (first line, then the virtual lines).
 local function ghost_text(child)
@@ -53,7 +30,7 @@ return {
       child:input('idef area_of_circle(')
       local marks = child:wait_ghost(20000)
       h.eq('r):', marks[1].text)
-      for _, note in ipairs(notes(child)) do
+      for _, note in ipairs(child:notes()) do
         h.ok(not note.msg:find('failed'), 'no error shown: ' .. note.msg)
       end
       local tail = table.concat(child:lua('return require("ardaemon.log").tail'), '\n')
@@ -63,7 +40,7 @@ return {
   {
     '<M-]> and <M-[> with one suggestion type nothing and keep it',
     function(h)
-      local child = fake_child(h)
+      local child = h.fake_child()
       child:lua('_G.fake.items = ...', { { insertText = 'b):' } })
       child:input('idef add(a, ')
       child:wait_ghost()
@@ -86,7 +63,7 @@ return {
   {
     'several candidates: <M-]>/<M-[> cycle showing 2/3; accepting runs the item command',
     function(h)
-      local child = fake_child(h)
+      local child = h.fake_child()
       local cmd = { title = 'accepted', command = 'ardaemon.accepted', arguments = { { model = 'm' } } }
       child:lua('_G.fake.items = ...', {
         { insertText = 'b):', command = cmd },
@@ -124,7 +101,7 @@ return {
         table.insert(rules, { 'def area_of_circle(', r })
       end
       h.gateway.replies(rules)
-      local child = daemon_child(h, { setup = { settings = { completion = { candidates = 3 } } } })
+      local child = h.daemon_child({ setup = { settings = { completion = { candidates = 3 } } } })
       child:input('idef area_of_circle(')
       child:wait_ghost(15000)
       h.eq(ALTERNATIVES[1], ghost_text(child), 'automatic: one candidate, no counter')
@@ -160,12 +137,12 @@ return {
   {
     'messages while typing are one short line; the details are in the log',
     function(h)
-      local child = daemon_child(h)
+      local child = h.daemon_child()
       h.gateway.fault('unauthorized_client')
       child:input('iprint(')
       child:wait('return #_G.notes > 0', 15000, 'a message')
       local columns = child:lua('return vim.o.columns')
-      for _, note in ipairs(notes(child)) do
+      for _, note in ipairs(child:notes()) do
         h.ok(not note.msg:find('\n'), 'one line: ' .. note.msg)
         h.ok(vim.fn.strdisplaywidth(note.msg) < columns - 12, 'fits beside the ruler: ' .. note.msg)
       end
@@ -176,7 +153,7 @@ return {
       local other = h.spawn({ setup = { cmd = { 'ardaemon-not-installed-here', 'serve' } } })
       other:cmd('edit ' .. other.dir .. '/x.py')
       other:wait('return #_G.notes > 0', 5000, 'not found message')
-      for _, note in ipairs(notes(other)) do
+      for _, note in ipairs(other:notes()) do
         h.ok(not note.msg:find('\n'), 'one line: ' .. note.msg)
       end
       other:close()
@@ -185,7 +162,7 @@ return {
   {
     ':Ardaemon log opens at the newest line; :Ardaemon restart says it restarted',
     function(h)
-      local child = daemon_child(h)
+      local child = h.daemon_child()
       child:lua([[for i = 1, 200 do require('ardaemon.log').info('filler line %d', i) end]])
       child:cmd('Ardaemon log')
       local at = child:lua('return { vim.fn.line("."), vim.fn.line("$") }')
@@ -193,21 +170,16 @@ return {
       h.ok(at[2] > 200, 'the log is long')
       child:cmd('close')
       child:cmd('Ardaemon restart')
-      child:wait(
-        [[for _, n in ipairs(_G.notes) do if n.msg:find('restarted') then return n.msg end end]],
-        15000,
-        'restart confirmed'
-      )
+      child:wait_note('restarted', 15000)
     end,
   },
   {
     'the statusline shows the chat model in the chat buffer, the completion model elsewhere',
     function(h)
       h.gateway.replies({ { 'status-model', 'Fine.' } })
-      local child = daemon_child(
-        h,
-        { setup = { settings = { models = { completion = 'glm-4.6', chat = 'claude-haiku-4-5-20251001' } } } }
-      )
+      local child = h.daemon_child({
+        setup = { settings = { models = { completion = 'glm-4.6', chat = 'claude-haiku-4-5-20251001' } } },
+      })
       child:wait('return require("ardaemon.status").current.selected.chat', 10000, 'selection known')
       h.eq('ardaemon glm-4.6', child:lua('return require("ardaemon").statusline()'))
       child:lua(
