@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import http.server
+import re
 import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -19,6 +20,15 @@ from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
 TOKEN = "sk-test-0123456789abcdef"
 SERVER = [sys.executable, "-m", "ardaemon", "serve"]
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def documented_kinds() -> tuple[str, ...]:
+    """`data.kind` of RequestFailed as docs/protocol.md lists them, in its order."""
+    text = (ROOT / "docs" / "protocol.md").read_text(encoding="utf-8")
+    start = text.index("with `data.kind` one of:")
+    bullet = text[start : text.index("\n- ", start)]
+    return tuple(re.findall(r"`([a-z_]+)`", bullet))
 
 
 @pytest.fixture

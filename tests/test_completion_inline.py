@@ -4,17 +4,17 @@ docstring, with fake documents and a fake completion call."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+import inspect
+from collections.abc import Iterable
 from typing import Any
 
 import msgspec
 import pytest
 
 from ardaemon import errors
-from ardaemon.completion import Snippet
-from ardaemon.completion.engine import Trigger
 from ardaemon.completion.inline import (
     Around,
+    Complete,
     InlineItem,
     Position,
     WidgetItem,
@@ -26,6 +26,7 @@ from ardaemon.config import CompletionSettings
 from ardaemon.protocol import CompleteResult, CompletionItem
 
 HERE = Position(0, 4)
+KEYWORDS = set(inspect.signature(Complete.__call__).parameters) - {"self", "prefix", "suffix"}
 
 
 class Docs:
@@ -51,21 +52,10 @@ class Fake:
         self.calls: list[dict[str, Any]] = []
         self.answer, self.error = answer, error
 
-    async def __call__(
-        self,
-        prefix: str,
-        suffix: str,
-        *,
-        language_id: str,
-        path: str | None,
-        document: str,
-        trigger: Trigger,
-        snippets: Sequence[Snippet],
-        candidates: int,
-    ) -> CompleteResult | None:
-        self.calls.append(
-            dict(prefix=prefix, trigger=trigger, snippets=list(snippets), candidates=candidates)
-        )
+    async def __call__(self, prefix: str, suffix: str, **keywords: Any) -> CompleteResult | None:
+        # The policy passes exactly the keywords of the Complete protocol, by name.
+        assert keywords.keys() == KEYWORDS
+        self.calls.append(dict(prefix=prefix, **keywords))
         if self.error:
             raise self.error
         return CompleteResult(

@@ -10,16 +10,17 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import (
+    ROOT,
     SERVER,
     TOKEN,
     Client,
     ClientServerConfig,
+    documented_kinds,
     isolated_env,
     make_client,
     request,
@@ -28,26 +29,14 @@ from conftest import (
 )
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
-from test_lifecycle import frame, initialize, read_frame, spawn
+from stdio import initialize, read_frame, replies, send, shut_down, spawned
 
 import ardaemon
 
-ROOT = Path(__file__).resolve().parent.parent
 CLAUDE = "claude-haiku-4-5-20251001"
 OTHER = "glm-4.6"
 HI = [{"role": "user", "content": "hi"}]
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
-KINDS = {
-    "auth",
-    "unauthorized_client",
-    "model_not_found",
-    "rate_limited",
-    "overloaded",
-    "upstream",
-    "network",
-    "timeout",
-    "bad_response",
-}
 
 
 def shape(obj: Any, required: dict[str, Any], optional: dict[str, Any] | None = None) -> None:
@@ -104,51 +93,31 @@ async def test_initialize_answers_server_info_and_inline_provider(
 def test_shutdown_exit_is_clean_and_only_protocol_on_stdout(home: Path) -> None:
     """Exits cleanly on `shutdown` + `exit` (code 0); `exit` alone exits with code 1."""
     for with_shutdown, code in ((True, 0), (False, 1)):
-        proc = subprocess.Popen(
-            SERVER,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=isolated_env(home, AGENTROUTER_API_KEY=TOKEN),
-        )
-        try:
-            assert proc.stdin and proc.stdout
-            params = {"processId": None, "capabilities": {}}
-            proc.stdin.write(
-                frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": params})
-            )
-            proc.stdin.flush()
-            assert read_frame(proc.stdout)["id"] == 1
-            proc.stdin.write(frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
+        with spawned(home, AGENTROUTER_API_KEY=TOKEN) as proc:
+            initialize(proc)
             if with_shutdown:
-                proc.stdin.write(frame({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}))
-                proc.stdin.flush()
-                while (msg := read_frame(proc.stdout)).get("id") != 2:
-                    pass
-                assert msg["result"] is None
-            proc.stdin.write(frame({"jsonrpc": "2.0", "method": "exit"}))
-            proc.stdin.flush()
+                shut_down(proc)
+            else:
+                send(proc, {"method": "initialized", "params": {}})
+            send(proc, {"method": "exit"})
             assert proc.wait(30) == code
-            stderr = proc.stderr.read() if proc.stderr else b""
-            assert TOKEN.encode() not in stderr
-        finally:
-            proc.kill()
-            proc.wait()
+            assert proc.stderr and TOKEN.encode() not in proc.stderr.read()
 
 
 def test_malformed_json_and_invalid_request_are_answered(home: Path) -> None:
     """Additions: malformed JSON gets -32700 (`id: null`), an invalid request -32600; the
     daemon keeps serving."""
-    proc = spawn(home)
-    try:
+    with spawned(home) as proc:
         initialize(proc)
         assert proc.stdin and proc.stdout
         body = b"{not json"
         proc.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
-        proc.stdin.write(frame({"jsonrpc": "1.0", "id": 2, "method": "shutdown"}))
-        proc.stdin.write(frame({"jsonrpc": "2.0", "id": [4], "method": "shutdown"}))
-        proc.stdin.write(frame({"jsonrpc": "2.0", "id": 3, "method": "shutdown"}))
-        proc.stdin.flush()
+        send(
+            proc,
+            {"jsonrpc": "1.0", "id": 2, "method": "shutdown"},
+            {"id": [4], "method": "shutdown"},
+            {"id": 3, "method": "shutdown"},
+        )
         answers = [read_frame(proc.stdout) for _ in range(4)]
         errors = [(a["error"]["code"], a["id"]) for a in answers if "error" in a]
         # docs/protocol.md: -32600 carries the request's id when that id is valid, else null.
@@ -156,9 +125,6 @@ def test_malformed_json_and_invalid_request_are_answered(home: Path) -> None:
         assert any(a.get("id") == 3 and "result" in a for a in answers), "still serving"
         doc = " ".join((ROOT / "docs" / "protocol.md").read_text(encoding="utf-8").split())
         assert "-32600, with the request's `id` when it is a valid one" in doc
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 # --- ardaemon/listModels --------------------------------------------------------------
@@ -515,7 +481,7 @@ async def test_upstream_errors_are_request_failed_with_kind(
     gateway.set_fault(fault, **opts)
     error = await rpc_error(daemon, "ardaemon/chat", {"messages": HI, "model": model})
     assert (error.code, error.data["kind"]) == (-32803, kind)
-    assert error.data["kind"] in KINDS
+    assert error.data["kind"] in documented_kinds()
     if status is not None:
         assert error.data["status"] == status
     if kind == "rate_limited":
@@ -651,8 +617,7 @@ async def test_an_unusable_base_url_is_request_failed_not_internal(home: Path) -
 def test_deeply_nested_params_are_invalid_params_not_internal(home: Path) -> None:
     """Additions: ill-typed params are -32602, never -32603; 700 levels of nesting still
     parse as JSON but used to blow the recursion limit while decoding (-32603 `internal`)."""
-    proc = spawn(home)
-    try:
+    with spawned(home) as proc:
         initialize(proc)
         assert proc.stdin and proc.stdout
         deep = "[" * 700 + "]" * 700
@@ -663,16 +628,9 @@ def test_deeply_nested_params_are_invalid_params_not_internal(home: Path) -> Non
             ).encode()
             proc.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
         proc.stdin.flush()
-        answers = {}
-        while len(answers) < len(methods):
-            msg = read_frame(proc.stdout)
-            if "id" in msg:
-                answers[msg["id"]] = msg
+        answers = replies(proc, *range(10, 10 + len(methods)))
         for n, method in enumerate(methods, 10):
             assert answers[n]["error"]["code"] == -32602, (method, answers[n]["error"])
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 async def test_usage_answers_the_documented_shape(daemon: Client) -> None:

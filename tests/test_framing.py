@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_lifecycle import frame, initialize, read_frame, spawn
+from stdio import answer, frame, initialize, read_frame, send, spawned
 
 from ardaemon.transport import MAX_FRAME
 
@@ -40,8 +40,7 @@ def ask(proc: subprocess.Popen[bytes], msg_id: int, before: bytes = b"") -> dict
 
 
 def test_daemon_resynchronises_after_each_malformed_frame(home: Path) -> None:
-    proc = spawn(home)
-    try:
+    with spawned(home) as proc:
         initialize(proc)
         for n, (case, junk) in enumerate(MALFORMED.items(), start=2):
             answer = ask(proc, n, junk)
@@ -60,29 +59,11 @@ def test_daemon_resynchronises_after_each_malformed_frame(home: Path) -> None:
         assert f"over the {MAX_FRAME}-byte cap" in log
         assert "resynchronising on the next header" in log
         assert proc.stderr and b"Traceback" not in proc.stderr.read()
-    finally:
-        proc.kill()
-        proc.wait()
-
-
-def send(proc: subprocess.Popen[bytes], *messages: dict[str, Any]) -> None:
-    assert proc.stdin
-    for m in messages:
-        proc.stdin.write(frame({"jsonrpc": "2.0", **m}))
-    proc.stdin.flush()
-
-
-def answer(proc: subprocess.Popen[bytes], msg_id: Any) -> dict[str, Any]:
-    assert proc.stdout
-    while (msg := read_frame(proc.stdout)).get("id", "-") != msg_id or "method" in msg:
-        pass
-    return msg
 
 
 @pytest.mark.parametrize("shutdown, code", [(True, 0), (False, 1)])
 def test_exit_code_follows_shutdown(home: Path, shutdown: bool, code: int) -> None:
-    proc = spawn(home)
-    try:
+    with spawned(home) as proc:
         initialize(proc)
         if shutdown:
             send(proc, {"id": 2, "method": "shutdown"})
@@ -92,14 +73,10 @@ def test_exit_code_follows_shutdown(home: Path, shutdown: bool, code: int) -> No
             assert late["code"] == -32600 and "shut down" in late["message"]
         send(proc, {"method": "exit"})
         assert proc.wait(10) == code
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 def test_envelope_errors_and_a_second_initialize(home: Path) -> None:
-    proc = spawn(home)
-    try:
+    with spawned(home) as proc:
         initialize(proc)
         assert proc.stdin
         for body in (b"{not json", b"[1]", b'{"jsonrpc":"2.0","id":[1],"method":"shutdown"}'):
@@ -144,29 +121,18 @@ def test_envelope_errors_and_a_second_initialize(home: Path) -> None:
         assert negative["code"] == -32602 and "line" in negative["message"], negative
         for err in (surrogate, long_id, trigger, negative):
             assert "traceback" not in json.dumps(err) and ".py" not in err["message"]
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 def test_requests_before_initialize_are_refused(home: Path) -> None:
-    proc = spawn(home)
-    try:
+    with spawned(home) as proc:
         send(proc, {"id": 1, "method": "ardaemon/listModels"})
         assert answer(proc, 1)["error"]["code"] == -32002
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_serve_stops_cleanly_on_a_signal(home: Path, sig: signal.Signals) -> None:
-    proc = spawn(home)
-    try:
+    with spawned(home) as proc:
         initialize(proc)
         proc.send_signal(sig)  # the first Ctrl-C in a terminal, or the editor's stop
         assert proc.wait(10) == 0
         assert proc.stderr and proc.stderr.read() == b"", "no traceback, no abort message"
-    finally:
-        proc.kill()
-        proc.wait()

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SERVER, TOKEN, isolated_env
-from test_lifecycle import frame, initialize, read_frame
+from conftest import TOKEN
+from stdio import initialize, read_frame, send, spawn
 
 pytestmark = pytest.mark.subprocess
 
@@ -149,10 +149,7 @@ class Replies(threading.Thread):
 
 def test_fuzzed_requests_are_each_answered_once(home: Path, gateway: Any) -> None:
     rng = random.Random(SEED)
-    env = isolated_env(home, AGENTROUTER_API_KEY=TOKEN, AGENTROUTER_BASE_URL=gateway.base_url)
-    proc = subprocess.Popen(
-        SERVER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
-    )
+    proc = spawn(home, AGENTROUTER_API_KEY=TOKEN, AGENTROUTER_BASE_URL=gateway.base_url)
     stderr: list[bytes] = []
     threading.Thread(target=lambda: stderr.extend(proc.stderr or ()), daemon=True).start()
     try:
@@ -185,8 +182,7 @@ def test_fuzzed_requests_are_each_answered_once(home: Path, gateway: Any) -> Non
                 expected_ids.append(reply_id)
             elif due:
                 null_replies += 1
-        proc.stdin.write(frame({"jsonrpc": "2.0", "id": "last", "method": "shutdown"}))
-        proc.stdin.flush()
+        send(proc, {"id": "last", "method": "shutdown"})
         while time.monotonic() - started < DEADLINE:
             if any(m.get("id") == "last" for m in replies.messages[-5:]):
                 break
@@ -208,8 +204,7 @@ def test_fuzzed_requests_are_each_answered_once(home: Path, gateway: Any) -> Non
         assert not any("traceback" in json.dumps(a.get("error", {})) for a in answers)
         big = [a for a in answers if "error" in a and len(json.dumps(a)) >= 2000]
         assert not big, f"an answer echoed the input: {json.dumps(big[:1])[:300]}"
-        proc.stdin.write(frame({"jsonrpc": "2.0", "method": "exit"}))
-        proc.stdin.flush()
+        send(proc, {"method": "exit"})
         assert proc.wait(20) == 0, "alive and serving until the exit after shutdown"
         time.sleep(0.2)
         logs = list((home / "state" / "ardaemon").glob("ardaemon.log*"))

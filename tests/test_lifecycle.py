@@ -2,56 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 from conftest import SERVER, Client, isolated_env, start_daemon, stop_daemon
+from stdio import initialize, replies, send, shut_down, spawned
 
 pytestmark = pytest.mark.subprocess
-
-
-def frame(message: dict[str, Any]) -> bytes:
-    body = json.dumps(message).encode()
-    return b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
-
-
-def read_frame(stream: Any) -> dict[str, Any]:
-    length = 0
-    while True:
-        line = stream.readline()
-        assert line, "daemon closed stdout"
-        if line == b"\r\n":
-            break
-        name, _, value = line.decode().partition(":")
-        assert name.lower() in ("content-length", "content-type"), f"not a header: {line!r}"
-        if name.lower() == "content-length":
-            length = int(value)
-    return json.loads(stream.read(length))  # type: ignore[no-any-return]
-
-
-def spawn(home: Path, *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [*SERVER, *args],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=isolated_env(home),
-    )
-
-
-def initialize(proc: subprocess.Popen[bytes], pid: int | None = None) -> dict[str, Any]:
-    assert proc.stdin and proc.stdout
-    params = {"processId": pid, "rootUri": None, "capabilities": {}}
-    proc.stdin.write(frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": params}))
-    proc.stdin.flush()
-    return read_frame(proc.stdout)
 
 
 async def test_initialize_advertises_contract(env: dict[str, str]) -> None:
@@ -65,38 +27,22 @@ async def test_initialize_advertises_contract(env: dict[str, str]) -> None:
 
 def test_serve_stdio_answers_initialize_and_exits_on_shutdown(home: Path) -> None:
     # `--stdio` is what vscode-languageclient appends.
-    proc = spawn(home, "--stdio")
-    try:
-        answer = initialize(proc)
-        info = answer["result"]["serverInfo"]
-        assert info["name"] == "ardaemon" and info["version"]
-        assert "inlineCompletionProvider" in answer["result"]["capabilities"]
-        assert proc.stdin and proc.stdout
-        proc.stdin.write(frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
-        proc.stdin.write(frame({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}))
-        proc.stdin.flush()
-        while (msg := read_frame(proc.stdout)).get("id") != 2:
-            pass
-        assert msg["result"] is None
-        proc.stdin.write(frame({"jsonrpc": "2.0", "method": "exit"}))
-        proc.stdin.flush()
+    with spawned(home, "--stdio") as proc:
+        result = initialize(proc)["result"]
+        assert result["serverInfo"]["name"] == "ardaemon" and result["serverInfo"]["version"]
+        assert "inlineCompletionProvider" in result["capabilities"]
+        shut_down(proc)
+        send(proc, {"method": "exit"})
         assert proc.wait(10) == 0
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 def test_exits_when_stdin_closes(home: Path) -> None:
-    proc = spawn(home)
-    try:
+    with spawned(home) as proc:
         initialize(proc)
         assert proc.stdin
         proc.stdin.close()
         assert proc.wait(10) == 0
         assert proc.stdout and proc.stdout.read() == b"", "only protocol bytes on stdout"
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 def test_exits_when_editor_process_dies(home: Path, tmp_path: Path) -> None:
@@ -173,29 +119,19 @@ async def _sleep(seconds: float) -> None:
 
 
 def test_garbage_and_unknown_methods_do_not_stop_the_daemon(home: Path) -> None:
-    proc = spawn(home)
-    try:
+    with spawned(home) as proc:
         initialize(proc)
         assert proc.stdin and proc.stdout
         body = b"{not json"
         proc.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
-        proc.stdin.write(
-            frame({"jsonrpc": "2.0", "id": 2, "method": "ardaemon/nope", "params": {}})
+        send(
+            proc,
+            {"id": 2, "method": "ardaemon/nope", "params": {}},
+            {"id": 3, "method": "ardaemon/chat", "params": {"messages": 1}},
         )
-        proc.stdin.write(
-            frame({"jsonrpc": "2.0", "id": 3, "method": "ardaemon/chat", "params": {"messages": 1}})
-        )
-        proc.stdin.flush()
-        answers = {}
-        while len(answers) < 3:
-            msg = read_frame(proc.stdout)
-            if "id" in msg:
-                answers[msg["id"]] = msg
+        answers = replies(proc, None, 2, 3)
         assert answers[None]["error"]["code"] == -32700  # JSON-RPC: parse error, id null
         assert answers[2]["error"]["code"] == -32601
         assert answers[3]["error"]["code"] == -32602
         proc.stdin.close()
         assert proc.wait(10) == 0
-    finally:
-        proc.kill()
-        proc.wait()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import documented_kinds
 
 from ardaemon import errors, messages, protocol
 from ardaemon.messages import frontend_of, render, setting
@@ -20,17 +21,7 @@ def upstream(
 
 
 def test_kinds_come_from_the_classes_in_the_contracts_order() -> None:
-    assert errors.KINDS == (
-        "auth",
-        "unauthorized_client",
-        "model_not_found",
-        "rate_limited",
-        "overloaded",
-        "upstream",
-        "network",
-        "timeout",
-        "bad_response",
-    )
+    assert documented_kinds() == errors.KINDS
     for kind in errors.KINDS:
         assert kind in messages.ADVICE or any(k.startswith(kind + "/") for k in messages.ADVICE)
 

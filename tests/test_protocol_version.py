@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_lifecycle import frame, read_frame, spawn
+from stdio import initialize, shut_down, spawned
 
 from ardaemon import __version__
 from ardaemon.protocol import PROTOCOL_VERSION, peer_protocol_version, protocol_mismatch
@@ -16,29 +16,16 @@ pytestmark = pytest.mark.subprocess
 
 def initialize_with(home: Path, experimental: Any) -> tuple[dict[str, Any], str]:
     """The initialize result, and the daemon's window/logMessage lines up to `shutdown`."""
-    proc = spawn(home)
-    try:
-        assert proc.stdin and proc.stdout
+    with spawned(home) as proc:
         caps = {} if experimental is None else {"experimental": experimental}
-        params = {"processId": None, "rootUri": None, "capabilities": caps}
-        proc.stdin.write(
-            frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": params})
-        )
-        proc.stdin.flush()
-        answer = read_frame(proc.stdout)
-        proc.stdin.write(frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
-        proc.stdin.write(frame({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}))
-        proc.stdin.flush()
-        logged = []
-        while (msg := read_frame(proc.stdout)).get("id") != 2:
-            if msg.get("method") == "window/logMessage":
-                logged.append(msg["params"]["message"])
+        result = initialize(proc, capabilities=caps)["result"]
+        before: list[dict[str, Any]] = []
+        shut_down(proc, skipped=before)
+        logged = [m["params"]["message"] for m in before if m.get("method") == "window/logMessage"]
+        assert proc.stdin
         proc.stdin.close()
         assert proc.wait(10) == 0
-        return answer["result"], "\n".join(logged)
-    finally:
-        proc.kill()
-        proc.wait()
+        return result, "\n".join(logged)
 
 
 def test_initialize_announces_the_protocol_version(home: Path) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SERVER, TOKEN, isolated_env, request, start_daemon, stop_daemon
+from conftest import TOKEN, isolated_env, request, start_daemon, stop_daemon
 from pygls.exceptions import JsonRpcException
+from stdio import answer, initialize, send, spawned
 
 pytestmark = pytest.mark.subprocess
 
@@ -46,40 +47,17 @@ async def test_token_absent_from_logs_errors_and_files(home: Path, gateway: Any)
 
 
 def test_token_absent_from_stderr(home: Path, gateway: Any) -> None:
-    env = isolated_env(
-        home,
-        AGENTROUTER_API_KEY=TOKEN,
-        AGENTROUTER_BASE_URL=gateway.base_url,
-        ARDAEMON_LOG_LEVEL="DEBUG",
-    )
-    import json
-
-    def frame(obj: Any) -> bytes:
-        body = json.dumps(obj).encode()
-        return b"Content-Length: %d\r\n\r\n" % len(body) + body
-
     gateway.set_fault("bad_token", message=f"bad {TOKEN}")
-    stdin = frame(
-        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}
-    )
-    stdin += frame({"jsonrpc": "2.0", "id": 2, "method": "ardaemon/listModels", "params": {}})
-    proc = subprocess.Popen(
-        SERVER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
-    )
-    assert proc.stdin and proc.stdout
-    proc.stdin.write(stdin)
-    proc.stdin.flush()
-    out = b""
-    while b'"id": 2' not in out:
-        chunk = proc.stdout.read1(65536)
-        assert chunk, "daemon closed stdout before answering"
-        out += chunk
-    proc.stdin.close()
-    proc.wait(30)
-    assert proc.stderr
-    err = proc.stderr.read()
-    assert b'"kind": "auth"' in out
-    assert TOKEN.encode() not in err and TOKEN.encode() not in out
+    with spawned(home, AGENTROUTER_API_KEY=TOKEN, AGENTROUTER_BASE_URL=gateway.base_url) as proc:
+        out = [initialize(proc)]
+        send(proc, {"id": 2, "method": "ardaemon/listModels", "params": {}})
+        out.append(answer(proc, 2, skipped=out))
+        assert proc.stdin and proc.stderr
+        proc.stdin.close()
+        proc.wait(30)
+        err = proc.stderr.read()
+    assert out[-1]["error"]["data"]["kind"] == "auth"
+    assert TOKEN.encode() not in err and TOKEN not in json.dumps(out)
     log = (home / "state" / "ardaemon" / "ardaemon.log").read_bytes()
     assert b"rejected the token" in log, "the log file carries the failure"
     assert TOKEN.encode() not in log
