@@ -2,7 +2,8 @@
 
 Handlers are thin: decode params with the contract's Structs, call one `Service` method,
 encode the result. Every failure leaves as `{code, message, data.kind}` from `errors.py`;
-nothing but protocol bytes reaches stdout.
+nothing but protocol bytes reaches stdout. The open documents completion reads are
+`workspace.py`'s; the process around the server (parent watch, GC) is `process.py`'s.
 """
 
 from __future__ import annotations
@@ -10,15 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import gc
 import logging
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Iterator
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
-from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
 from pygls.capabilities import get_capability
@@ -26,13 +24,12 @@ from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.protocol.language_server import lsp_method
 
-from . import __version__, credentials, errors, feedback, protocol, transport
+from . import __version__, credentials, errors, feedback, process, protocol, transport
 from .coalesce import DeltaCoalescer
 from .completion import inline
-from .completion.context import SNIPPET_CHARS
 from .completion.guard import DocumentGuard, release_memory
 from .completion.inline import Around, Position
-from .config import CompletionSettings, SettingsStore
+from .config import SettingsStore
 from .document import line_document, open_document
 from .jsonrpc import StrictProtocol
 from .messages import frontend_of, render
@@ -51,13 +48,14 @@ from .protocol import (
     encode,
 )
 from .service import Service
+from .workspace import OpenDocuments, lsp_position, position
 from .writer import open_writer
 
 log = logging.getLogger(__name__)
 
-PARENT_POLL_SECONDS = 1.0
 #: Longest wait for the editor's `workspace/configuration` answer.
 PULL_SECONDS = 5.0
+
 T = TypeVar("T")
 H = TypeVar("H", bound=Callable[..., Any])
 
@@ -245,9 +243,9 @@ def initialize(ls: ArdaemonServer, params: types.InitializeParams) -> None:
     )
     ls.protocol_mismatch = protocol.protocol_mismatch(client_version, __version__)
     # Right after the answer, off the editor's critical path.
-    asyncio.get_running_loop().call_later(0.01, _settle_gc)
+    asyncio.get_running_loop().call_later(0.01, process.settle_gc)
     if params.process_id:
-        ls.parent_watch = asyncio.ensure_future(_watch_parent(params.process_id))
+        ls.parent_watch = asyncio.ensure_future(process.watch_parent(params.process_id))
 
 
 @feature(types.INITIALIZED)
@@ -385,12 +383,12 @@ async def inline_completion(
         ls.service.store.settings_for(folder).completion,
         functools.partial(ls.service.complete, folder=folder),
         uri=uri,
-        at=_position(params.position),
+        at=position(params.position),
         automatic=params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic,
         widget=None
         if selected is None
         else inline.WidgetItem(
-            _position(selected.range.start), _position(selected.range.end), selected.text
+            position(selected.range.start), position(selected.range.end), selected.text
         ),
         on_refusal=ls.report_refusal,
     )
@@ -402,7 +400,7 @@ async def inline_completion(
         items=[
             types.InlineCompletionItem(
                 insert_text=item.text,
-                range=types.Range(_lsp_position(item.start), _lsp_position(item.end)),
+                range=types.Range(lsp_position(item.start), lsp_position(item.end)),
                 command=_accept_command(item.model),
             )
             for item in items
@@ -435,142 +433,6 @@ async def status(ls: ArdaemonServer, params: Any) -> Any:
 def did_close(ls: ArdaemonServer, params: types.DidCloseTextDocumentParams) -> None:
     ls.service.forget_document(params.text_document.uri)
     ls.guard.forget(params.text_document.uri)
-
-
-def _file_path(uri: str) -> Path | None:
-    parsed = urlparse(uri)
-    return Path(unquote(parsed.path)) if parsed.scheme == "file" else None
-
-
-def _position(p: types.Position) -> Position:
-    return Position(p.line, p.character)
-
-
-def _lsp_position(p: Position) -> types.Position:
-    return types.Position(p.line, p.character)
-
-
-class OpenDocuments:
-    """The workspace's open documents as completion sees them (`inline.Documents`)."""
-
-    def __init__(self, ls: ArdaemonServer) -> None:
-        self._ls = ls
-
-    def settings(self, uri: str) -> CompletionSettings:
-        """The document's completion settings (its project file has a say)."""
-        return self._ls.service.store.settings_for(self.folder(uri)).completion
-
-    def refusal(self, uri: str) -> str | None:
-        settings = self.settings(uri)
-        return self._ls.guard.refusal(uri, settings.exclude, settings.max_document_size)
-
-    def folder(self, uri: str) -> Path | None:
-        """The workspace folder holding a document (the innermost one), where its
-        `.ardaemon.toml` is looked for; None outside every folder."""
-        path = _file_path(uri)
-        if path is None:
-            return None
-        ws = self._ls.workspace
-        roots = [_file_path(f.uri) for f in ws.folders.values()]
-        if not roots and ws.root_path:
-            roots = [Path(ws.root_path)]
-        inside = [r for r in roots if r is not None and path.is_relative_to(r)]
-        return max(inside, key=lambda r: len(r.parts)) if inside else None
-
-    def around(self, uri: str, at: Position) -> Around:
-        if uri not in self._ls.workspace.text_documents:
-            raise errors.InvalidParams(
-                "`textDocument.uri` is not open: send textDocument/didOpen "
-                "first, or pass `prefix` and `suffix`."
-            )
-        if (reason := self.refusal(uri)) is not None:
-            raise errors.InvalidParams(reason="refused", why=reason)
-        doc = line_document(self._ls.workspace.get_text_document(uri))
-        if at.line < 0 or at.character < 0 or at.line > len(doc.lines):
-            raise errors.InvalidParams(
-                f"`position` {at.line}:{at.character} is outside the document."
-            )
-        # Cut first: only lines near the cursor are read, whatever the document's size.
-        # Twice the budget, so the cut to budget (at a line boundary, after CRLF → LF) comes
-        # out as if made on the whole document.
-        budget = self.settings(uri)
-        prefix, suffix = doc.window(
-            _lsp_position(at), 2 * budget.prefix_chars, 2 * budget.suffix_chars
-        )
-        return Around(prefix, suffix, doc.language_id or "", self.path(uri))
-
-    def before(self, uri: str, at: Position) -> str:
-        doc = line_document(self._ls.workspace.get_text_document(uri))
-        return doc.window(_lsp_position(at), 2 * self.settings(uri).prefix_chars, 0)[0]
-
-    def same_language(self, uri: str, language_id: str) -> Iterator[tuple[str, str]]:
-        for other_uri, doc in list(self._ls.workspace.text_documents.items()):
-            if other_uri == uri or self.refusal(other_uri) is not None:
-                continue  # secret files never go upstream, not even as context
-            if doc.language_id == language_id:
-                yield self.path(other_uri) or other_uri, line_document(doc).head(2 * SNIPPET_CHARS)
-
-    def path(self, uri: str) -> str | None:
-        """The document's path relative to the workspace root (its name outside it)."""
-        parsed = urlparse(uri)
-        if parsed.scheme != "file":
-            return None
-        path = Path(unquote(parsed.path))
-        root = self._ls.workspace.root_path
-        if root:
-            try:
-                return str(path.relative_to(root))
-            except ValueError:
-                pass
-        return path.name
-
-
-def _settle_gc() -> None:
-    """Collect start-up garbage once, then keep the long-lived rest out of every future
-    collection: shorter GC pauses during completions."""
-    gc.collect()
-    gc.freeze()
-
-
-async def _watch_parent(pid: int) -> None:
-    """Exit when the editor dies: an orphaned daemon would live on forever."""
-    while True:
-        await asyncio.sleep(PARENT_POLL_SECONDS)
-        if not _alive(pid):
-            log.info("editor process %d is gone; exiting", pid)
-            logging.shutdown()
-            os._exit(0)
-
-
-def _alive(pid: int) -> bool:
-    if sys.platform == "win32":
-        return _alive_windows(pid)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        # A dead editor that nobody reaped yet is a zombie: gone for our purposes.
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return stat.rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
-
-
-def _alive_windows(pid: int) -> bool:
-    # os.kill(pid, 0) would send CTRL_C_EVENT on Windows; ask the kernel instead.
-    import ctypes
-
-    kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
-    handle = kernel32.OpenProcess(0x00100000, False, pid)  # SYNCHRONIZE
-    if not handle:
-        return False
-    try:
-        return bool(kernel32.WaitForSingleObject(handle, 0) == 0x102)  # WAIT_TIMEOUT
-    finally:
-        kernel32.CloseHandle(handle)
 
 
 def serve(paths: Paths | None = None) -> int:

@@ -58,7 +58,7 @@ class InlineItem(NamedTuple):
 
 
 class Documents(Protocol):
-    """The open documents as the editor session keeps them (`server.OpenDocuments`)."""
+    """The open documents as the editor session keeps them (`workspace.OpenDocuments`)."""
 
     def refusal(self, uri: str) -> str | None: ...
 
