@@ -38,7 +38,7 @@ from .wire.base import (
     ThinkFilter,
     UsageReport,
 )
-from .wire.faults import error_in_body
+from .wire.faults import raise_error_in
 
 __all__ = [
     "FimInput",
@@ -240,9 +240,7 @@ async def list_models(
 
 
 def parse_models(data: Any) -> list[CatalogModel]:
-    error = error_in_body(data)
-    if error:
-        raise error
+    raise_error_in(data)
     items = data.get("data") if isinstance(data, dict) else data
     if not isinstance(items, list):
         raise errors.BadResponse(reason="models_unreadable")

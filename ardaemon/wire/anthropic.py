@@ -9,7 +9,7 @@ from typing import Any
 from .. import errors
 from ..protocol import Usage
 from .base import Finish, LlmRequest, LlmResult, Message, StreamEvent, TextDelta, UsageReport
-from .faults import error_in_body
+from .faults import error_in_body, raise_error_in
 
 
 def conversation(messages: tuple[Message, ...]) -> tuple[str, list[dict[str, str]]]:
@@ -62,9 +62,7 @@ def _usage(data: Any, input_tokens: int = 0) -> Usage | None:
 
 
 def parse_result(data: Any) -> LlmResult:
-    error = error_in_body(data)
-    if error:
-        raise error
+    raise_error_in(data)
     try:
         blocks = data["content"]
         text = "".join(b.get("text", "") for b in blocks if b.get("type") == "text")

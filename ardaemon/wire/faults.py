@@ -55,6 +55,13 @@ def error_in_body(data: Any) -> errors.UpstreamError | None:
     return None
 
 
+def raise_error_in(data: Any) -> None:
+    """Raise the error a 200 body holds (`error_in_body`); return when it holds none."""
+    error = error_in_body(data)
+    if error is not None:
+        raise error
+
+
 def _is_model_not_found(status: int, code: str, type_: str, message: str) -> bool:
     if code in ("model_not_found", "model_not_available") or type_ == "not_found_error":
         return True

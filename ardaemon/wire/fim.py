@@ -25,7 +25,7 @@ from typing import Any, Literal
 from .. import errors
 from ..protocol import Usage
 from .base import LlmRequest, LlmResult, StreamEvent
-from .faults import error_in_body
+from .faults import raise_error_in
 
 Dialect = Literal["llamacpp", "ollama", "openai-completions", "mistral"]
 
@@ -86,9 +86,7 @@ class Adapter:
         return body
 
     def parse_result(self, data: Any) -> LlmResult:
-        error = error_in_body(data) if isinstance(data, dict) else None
-        if error is not None:
-            raise error
+        raise_error_in(data)
         try:
             if self.dialect == "llamacpp":
                 return LlmResult(

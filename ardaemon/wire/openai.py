@@ -11,7 +11,7 @@ from .. import errors
 from ..protocol import Usage
 from ..router import bare_id
 from .base import Finish, LlmRequest, LlmResult, StreamEvent, TextDelta, UsageReport
-from .faults import error_in_body
+from .faults import raise_error_in
 
 # Reasoning models take max_completion_tokens and reject temperature and stop;
 # gpt-5-chat is the non-reasoning variant of the family.
@@ -69,9 +69,7 @@ def _usage(data: Any) -> Usage | None:
 
 
 def parse_result(data: Any) -> LlmResult:
-    error = error_in_body(data)
-    if error:
-        raise error
+    raise_error_in(data)
     try:
         choice = data["choices"][0]
         content = choice["message"].get("content") or ""
@@ -99,9 +97,7 @@ class StreamParser:
             chunk = json.loads(data)
         except ValueError:
             raise _bad() from None
-        error = error_in_body(chunk)
-        if error:
-            raise error
+        raise_error_in(chunk)
         if not isinstance(chunk, dict):
             raise _bad()
         for choice in (chunk.get("choices") or [])[:1]:
