@@ -19,8 +19,9 @@ from typing import Literal, NamedTuple
 import msgspec
 
 from . import errors
-from .config import Settings, SettingsStore
+from .config import SettingsStore
 from .files import atomic_write
+from .settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import credentials, errors, fallback
-from .config import Settings, SettingsStore
+from .config import SettingsStore
 from .providers import ProviderSpec, normalize_base_url, providers_table
 from .router import Route, for_completion, route
+from .settings import Settings
 
 if TYPE_CHECKING:
     from .upstream import Upstream

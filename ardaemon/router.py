@@ -6,9 +6,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .catalog import CachedCatalog, CatalogStore
-from .config import Settings, SettingsStore
+from .config import SettingsStore
 from .protocol import Api, Model
 from .providers import ProviderSpec
+from .settings import Settings
 
 PATHS: dict[Api, str] = {
     "openai": "/v1/chat/completions",

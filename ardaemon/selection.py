@@ -16,9 +16,10 @@ import msgspec
 
 from . import errors
 from .catalog import CachedCatalog, CatalogStore, close_matches
-from .config import Settings, SettingsStore
+from .config import SettingsStore
 from .files import atomic_write
 from .protocol import Role, Selected
+from .settings import Settings
 
 log = logging.getLogger(__name__)
 

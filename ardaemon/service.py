@@ -20,7 +20,7 @@ from . import credentials, errors, usage
 from .catalog import CachedCatalog, CatalogStore
 from .chat import Chats
 from .completion.requests import Completions
-from .config import Settings, SettingsStore
+from .config import SettingsStore
 from .dispatch import Dispatch
 from .feedback import Feedback
 from .paths import Paths
@@ -28,6 +28,7 @@ from .protocol import ListModelsResult, Role, Selected, StatusResult, UsageResul
 from .providers import ProviderSpec
 from .router import Router
 from .selection import ModelChoice
+from .settings import Settings
 from .status import Activity
 
 if TYPE_CHECKING:

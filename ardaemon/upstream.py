@@ -22,10 +22,11 @@ import msgspec
 
 from . import errors
 from .catalog import CachedCatalog, CatalogModel
-from .config import Settings, SettingsStore
+from .config import SettingsStore
 from .http import Call, Http, send, transport_error
 from .providers import ProviderSpec
 from .router import ANTHROPIC_VERSION, CATALOG_PATH, Route, auth_headers
+from .settings import Settings
 from .sse import events
 from .wire import Adapter, anthropic, fim, openai
 from .wire.base import (

@@ -28,8 +28,8 @@ import msgspec
 from .protocol import UsageGroup, UsageResult
 
 if TYPE_CHECKING:
-    from .config import Settings
     from .router import Route
+    from .settings import Settings
     from .wire import LlmRequest, LlmResult
 
 log = logging.getLogger(__name__)

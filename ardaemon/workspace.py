@@ -14,8 +14,8 @@ from lsprotocol import types
 from . import errors
 from .completion.context import SNIPPET_CHARS
 from .completion.inline import Around, Position
-from .config import CompletionSettings
 from .document import line_document
+from .settings import CompletionSettings
 
 if TYPE_CHECKING:
     from .server import ArdaemonServer

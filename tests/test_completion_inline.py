@@ -22,8 +22,8 @@ from ardaemon.completion.inline import (
     suggest,
     wanted,
 )
-from ardaemon.config import CompletionSettings
 from ardaemon.protocol import CompleteResult, CompletionItem
+from ardaemon.settings import CompletionSettings
 
 HERE = Position(0, 4)
 KEYWORDS = set(inspect.signature(Complete.__call__).parameters) - {"self", "prefix", "suffix"}

@@ -28,7 +28,7 @@ def store_with(tmp_path: Path, config_toml: str = "") -> SettingsStore:
 
 
 def test_built_in_budget() -> None:
-    from ardaemon.config import CompletionSettings
+    from ardaemon.settings import CompletionSettings
 
     assert (CompletionSettings().prefix_chars, CompletionSettings().suffix_chars) == (6000, 2000)
 

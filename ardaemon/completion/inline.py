@@ -18,8 +18,8 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import NamedTuple, Protocol
 
 from .. import errors
-from ..config import CompletionSettings
 from ..protocol import CompleteResult
+from ..settings import CompletionSettings
 from .context import Snippet
 from .engine import Trigger
 

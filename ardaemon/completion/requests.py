@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import errors
-from ..config import Settings, SettingsStore
+from ..config import SettingsStore
 from ..protocol import CompleteResult, CompletionItem
 from ..router import Route
+from ..settings import Settings
 from ..status import Activity
 from ..wire import LlmRequest, Message
 from ..wire.base import FimInput
