@@ -268,6 +268,44 @@ function Child:wait_note(pattern, timeout_ms)
   )
 end
 
+---How many vim.notify messages match the Lua pattern.
+function Child:count_notes(pattern)
+  local n = 0
+  for _, note in ipairs(self:notes()) do
+    if note.msg:find(pattern) then
+      n = n + 1
+    end
+  end
+  return n
+end
+
+---Wait until the plugin's log has `times` lines matching the Lua pattern.
+function Child:wait_logged(pattern, times, timeout_ms)
+  return self:wait(
+    [[local p, times = ...; local n = 0
+      for _, l in ipairs(require('ardaemon.log').tail) do if l:find(p) then n = n + 1 end end
+      return n >= times]],
+    timeout_ms,
+    ('%d log lines matching %s'):format(times, pattern),
+    pattern,
+    times
+  )
+end
+
+---The plugin's log tail as one string.
+function Child:log_text()
+  return table.concat(self:lua('return require("ardaemon.log").tail'), '\n')
+end
+
+---Wait until no ghost text is shown.
+function Child:wait_no_ghost(timeout_ms, what)
+  return self:wait(
+    'return #vim.api.nvim_buf_get_extmarks(0, require("ardaemon.inline").ns, 0, -1, {}) == 0',
+    timeout_ms,
+    what or 'no ghost text'
+  )
+end
+
 ---Buffer lines of the child's current buffer.
 function Child:lines()
   return self:lua('return vim.api.nvim_buf_get_lines(0, 0, -1, false)')

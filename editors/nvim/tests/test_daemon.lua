@@ -88,11 +88,7 @@ return {
       h.eq({ 'def fibonacci(n):', '    if n < 2:' }, child:lines())
       h.eq({ '        return n', '    return fibonacci(n - 1) + fibonacci(n - 2)' }, child:ghost()[1].lines)
       child:input('<C-]>')
-      child:wait(
-        'return #vim.api.nvim_buf_get_extmarks(0, require("ardaemon.inline").ns, 0, -1, {}) == 0',
-        3000,
-        'dismiss'
-      )
+      child:wait_no_ghost(3000, 'dismiss')
       h.eq({ 'def fibonacci(n):', '    if n < 2:' }, child:lines())
     end,
   },
@@ -310,18 +306,8 @@ return {
       child:input('iprint(')
       child:wait('return require("ardaemon.status").current.state == "error"', 15000, 'error state')
       child:input('1')
-      child:wait(
-        [[local n = 0; for _, l in ipairs(require('ardaemon.log').tail) do if l:find('unauthorized_client') then n = n + 1 end end; return n >= 2]],
-        15000,
-        'second error logged'
-      )
-      local n = 0
-      for _, note in ipairs(child:notes()) do
-        if note.msg:find('unauthorized_client') then
-          n = n + 1
-        end
-      end
-      h.eq(1, n, 'one notification')
+      child:wait_logged('unauthorized_client', 2, 15000)
+      h.eq(1, child:count_notes('unauthorized_client'), 'one notification')
       h.matches('✗ unauthorized_client$', child:lua('return require("ardaemon").statusline()'))
       h.eq({}, child:ghost())
     end,

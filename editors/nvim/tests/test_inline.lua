@@ -113,11 +113,7 @@ return {
       child:input('ifoo = ')
       child:wait_ghost()
       child:input('<C-]>')
-      child:wait(
-        'return #vim.api.nvim_buf_get_extmarks(0, require("ardaemon.inline").ns, 0, -1, {}) == 0',
-        2000,
-        'dismiss'
-      )
+      child:wait_no_ghost(2000, 'dismiss')
       h.eq({ 'foo = ' }, child:lines())
       h.eq('i', child:mode(), 'dismiss stays in insert mode')
 
@@ -132,11 +128,7 @@ return {
       child:input('y')
       child:wait_ghost()
       child:input('<Left>')
-      child:wait(
-        'return #vim.api.nvim_buf_get_extmarks(0, require("ardaemon.inline").ns, 0, -1, {}) == 0',
-        2000,
-        'cursor move clears'
-      )
+      child:wait_no_ghost(2000, 'cursor move clears')
       h.eq({ 'foo = xy' }, child:lines())
     end,
   },
@@ -240,11 +232,7 @@ return {
       child:input('ia')
       child:wait('return require("ardaemon.status").current.state == "error"', 3000, 'error status')
       child:input('b')
-      child:wait(
-        'local n = 0; for _, l in ipairs(require("ardaemon.log").tail) do if l:find("unauthorized_client") then n = n + 1 end end; return n >= 2',
-        3000,
-        'two log lines'
-      )
+      child:wait_logged('unauthorized_client', 2, 3000)
       child:input('c')
       vim.uv.sleep(100)
       local notes = child:notes()
@@ -305,11 +293,7 @@ return {
       child:input('iabc')
       child:wait_ghost()
       child:input('<C-o>')
-      child:wait(
-        'return #vim.api.nvim_buf_get_extmarks(0, require("ardaemon.inline").ns, 0, -1, {}) == 0',
-        2000,
-        'cleared on <C-o>'
-      )
+      child:wait_no_ghost(2000, 'cleared on <C-o>')
     end,
   },
   {

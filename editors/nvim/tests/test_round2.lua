@@ -33,7 +33,7 @@ return {
       for _, note in ipairs(child:notes()) do
         h.ok(not note.msg:find('failed'), 'no error shown: ' .. note.msg)
       end
-      local tail = table.concat(child:lua('return require("ardaemon.log").tail'), '\n')
+      local tail = child:log_text()
       h.ok(not tail:find('not open'), 'the daemon never answered "not open":\n' .. tail)
     end,
   },
@@ -146,7 +146,7 @@ return {
         h.ok(not note.msg:find('\n'), 'one line: ' .. note.msg)
         h.ok(vim.fn.strdisplaywidth(note.msg) < columns - 12, 'fits beside the ruler: ' .. note.msg)
       end
-      local tail = table.concat(child:lua('return require("ardaemon.log").tail'), '\n')
+      local tail = child:log_text()
       h.matches('unauthorized_client', tail)
       h.eq('i', child:mode(), 'still typing, no prompt')
       -- The "not found" message at start-up is one line too.
