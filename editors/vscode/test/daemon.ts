@@ -1,6 +1,7 @@
 // The daemon's own definitions, read from the Python sources by the daemon's interpreter, so
 // drift tests compare with the truth rather than a copy of it.
 
+import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -82,7 +83,7 @@ function pythons(): string[] {
 let cached: DaemonDefinitions | string | undefined;
 
 /** The definitions, or a string saying why they could not be read. */
-export function daemonDefinitions(): DaemonDefinitions | string {
+function daemonDefinitions(): DaemonDefinitions | string {
   if (cached !== undefined) {
     return cached;
   }
@@ -102,4 +103,13 @@ export function daemonDefinitions(): DaemonDefinitions | string {
   }
   cached = `cannot import the daemon's contract (${failures.join('; ')}); run ./scripts/setup`;
   return cached;
+}
+
+/** The definitions; the calling test fails, saying why, when they cannot be read. */
+export function defs(): DaemonDefinitions {
+  const d = daemonDefinitions();
+  if (typeof d === 'string') {
+    assert.fail(d);
+  }
+  return d;
 }

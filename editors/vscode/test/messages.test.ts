@@ -7,18 +7,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { applyDaemonStatus, initialStatus, renderStatus } from '../src/status';
-import { daemonDefinitions, REPO } from './daemon';
+import { defs, REPO } from './daemon';
 
 const ROOT = path.join(REPO, 'editors', 'vscode');
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-
-function defs() {
-  const d = daemonDefinitions();
-  if (typeof d === 'string') {
-    assert.fail(d);
-  }
-  return d;
-}
 
 test("the status item shows the daemon's sentence and adds no advice of its own", () => {
   const messages = Object.entries(defs().messages);

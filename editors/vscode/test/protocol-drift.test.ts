@@ -5,15 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { ERROR_CODES, ERROR_KINDS, METHODS, NOTIFICATIONS, PROTOCOL_VERSION, REQUESTS, SHAPES } from '../src/protocol';
-import { daemonDefinitions, REPO } from './daemon';
-
-function defs() {
-  const d = daemonDefinitions();
-  if (typeof d === 'string') {
-    assert.fail(d);
-  }
-  return d;
-}
+import { defs, REPO } from './daemon';
 
 test('method names match ardaemon/protocol.py METHODS', () => {
   assert.deepEqual({ ...METHODS }, defs().methods);
