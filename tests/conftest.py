@@ -46,6 +46,11 @@ def isolated_env(home: Path, **extra: str) -> dict[str, str]:
     return base(home, **{"ARDAEMON_LOG_LEVEL": "DEBUG", **extra})
 
 
+def upstream(gateway: Any) -> int:
+    """Requests the stand-in got on its model endpoints (the catalog not counted)."""
+    return gateway.count("/v1/chat/completions") + gateway.count("/v1/messages")
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     return tmp_path / "home"

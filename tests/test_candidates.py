@@ -17,10 +17,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TOKEN, Client, isolated_env, request, start_daemon, stop_daemon
+from conftest import (
+    TOKEN,
+    Client,
+    isolated_env,
+    request,
+    start_daemon,
+    stop_daemon,
+    upstream,
+)
+from editor import URI, inline, open_doc
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
-from test_inline import URI, inline, open_doc, upstream
 
 FIB = "def fibonacci(n):\n"
 ALTERNATIVES = [

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from completion_corpus import CLASSES, Case, load_corpus
 from conftest import TOKEN, isolated_env, start_daemon, stop_daemon
+from editor import inline, open_doc
 from lsprotocol import types
 
 EXTENSIONS = {
@@ -69,25 +70,11 @@ async def test_sampled_corpus_through_the_daemon(home: Path, gateway: Any, model
         for n, case in enumerate(SAMPLE):
             uri = f"file:///work/project/case{n}.{EXTENSIONS[case.language_id]}"
             document = case.prefix + case.suffix
-            client.text_document_did_open(
-                types.DidOpenTextDocumentParams(
-                    text_document=types.TextDocumentItem(
-                        uri=uri, language_id=case.language_id, version=1, text=document
-                    )
-                )
-            )
+            open_doc(client, document, uri, case.language_id)
             gateway.add_reply(case.prefix, case.raw)
             line = case.prefix.count("\n")
             char = len(case.prefix.rsplit("\n", 1)[-1])
-            result = await client.text_document_inline_completion_async(
-                types.InlineCompletionParams(
-                    text_document=types.TextDocumentIdentifier(uri=uri),
-                    position=types.Position(line, char),
-                    context=types.InlineCompletionContext(
-                        trigger_kind=types.InlineCompletionTriggerKind.Invoked
-                    ),
-                )
-            )
+            result = await inline(client, line, char, uri=uri)
             items = result.items if result is not None else []
             inserted = str(items[0].insert_text) if items else ""
             if items:
@@ -117,23 +104,8 @@ async def test_an_answer_cut_by_the_token_limit_ends_at_its_last_complete_line(
     # Twelve stand-in tokens (words) end inside the `return` line.
     gateway.add_reply(prefix, 'if w < 0 or h < 0:\n    raise ValueError("negative")\nreturn w * h')
     try:
-        uri = "file:///work/project/area.py"
-        client.text_document_did_open(
-            types.DidOpenTextDocumentParams(
-                text_document=types.TextDocumentItem(
-                    uri=uri, language_id="python", version=1, text=prefix + suffix
-                )
-            )
-        )
-        result = await client.text_document_inline_completion_async(
-            types.InlineCompletionParams(
-                text_document=types.TextDocumentIdentifier(uri=uri),
-                position=types.Position(1, 4),
-                context=types.InlineCompletionContext(
-                    trigger_kind=types.InlineCompletionTriggerKind.Invoked
-                ),
-            )
-        )
+        uri = open_doc(client, prefix + suffix, "file:///work/project/area.py")
+        result = await inline(client, 1, 4, uri=uri)
     finally:
         await stop_daemon(client)
     sent = gateway.requests[-1].json

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from conftest import TOKEN, isolated_env, request, stop_daemon
-from test_presets_project import inline, open_doc, start_in
+from editor import INVOKED, inline, open_doc, start_in
 
 from ardaemon.completion.context import CompletionContext
 from ardaemon.completion.engine import Engine
@@ -140,8 +140,8 @@ async def test_a_project_files_smaller_budget_changes_what_is_sent(
         for folder in (small, plain, broken):
             # A first line of its own: no cache hit across the folders.
             own = f"# {folder.name}\n" + text
-            uri = open_doc(client, folder / "values.py", own, "python")
-            await inline(client, uri, 61, len("total = "), automatic=False)
+            uri = open_doc(client, own, (folder / "values.py").as_uri())
+            await inline(client, 61, len("total = "), INVOKED, uri=uri)
         # Not a project document: `ardaemon/complete` with its own text keeps the default.
         await request(client, "ardaemon/complete", {"prefix": before, "suffix": after})
     finally:

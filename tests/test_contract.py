@@ -27,6 +27,7 @@ from conftest import (
     start_daemon,
     stop_daemon,
 )
+from editor import inline, open_doc
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from stdio import initialize, read_frame, replies, send, shut_down, spawned
@@ -241,14 +242,7 @@ async def test_complete_from_prefix_and_from_open_document(daemon: Client, gatew
     assert "```" not in text and "def fibonacci" not in text and "return fibonacci" in text
     assert gateway.requests[-1].path == "/v1/chat/completions"
 
-    uri = "file:///work/fib.py"
-    daemon.text_document_did_open(
-        types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(
-                uri=uri, language_id="python", version=1, text=prefix
-            )
-        )
-    )
+    uri = open_doc(daemon, prefix, "file:///work/fib.py")
     params = {
         "textDocument": {"uri": uri},
         "position": {"line": 1, "character": 0},
@@ -271,24 +265,9 @@ async def test_complete_from_prefix_and_from_open_document(daemon: Client, gatew
 
 async def test_inline_completion_returns_an_inline_completion_list(daemon: Client) -> None:
     """`textDocument/inlineCompletion`: the same engine on the synced document."""
-    uri = "file:///work/prime.py"
-    daemon.text_document_did_open(
-        types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(
-                uri=uri, language_id="python", version=1, text="def is_prime(n):\n"
-            )
-        )
-    )
+    uri = open_doc(daemon, "def is_prime(n):\n", "file:///work/prime.py")
     await request(daemon, "ardaemon/selectModel", {"model": OTHER, "role": "completion"})
-    result = await daemon.text_document_inline_completion_async(
-        types.InlineCompletionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            position=types.Position(line=1, character=0),
-            context=types.InlineCompletionContext(
-                trigger_kind=types.InlineCompletionTriggerKind.Invoked
-            ),
-        )
-    )
+    result = await inline(daemon, 1, 0, uri=uri)
     assert isinstance(result, types.InlineCompletionList)
     assert result.items and "return all(" in str(result.items[0].insert_text)
 
@@ -413,14 +392,7 @@ async def test_cancel_request_answers_request_cancelled_and_closes_upstream(
 ) -> None:
     """`$/cancelRequest` on an in-flight `complete`, `chat` or `inlineCompletion` closes the
     upstream request and answers -32800."""
-    uri = "file:///work/c.py"
-    daemon.text_document_did_open(
-        types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(
-                uri=uri, language_id="python", version=1, text="x = "
-            )
-        )
-    )
+    uri = open_doc(daemon, "x = ", "file:///work/c.py")
     await request(daemon, "ardaemon/selectModel", {"model": OTHER})
     inline = types.InlineCompletionParams(
         text_document=types.TextDocumentIdentifier(uri=uri),
@@ -659,23 +631,8 @@ async def test_inline_completion_candidates_are_distinct(env: dict[str, str]) ->
     client = await start_daemon(env, {"ardaemon": {"completion": {"candidates": 3}}})
     try:
         await request(client, "ardaemon/selectModel", {"model": OTHER})
-        uri = "file:///work/many.py"
-        client.text_document_did_open(
-            types.DidOpenTextDocumentParams(
-                text_document=types.TextDocumentItem(
-                    uri=uri, language_id="python", version=1, text="def fibonacci(n):\n"
-                )
-            )
-        )
-        result = await client.text_document_inline_completion_async(
-            types.InlineCompletionParams(
-                text_document=types.TextDocumentIdentifier(uri=uri),
-                position=types.Position(line=1, character=0),
-                context=types.InlineCompletionContext(
-                    trigger_kind=types.InlineCompletionTriggerKind.Invoked
-                ),
-            )
-        )
+        uri = open_doc(client, "def fibonacci(n):\n", "file:///work/many.py")
+        result = await inline(client, 1, 0, uri=uri)
         assert isinstance(result, types.InlineCompletionList)
         texts = [str(item.insert_text) for item in result.items]
         assert 1 <= len(texts) <= 3 and len(set(texts)) == len(texts)

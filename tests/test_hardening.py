@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from conftest import TOKEN, isolated_env, request, start_daemon, stop_daemon
+from editor import inline, open_doc
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
@@ -160,20 +161,6 @@ async def test_editor_settings_may_point_at_this_machine(home: Path, gateway: An
 SECRET = "AKIA-very-secret-value-42"
 
 
-def _open(client: Any, uri: str, text: str, language: str = "python") -> None:
-    client.text_document_did_open(
-        types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, language, 1, text))
-    )
-
-
-def _inline(uri: str, line: int = 0) -> types.InlineCompletionParams:
-    return types.InlineCompletionParams(
-        text_document=types.TextDocumentIdentifier(uri),
-        position=types.Position(line, 0),
-        context=types.InlineCompletionContext(types.InlineCompletionTriggerKind.Invoked),
-    )
-
-
 async def test_secret_files_are_never_sent_for_completion(
     env: dict[str, str], gateway: Any
 ) -> None:
@@ -181,13 +168,11 @@ async def test_secret_files_are_never_sent_for_completion(
     try:
         await request(client, "ardaemon/selectModel", {"model": "glm-4.6"})
         for name in (".env", "deploy.pem", "conf.secret.py"):
-            _open(client, f"file:///w/{name}", f"TOKEN = '{SECRET}'\n")
-        _open(client, "file:///w/app.py", "import os\n\n")
+            open_doc(client, f"TOKEN = '{SECRET}'\n", f"file:///w/{name}")
+        open_doc(client, "import os\n\n", "file:///w/app.py")
         for _ in range(2):
             for name in (".env", "deploy.pem", "conf.secret.py"):
-                answer = await client.text_document_inline_completion_async(
-                    _inline(f"file:///w/{name}")
-                )
+                answer = await inline(client, 0, 0, uri=f"file:///w/{name}")
                 assert answer is None, name
         with pytest.raises(JsonRpcException) as err:
             await request(
@@ -200,7 +185,7 @@ async def test_secret_files_are_never_sent_for_completion(
             )
         assert "off for this file" in err.value.message and "`.env`" in err.value.message
         # Another file of the same language is completed, without the secret files as context.
-        answer = await client.text_document_inline_completion_async(_inline("file:///w/app.py", 1))
+        answer = await inline(client, 1, 0, uri="file:///w/app.py")
         assert answer is not None
         offs = [s for s in client.statuses if "off for this file" in (s.get("message") or "")]
     finally:
@@ -220,13 +205,11 @@ async def test_oversized_documents_are_refused_and_memory_comes_back(
         await request(client, "ardaemon/listModels", {})
         before = _rss_mb(pid)
         big = ("x = 1  # " + "y" * 90 + "\n") * 100_000  # 10 MB
-        _open(client, "file:///w/big.py", big)
+        open_doc(client, big, "file:///w/big.py")
         await request(client, "ardaemon/listModels", {})  # the open has been handled
         said_at_open = [s for s in client.statuses if "off for this file" in str(s)]
         assert said_at_open, "the status says so when the document is opened"
-        assert (
-            await client.text_document_inline_completion_async(_inline("file:///w/big.py")) is None
-        )
+        assert await inline(client, 0, 0, uri="file:///w/big.py") is None
         client.text_document_did_close(
             types.DidCloseTextDocumentParams(types.TextDocumentIdentifier("file:///w/big.py"))
         )

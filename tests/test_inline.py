@@ -7,60 +7,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TOKEN, Client, isolated_env, request, start_daemon, stop_daemon
+from conftest import (
+    TOKEN,
+    Client,
+    isolated_env,
+    request,
+    start_daemon,
+    stop_daemon,
+    upstream,
+)
+from editor import URI, change, inline, open_doc
 from lsprotocol import types
 
 pytestmark = pytest.mark.subprocess
 
-URI = "file:///work/project/fib.py"
 FIB = "def fibonacci(n):\n"
 BODY = "    if n < 2:\n        return n\n    return fibonacci(n - 1) + fibonacci(n - 2)"
-
-
-def open_doc(client: Client, text: str, uri: str = URI, language: str = "python") -> None:
-    client.text_document_did_open(
-        types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(
-                uri=uri, language_id=language, version=1, text=text
-            )
-        )
-    )
-
-
-def change(client: Client, version: int, line: int, char: int, text: str, uri: str = URI) -> None:
-    here = types.Position(line, char)
-    client.text_document_did_change(
-        types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-            content_changes=[
-                types.TextDocumentContentChangePartial(range=types.Range(here, here), text=text)
-            ],
-        )
-    )
-
-
-async def inline(
-    client: Client,
-    line: int,
-    char: int,
-    trigger: types.InlineCompletionTriggerKind = types.InlineCompletionTriggerKind.Invoked,
-    uri: str = URI,
-    selected: types.SelectedCompletionInfo | None = None,
-) -> types.InlineCompletionList | None:
-    result: types.InlineCompletionList | None = await client.text_document_inline_completion_async(
-        types.InlineCompletionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            position=types.Position(line, char),
-            context=types.InlineCompletionContext(
-                trigger_kind=trigger, selected_completion_info=selected
-            ),
-        )
-    )
-    return result
-
-
-def upstream(gateway: Any) -> int:
-    return gateway.count("/v1/chat/completions") + gateway.count("/v1/messages")
 
 
 async def settle(client: Client) -> None:

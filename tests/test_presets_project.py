@@ -6,55 +6,14 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from conftest import SERVER, TOKEN, isolated_env, make_client, request, stop_daemon
+from conftest import TOKEN, isolated_env, request, stop_daemon
+from editor import AUTOMATIC, INVOKED, inline, open_doc, start_in
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig
 
 
 def write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text))
-
-
-async def start_in(env: dict[str, str], *roots: Path) -> Any:
-    """A daemon whose editor opened `roots` as its workspace folders."""
-    config = ClientServerConfig(server_command=SERVER, server_env=env, client_factory=make_client)
-    client = await config.start()
-    client.init_result = await client.initialize_session(
-        types.InitializeParams(
-            capabilities=types.ClientCapabilities(),
-            workspace_folders=[types.WorkspaceFolder(uri=r.as_uri(), name=r.name) for r in roots],
-            root_uri=roots[0].as_uri(),
-        )
-    )
-    return client
-
-
-def open_doc(client: Any, path: Path, text: str, language: str) -> str:
-    uri = path.as_uri()
-    client.text_document_did_open(
-        types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(
-                uri=uri, language_id=language, version=1, text=text
-            )
-        )
-    )
-    return uri
-
-
-async def inline(client: Any, uri: str, line: int, col: int, automatic: bool) -> Any:
-    kind = (
-        types.InlineCompletionTriggerKind.Automatic
-        if automatic
-        else types.InlineCompletionTriggerKind.Invoked
-    )
-    return await client.text_document_inline_completion_async(
-        types.InlineCompletionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            position=types.Position(line=line, character=col),
-            context=types.InlineCompletionContext(trigger_kind=kind),
-        )
-    )
 
 
 def models_asked(gateway: Any) -> list[str]:
@@ -85,11 +44,11 @@ async def test_presets_per_trigger_and_language(home: Path, gateway: Any, tmp_pa
     root.mkdir()
     client = await start_in(env, root)
     try:
-        py = open_doc(client, root / "a.py", "def add(a, b):\n    ", "python")
-        rs = open_doc(client, root / "m.rs", "fn add(a: i32) -> i32 {\n    ", "rust")
-        await inline(client, py, 1, 4, automatic=True)
-        await inline(client, py, 1, 4, automatic=False)
-        await inline(client, rs, 1, 4, automatic=True)
+        py = open_doc(client, "def add(a, b):\n    ", (root / "a.py").as_uri(), "python")
+        rs = open_doc(client, "fn add(a: i32) -> i32 {\n    ", (root / "m.rs").as_uri(), "rust")
+        await inline(client, 1, 4, AUTOMATIC, uri=py)
+        await inline(client, 1, 4, INVOKED, uri=py)
+        await inline(client, 1, 4, AUTOMATIC, uri=rs)
         explicit = await request(client, "ardaemon/complete", {"prefix": "x = ", "suffix": ""})
         named = await request(
             client, "ardaemon/complete", {"prefix": "y = ", "suffix": "", "model": "gpt-4o-mini"}
@@ -144,12 +103,12 @@ async def test_project_file_sets_models_but_never_where_traffic_goes(
     env = isolated_env(home, AGENTROUTER_API_KEY=TOKEN, AGENTROUTER_BASE_URL=gateway.base_url)
     client = await start_in(env, root)
     try:
-        uri = open_doc(client, root / "main.py", "def f():\n    ", "python")
-        go = open_doc(client, root / "main.go", "func f() {\n\t", "go")
-        outside = open_doc(client, other / "x.py", "def g():\n    ", "python")
-        await inline(client, uri, 1, 4, automatic=False)
-        await inline(client, go, 1, 1, automatic=False)
-        await inline(client, outside, 1, 4, automatic=False)
+        uri = open_doc(client, "def f():\n    ", (root / "main.py").as_uri(), "python")
+        go = open_doc(client, "func f() {\n\t", (root / "main.go").as_uri(), "go")
+        outside = open_doc(client, "def g():\n    ", (other / "x.py").as_uri(), "python")
+        await inline(client, 1, 4, INVOKED, uri=uri)
+        await inline(client, 1, 1, INVOKED, uri=go)
+        await inline(client, 1, 4, INVOKED, uri=outside)
         # An editor setting beats the project file.
         client.workspace_did_change_configuration(
             types.DidChangeConfigurationParams(
@@ -157,7 +116,7 @@ async def test_project_file_sets_models_but_never_where_traffic_goes(
             )
         )
         await request(client, "ardaemon/listModels", {})
-        await inline(client, uri, 1, 4, automatic=False)
+        await inline(client, 1, 4, INVOKED, uri=uri)
     finally:
         await stop_daemon(client)
     assert models_asked(gateway) == ["glm-4.6", "kimi-k2", "gpt-4o", "gpt-4o-mini"]
@@ -185,12 +144,14 @@ async def test_project_file_adds_exclusions_and_turns_completions_off(
     env = isolated_env(home, AGENTROUTER_API_KEY=TOKEN, AGENTROUTER_BASE_URL=gateway.base_url)
     client = await start_in(env, quiet, noisy)
     try:
-        off = open_doc(client, quiet / "a.py", "def f():\n    ", "python")
-        generated = open_doc(client, noisy / "generated" / "b.py", "def g():\n    ", "python")
-        private = open_doc(client, noisy / "c.private.py", "def h():\n    ", "python")
-        normal = open_doc(client, noisy / "d.py", "def i():\n    ", "python")
+        off = open_doc(client, "def f():\n    ", (quiet / "a.py").as_uri(), "python")
+        generated = open_doc(
+            client, "def g():\n    ", (noisy / "generated" / "b.py").as_uri(), "python"
+        )
+        private = open_doc(client, "def h():\n    ", (noisy / "c.private.py").as_uri(), "python")
+        normal = open_doc(client, "def i():\n    ", (noisy / "d.py").as_uri(), "python")
         results = [
-            await inline(client, uri, 1, 4, automatic=False)
+            await inline(client, 1, 4, INVOKED, uri=uri)
             for uri in (off, generated, private, normal)
         ]
     finally:
