@@ -15,20 +15,20 @@ import json
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, TypedDict, get_args
+from typing import TypedDict, get_args
 
 import httpx
 import msgspec
 
 from . import errors
-from .catalog import CachedCatalog, CatalogModel
+from .catalog import CachedCatalog
 from .config import SettingsStore
 from .http import Call, Http, send, transport_error
 from .providers import ProviderSpec
 from .router import ANTHROPIC_VERSION, CATALOG_PATH, Route, auth_headers
 from .settings import Settings
 from .sse import events
-from .wire import Adapter, anthropic, fim, openai
+from .wire import Adapter, anthropic, catalog, fim, openai
 from .wire.base import (
     FimInput,
     Finish,
@@ -39,7 +39,6 @@ from .wire.base import (
     ThinkFilter,
     UsageReport,
 )
-from .wire.faults import raise_error_in
 
 __all__ = [
     "FimInput",
@@ -236,45 +235,8 @@ async def list_models(
             provider=provider.name,
             base_url=base_url,
             fetched_at=time.time(),
-            models=parse_models(data),
+            models=catalog.parse(data),
         )
-
-
-def parse_models(data: Any) -> list[CatalogModel]:
-    raise_error_in(data)
-    items = data.get("data") if isinstance(data, dict) else data
-    if not isinstance(items, list):
-        raise errors.BadResponse(reason="models_unreadable")
-    models = []
-    for item in items:
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-            continue
-        types = item.get("supported_endpoint_types")
-        pricing = item.get("pricing")
-        if not isinstance(pricing, dict):
-            pricing = {}
-        models.append(
-            CatalogModel(
-                id=item["id"],
-                owned_by=item.get("owned_by") if isinstance(item.get("owned_by"), str) else None,
-                name=item.get("display_name") or item.get("name") or None,
-                endpoint_types=[t for t in types if isinstance(t, str)]
-                if isinstance(types, list)
-                else None,
-                price_in=_price(pricing.get("prompt")),
-                price_out=_price(pricing.get("completion")),
-            )
-        )
-    return models
-
-
-def _price(value: Any) -> float | None:
-    """Catalog prices come as strings ("0.000003"); anything unusable is no price."""
-    try:
-        price = float(value)
-    except (TypeError, ValueError):
-        return None
-    return price if 0 <= price < 1 else None
 
 
 class _ReadBudget(TypedDict):

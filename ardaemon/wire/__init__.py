@@ -3,8 +3,9 @@
 Each format is one module that satisfies `Adapter` (mypy checks it against the Protocol
 where it is registered, `upstream.ADAPTERS`). To add a format: write `wire/<name>.py` with
 `build_body`, `parse_result` and `StreamParser`, add its endpoint to `router.PATHS` and one
-line to `upstream.ADAPTERS`. This package's own import is light (no adapter, no httpx):
-the adapters load with `upstream`, after the editor's `initialize` is answered.
+line to `upstream.ADAPTERS`. `catalog.py` reads the `/v1/models` body, `faults.py` error
+bodies. This package's own import is light (no adapter, no httpx): the adapters load with
+`upstream`, after the editor's `initialize` is answered.
 """
 
 from __future__ import annotations
