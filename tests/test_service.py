@@ -270,3 +270,52 @@ def test_the_lazy_package_names_are_the_functions() -> None:
     assert completion.build_prompt.__module__ == "ardaemon.completion.prompt"
     with pytest.raises(AttributeError):
         _ = completion.no_such_name
+
+
+def test_catalog_prices_are_the_configured_providers_only(tmp_path: Path) -> None:
+    """The usage ledger prices a request from the cached catalog when settings give none."""
+    import time
+
+    from ardaemon.catalog import CachedCatalog, CatalogModel
+
+    service, _ = make(tmp_path)
+    priced = CatalogModel(id="glm-4.6", price_in=1e-6, price_out=2e-6)
+    free = CatalogModel(id="deepseek-v3", price_in=1e-6)  # half a price is no price
+    found = CachedCatalog(
+        provider="agent_router",
+        base_url=service.base_url,
+        fetched_at=time.time(),
+        models=[priced, free],
+    )
+    service.catalog.put(found)
+    assert service.catalog.price("agent_router", "glm-4.6") == (1e-6, 2e-6)
+    assert service.catalog.price("agent_router", "deepseek-v3") is None
+    assert service.catalog.price("agent_router", "claude-x") is None
+    assert service.catalog.price("openrouter", "glm-4.6") is None, "another provider's catalog"
+
+
+def test_the_status_line_hears_of_a_fallback_and_of_the_budget() -> None:
+    from ardaemon.dispatch import Answer
+    from ardaemon.protocol import Status
+    from ardaemon.providers import providers_table
+    from ardaemon.router import route
+    from ardaemon.status import Activity
+    from ardaemon.wire import LlmResult
+
+    activity = Activity()
+    statuses: list[Status] = []
+    warned: list[list[str]] = []
+    activity.sink, activity.on_warning = statuses.append, warned.append
+    backup = route(providers_table()["openrouter"], "https://or.example", "glm-4.6", None, {})
+    result = LlmResult(text="hi", stop_reason="end_turn")
+    answer = Answer(result, backup, fallback_from="gpt-4o", reason="network")
+    activity.fell_back(answer)
+    assert statuses[-1] == Status(
+        state="idle",
+        kind="fallback",
+        model="glm-4.6",
+        message="gpt-4o failed (network); answered by the fallback openrouter:glm-4.6.",
+    )
+    activity.budget_warning("past 1,000 tokens")
+    assert statuses[-1] == Status(state="idle", kind="budget", message="past 1,000 tokens")
+    assert warned == [["past 1,000 tokens"]], "also a pop-up (server.warn), not only the status"
