@@ -17,7 +17,11 @@ Process = subprocess.Popen[bytes]
 
 
 def frame(message: dict[str, Any]) -> bytes:
-    body = json.dumps(message).encode()
+    return framed(json.dumps(message).encode())
+
+
+def framed(body: bytes) -> bytes:
+    """`body` as one frame, whatever it holds (junk too)."""
     return b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
 
 

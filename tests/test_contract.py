@@ -30,7 +30,7 @@ from conftest import (
 from editor import inline, open_doc
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
-from stdio import initialize, read_frame, replies, send, shut_down, spawned
+from stdio import framed, initialize, read_frame, replies, send, shut_down, spawned
 
 import ardaemon
 
@@ -112,7 +112,7 @@ def test_malformed_json_and_invalid_request_are_answered(home: Path) -> None:
         initialize(proc)
         assert proc.stdin and proc.stdout
         body = b"{not json"
-        proc.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        proc.stdin.write(framed(body))
         send(
             proc,
             {"jsonrpc": "1.0", "id": 2, "method": "shutdown"},
@@ -598,7 +598,7 @@ def test_deeply_nested_params_are_invalid_params_not_internal(home: Path) -> Non
             body = (
                 f'{{"jsonrpc":"2.0","id":{n},"method":"{method}","params":{{"extra":{deep}}}}}'
             ).encode()
-            proc.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+            proc.stdin.write(framed(body))
         proc.stdin.flush()
         answers = replies(proc, *range(10, 10 + len(methods)))
         for n, method in enumerate(methods, 10):

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from stdio import answer, frame, initialize, read_frame, send, spawned
+from stdio import answer, frame, framed, initialize, read_frame, send, spawned
 
 from ardaemon.transport import MAX_FRAME
 
@@ -80,7 +80,7 @@ def test_envelope_errors_and_a_second_initialize(home: Path) -> None:
         initialize(proc)
         assert proc.stdin
         for body in (b"{not json", b"[1]", b'{"jsonrpc":"2.0","id":[1],"method":"shutdown"}'):
-            proc.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+            proc.stdin.write(framed(body))
         send(proc, {"id": 7, "method": "initialize", "params": {"capabilities": {}}})
         codes = [answer(proc, None)["error"]["code"] for _ in range(3)]
         assert codes == [-32700, -32600, -32600]

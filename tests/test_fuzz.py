@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from conftest import TOKEN
-from stdio import initialize, read_frame, send, spawn
+from stdio import framed, initialize, read_frame, send, spawn
 
 pytestmark = pytest.mark.subprocess
 
@@ -174,10 +174,10 @@ def test_fuzzed_requests_are_each_answered_once(home: Path, gateway: Any) -> Non
                 },
             }
         ).encode()
-        proc.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(opened), opened))
+        proc.stdin.write(framed(opened))
         for n in range(MESSAGES):
             body, reply_id, due = message(rng, n + 10)
-            proc.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+            proc.stdin.write(framed(body))
             if reply_id is not None:
                 expected_ids.append(reply_id)
             elif due:

@@ -11,12 +11,12 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from conftest import TOKEN
 
 from ardaemon.gateway import Gateway, routes
 
 pytestmark = pytest.mark.subprocess
 
-TOKEN = "sk-gw-http-token"
 AUTH = {"authorization": f"Bearer {TOKEN}"}
 ANTHROPIC = {"x-api-key": TOKEN, "anthropic-version": "2023-06-01"}
 CHAT = {"model": "glm-4.6", "messages": [{"role": "user", "content": "hello"}]}
@@ -28,14 +28,8 @@ CLAUDE = {
 
 
 @pytest.fixture
-def gw() -> Iterator[Gateway]:
-    with Gateway(token=TOKEN) as gateway:
-        yield gateway
-
-
-@pytest.fixture
-def http(gw: Gateway) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=gw.base_url, timeout=5) as client:
+def http(gateway: Gateway) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=gateway.base_url, timeout=5) as client:
         yield client
 
 
@@ -103,14 +97,18 @@ def test_auth_rules(http: httpx.Client) -> None:
 
 
 def test_any_token_mode() -> None:
-    with Gateway(token=None) as gw:
+    with Gateway(token=None) as gateway:
         assert (
-            httpx.get(gw.base_url + "/v1/models", headers={"authorization": "Bearer x"}).status_code
+            httpx.get(
+                gateway.base_url + "/v1/models", headers={"authorization": "Bearer x"}
+            ).status_code
             == 200
         )
-        assert httpx.get(gw.base_url + "/v1/models").status_code == 401
+        assert httpx.get(gateway.base_url + "/v1/models").status_code == 401
         assert (
-            httpx.get(gw.base_url + "/v1/models", headers={"authorization": "Basic x"}).status_code
+            httpx.get(
+                gateway.base_url + "/v1/models", headers={"authorization": "Basic x"}
+            ).status_code
             == 401
         )
 
@@ -132,75 +130,75 @@ def test_messages_requires_anthropic_version(http: httpx.Client) -> None:
     }
 
 
-def test_stream_disconnect_is_observed(gw: Gateway, http: httpx.Client) -> None:
-    gw.chunk_delay = 0.2
+def test_stream_disconnect_is_observed(gateway: Gateway, http: httpx.Client) -> None:
+    gateway.chunk_delay = 0.2
     with http.stream(
         "POST", "/v1/chat/completions", json={**CHAT, "stream": True}, headers=AUTH
     ) as r:
         first = next(r.iter_raw())
         assert first.startswith(b"data: ")
-    gone = gw.wait_disconnect(timeout=3)
+    gone = gateway.wait_disconnect(timeout=3)
     assert gone is not None
     assert gone.disconnected and gone.status == 200 and gone.path == "/v1/chat/completions"
     assert gone.finished_at is not None and gone.finished_at - gone.started_at < 1.0
-    assert gw.wait_disconnect(timeout=0.1) is None  # each disconnect is reported once
+    assert gateway.wait_disconnect(timeout=0.1) is None  # each disconnect is reported once
 
 
-def test_complete_response_is_not_a_disconnect(gw: Gateway, http: httpx.Client) -> None:
+def test_complete_response_is_not_a_disconnect(gateway: Gateway, http: httpx.Client) -> None:
     http.post("/v1/chat/completions", json={**CHAT, "stream": True}, headers=AUTH)
     http.close()
-    assert gw.wait_disconnect(timeout=0.3) is None
-    assert [r.disconnected for r in gw.requests] == [False]
+    assert gateway.wait_disconnect(timeout=0.3) is None
+    assert [r.disconnected for r in gateway.requests] == [False]
 
 
-def test_hang_then_client_timeout(gw: Gateway) -> None:
-    gw.set_fault("hang", paths=["/v1/messages"])
+def test_hang_then_client_timeout(gateway: Gateway) -> None:
+    gateway.set_fault("hang", paths=["/v1/messages"])
     with pytest.raises(httpx.ReadTimeout):
-        httpx.post(gw.base_url + "/v1/messages", json=CLAUDE, headers=ANTHROPIC, timeout=0.5)
-    gone = gw.wait_disconnect(timeout=3)
+        httpx.post(gateway.base_url + "/v1/messages", json=CLAUDE, headers=ANTHROPIC, timeout=0.5)
+    gone = gateway.wait_disconnect(timeout=3)
     assert gone is not None and gone.path == "/v1/messages" and gone.status is None
 
 
-def test_keep_alive(gw: Gateway, http: httpx.Client) -> None:
+def test_keep_alive(gateway: Gateway, http: httpx.Client) -> None:
     for _ in range(3):
         assert http.get("/v1/models", headers=AUTH).status_code == 200
         assert http.post(
             "/v1/chat/completions", json={**CHAT, "stream": True}, headers=AUTH
         ).is_success
         assert http.post("/v1/messages", json=CLAUDE, headers=ANTHROPIC).is_success
-    assert gw.connections == 1
-    assert gw.count() == 9 and gw.count("/v1/models") == 3
+    assert gateway.connections == 1
+    assert gateway.count() == 9 and gateway.count("/v1/models") == 3
 
 
-def test_latency(gw: Gateway, http: httpx.Client) -> None:
-    gw.latency = 0.3
+def test_latency(gateway: Gateway, http: httpx.Client) -> None:
+    gateway.latency = 0.3
     start = time.monotonic()
     http.get("/v1/models", headers=AUTH)
     assert time.monotonic() - start >= 0.3
-    gw.set_fault("slow", delay=0.2, times=1)
+    gateway.set_fault("slow", delay=0.2, times=1)
     start = time.monotonic()
     http.get("/v1/models", headers=AUTH)
     assert time.monotonic() - start >= 0.5
 
 
-def test_fault_paths_and_times(gw: Gateway, http: httpx.Client) -> None:
-    gw.set_fault("server_error", paths=["/v1/messages"], times=2)
+def test_fault_paths_and_times(gateway: Gateway, http: httpx.Client) -> None:
+    gateway.set_fault("server_error", paths=["/v1/messages"], times=2)
     assert http.get("/v1/models", headers=AUTH).status_code == 200
     statuses = [
         http.post("/v1/messages", json=CLAUDE, headers=ANTHROPIC).status_code for _ in range(3)
     ]
     assert statuses == [500, 500, 200]
     assert http.post("/v1/messages", json=CLAUDE, headers=ANTHROPIC).json()["type"] == "message"
-    gw.set_fault("rate_limit")
+    gateway.set_fault("rate_limit")
     assert http.get("/v1/models", headers=AUTH).status_code == 429
-    gw.clear_faults()
+    gateway.clear_faults()
     assert http.get("/v1/models", headers=AUTH).status_code == 200
     with pytest.raises(ValueError, match="unknown fault"):
-        gw.set_fault("nonsense")
+        gateway.set_fault("nonsense")
 
 
-def test_drop_mid_stream(gw: Gateway, http: httpx.Client) -> None:
-    gw.set_fault("drop", after=2, times=1)
+def test_drop_mid_stream(gateway: Gateway, http: httpx.Client) -> None:
+    gateway.set_fault("drop", after=2, times=1)
     received = b""
     with (
         pytest.raises(httpx.RemoteProtocolError),
@@ -214,18 +212,18 @@ def test_drop_mid_stream(gw: Gateway, http: httpx.Client) -> None:
     assert http.get("/v1/models", headers=AUTH).status_code == 200  # a new connection works
 
 
-def test_model_not_found_on_messages(gw: Gateway, http: httpx.Client) -> None:
-    gw.set_fault("model_not_found", times=1)
+def test_model_not_found_on_messages(gateway: Gateway, http: httpx.Client) -> None:
+    gateway.set_fault("model_not_found", times=1)
     response = http.post("/v1/messages", json=CLAUDE, headers=ANTHROPIC)
     assert response.status_code == 404
     assert response.json()["error"]["type"] == "not_found_error"
-    gw.set_fault("model_not_found", status=200, times=1)
+    gateway.set_fault("model_not_found", status=200, times=1)
     response = http.post("/v1/messages", json=CLAUDE, headers=ANTHROPIC)
     assert response.status_code == 200
     assert response.json()["error"]["code"] == "model_not_found"
 
 
-def test_control_endpoints(gw: Gateway, http: httpx.Client) -> None:
+def test_control_endpoints(gateway: Gateway, http: httpx.Client) -> None:
     ok = http.post("/_gateway/fault", json={"name": "rate_limit", "times": 1, "retry_after": 3})
     assert ok.json() == {"ok": True}
     limited = http.get("/v1/models", headers=AUTH)
@@ -241,7 +239,7 @@ def test_control_endpoints(gw: Gateway, http: httpx.Client) -> None:
     http.post(
         "/_gateway/config", json={"latency": 0.01, "chunkDelay": 0.01, "models": ["only-one"]}
     )
-    assert gw.latency == 0.01 and gw.chunk_delay == 0.01
+    assert gateway.latency == 0.01 and gateway.chunk_delay == 0.01
     assert [m["id"] for m in http.get("/v1/models", headers=AUTH).json()["data"]] == ["only-one"]
 
     http.post("/_gateway/fault", json={"name": "server_error", "paths": ["/v1/models"]})
@@ -256,14 +254,14 @@ def test_control_endpoints(gw: Gateway, http: httpx.Client) -> None:
     assert http.post("/_gateway/fault", json={"name": "bogus"}).status_code == 400
 
     http.post("/_gateway/reset")
-    assert gw.count() == 0 and gw.latency == 0.0
+    assert gateway.count() == 0 and gateway.latency == 0.0
     assert len(http.get("/v1/models", headers=AUTH).json()["data"]) == 9
 
 
-def test_control_wait_disconnect(gw: Gateway, http: httpx.Client) -> None:
-    gw.set_fault("hang", times=1)
+def test_control_wait_disconnect(gateway: Gateway, http: httpx.Client) -> None:
+    gateway.set_fault("hang", times=1)
     with pytest.raises(httpx.ReadTimeout):
-        httpx.get(gw.base_url + "/v1/models", headers=AUTH, timeout=0.3)
+        httpx.get(gateway.base_url + "/v1/models", headers=AUTH, timeout=0.3)
     found = http.post("/_gateway/wait_disconnect", json={"timeout": 3}).json()
     assert found["path"] == "/v1/models" and found["disconnected"] is True
     assert http.post("/_gateway/wait_disconnect", json={"timeout": 0.1}).json() is None
@@ -292,9 +290,9 @@ def test_cli() -> None:
         assert proc.wait(timeout=5) == 0
 
 
-async def test_async_task_cancel_closes_upstream(gw: Gateway) -> None:
+async def test_async_task_cancel_closes_upstream(gateway: Gateway) -> None:
     """What the daemon does on $/cancelRequest: cancel the task reading an httpx.AsyncClient stream."""
-    gw.chunk_delay = 0.1
+    gateway.chunk_delay = 0.1
     body = {**CLAUDE, "stream": True}
     first = asyncio.Event()
 
@@ -303,21 +301,21 @@ async def test_async_task_cancel_closes_upstream(gw: Gateway) -> None:
             async for _ in r.aiter_raw():
                 first.set()
 
-    async with httpx.AsyncClient(base_url=gw.base_url) as client:
+    async with httpx.AsyncClient(base_url=gateway.base_url) as client:
         task = asyncio.create_task(consume(client))
         await asyncio.wait_for(first.wait(), 3)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-    gone = await asyncio.to_thread(gw.wait_disconnect, 3)
+    gone = await asyncio.to_thread(gateway.wait_disconnect, 3)
     assert gone is not None and gone.path == "/v1/messages" and gone.status == 200
 
 
 def test_stand_in_bug_is_a_500_not_a_hang(
-    gw: Gateway, http: httpx.Client, monkeypatch: pytest.MonkeyPatch
+    gateway: Gateway, http: httpx.Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with pytest.raises(ValueError, match="reply rule"):
-        gw.set_replies([("hello", 42)])  # type: ignore[list-item]
+        gateway.set_replies([("hello", 42)])  # type: ignore[list-item]
 
     async def broken(*_: object) -> None:
         raise KeyError("oops")

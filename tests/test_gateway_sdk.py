@@ -13,29 +13,23 @@ from typing import Any
 import anthropic
 import openai
 import pytest
+from conftest import TOKEN
 
 from ardaemon.gateway import Gateway
 
-TOKEN = "sk-gw-sdk-token"
 CLAUDE = "claude-sonnet-4-5-20250929"
 pytestmark = [pytest.mark.subprocess, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
 
 @pytest.fixture
-def gw() -> Iterator[Gateway]:
-    with Gateway(token=TOKEN) as gateway:
-        yield gateway
-
-
-@pytest.fixture
-def oai(gw: Gateway) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=gw.base_url + "/v1", api_key=TOKEN, max_retries=0) as client:
+def oai(gateway: Gateway) -> Iterator[openai.OpenAI]:
+    with openai.OpenAI(base_url=gateway.base_url + "/v1", api_key=TOKEN, max_retries=0) as client:
         yield client
 
 
 @pytest.fixture
-def ant(gw: Gateway) -> Iterator[anthropic.Anthropic]:
-    with anthropic.Anthropic(base_url=gw.base_url, api_key=TOKEN, max_retries=0) as client:
+def ant(gateway: Gateway) -> Iterator[anthropic.Anthropic]:
+    with anthropic.Anthropic(base_url=gateway.base_url, api_key=TOKEN, max_retries=0) as client:
         yield client
 
 
@@ -49,21 +43,21 @@ def expected(model: str, path: str, said: str = "hi there, stand-in") -> str:
 # OpenAI Chat Completions -------------------------------------------------------------------------
 
 
-def test_models_list(oai: openai.OpenAI, gw: Gateway) -> None:
+def test_models_list(oai: openai.OpenAI, gateway: Gateway) -> None:
     models = {m.id: m for m in oai.models.list()}
     assert {"claude-sonnet-4-5-20250929", "gpt-5", "glm-4.6", "deepseek-r1", "kimi-k2"} <= set(
         models
     )
     assert models[CLAUDE].model_extra["supported_endpoint_types"] == ["anthropic", "openai"]
     assert models["kimi-k2"].model_extra["supported_endpoint_types"] == ["openai"]
-    [req] = gw.requests
+    [req] = gateway.requests
     assert (req.method, req.path, req.status) == ("GET", "/v1/models", 200)
     assert req.headers["authorization"] == f"Bearer {TOKEN}"
 
 
 def test_models_can_be_replaced() -> None:
-    with Gateway(token=TOKEN, models=["m-one", {"id": "claude-x", "owned_by": "me"}]) as gw:
-        client = openai.OpenAI(base_url=gw.base_url + "/v1", api_key=TOKEN, max_retries=0)
+    with Gateway(token=TOKEN, models=["m-one", {"id": "claude-x", "owned_by": "me"}]) as gateway:
+        client = openai.OpenAI(base_url=gateway.base_url + "/v1", api_key=TOKEN, max_retries=0)
         models = list(client.models.list())
         assert [m.id for m in models] == ["m-one", "claude-x"]
         assert models[1].owned_by == "me"
@@ -156,7 +150,7 @@ def test_openai_reasoning_models_reject_temperature_and_max_tokens(oai: openai.O
     assert ok.choices[0].message.content == "Hello from"
 
 
-def test_canned_completion_and_custom_replies(oai: openai.OpenAI, gw: Gateway) -> None:
+def test_canned_completion_and_custom_replies(oai: openai.OpenAI, gateway: Gateway) -> None:
     def ask(text: str) -> str | None:
         result = oai.chat.completions.create(
             model="glm-4.6", messages=[{"role": "user", "content": text}]
@@ -165,19 +159,19 @@ def test_canned_completion_and_custom_replies(oai: openai.OpenAI, gw: Gateway) -
 
     fib = ask("Complete the code.\n<prefix>def fibonacci(n):\n</prefix>")
     assert fib is not None and fib.startswith("```python\n") and "fibonacci(n - 1)" in fib
-    gw.set_replies([("ping", "pong")])
+    gateway.set_replies([("ping", "pong")])
     assert ask("ping?") == "pong"
     assert ask("def fibonacci(n):").startswith("Hello from")  # type: ignore[union-attr]
-    gw.add_reply("ping", "PONG first")
+    gateway.add_reply("ping", "PONG first")
     assert ask("ping?") == "PONG first"
-    gw.reset()
+    gateway.reset()
     assert ask("def fibonacci(n):").startswith("```python")  # type: ignore[union-attr]
 
 
 # Anthropic Messages ------------------------------------------------------------------------------
 
 
-def test_messages_non_stream(ant: anthropic.Anthropic, gw: Gateway) -> None:
+def test_messages_non_stream(ant: anthropic.Anthropic, gateway: Gateway) -> None:
     msg = ant.messages.create(model=CLAUDE, max_tokens=100, system="be brief", messages=USER)
     assert msg.id.startswith("msg_")
     assert msg.type == "message" and msg.role == "assistant" and msg.model == CLAUDE
@@ -185,7 +179,7 @@ def test_messages_non_stream(ant: anthropic.Anthropic, gw: Gateway) -> None:
     assert msg.content[0].text == expected(CLAUDE, "/v1/messages")  # type: ignore[union-attr]
     assert (msg.stop_reason, msg.stop_sequence) == ("end_turn", None)
     assert msg.usage.output_tokens == len(msg.content[0].text.split())  # type: ignore[union-attr]
-    req = gw.requests[-1]
+    req = gateway.requests[-1]
     # anthropic 2.x sends the key as a Bearer token (x-api-key is covered in test_gateway_http).
     assert req.headers["authorization"] == f"Bearer {TOKEN}" and req.headers["anthropic-version"]
 
@@ -270,20 +264,22 @@ def test_messages_validation_errors(ant: anthropic.Anthropic) -> None:
 # Errors ------------------------------------------------------------------------------------------
 
 
-def test_bad_token_is_authentication_error(gw: Gateway) -> None:
-    client = openai.OpenAI(base_url=gw.base_url + "/v1", api_key="sk-wrong", max_retries=0)
+def test_bad_token_is_authentication_error(gateway: Gateway) -> None:
+    client = openai.OpenAI(base_url=gateway.base_url + "/v1", api_key="sk-wrong", max_retries=0)
     with pytest.raises(openai.AuthenticationError) as info:
         client.models.list()
     assert "invalid token" in info.value.message
     assert "unauthorized client" not in info.value.message
-    ac = anthropic.Anthropic(base_url=gw.base_url, api_key="sk-wrong", max_retries=0)
+    ac = anthropic.Anthropic(base_url=gateway.base_url, api_key="sk-wrong", max_retries=0)
     with pytest.raises(anthropic.AuthenticationError) as ainfo:
         ac.messages.create(model=CLAUDE, max_tokens=10, messages=USER)
     assert ainfo.value.body["error"]["type"] == "new_api_error"  # type: ignore[index]
 
 
-def test_unauthorized_client(oai: openai.OpenAI, ant: anthropic.Anthropic, gw: Gateway) -> None:
-    gw.set_fault("unauthorized_client")
+def test_unauthorized_client(
+    oai: openai.OpenAI, ant: anthropic.Anthropic, gateway: Gateway
+) -> None:
+    gateway.set_fault("unauthorized_client")
     with pytest.raises(openai.AuthenticationError) as info:
         oai.chat.completions.create(model="glm-4.6", messages=USER)
     assert "unauthorized client detected" in info.value.message
@@ -291,7 +287,7 @@ def test_unauthorized_client(oai: openai.OpenAI, ant: anthropic.Anthropic, gw: G
         ant.messages.create(model=CLAUDE, max_tokens=10, messages=USER)
     assert "unauthorized client detected" in str(ainfo.value)
 
-    gw.set_fault("unauthorized_client", html=True)
+    gateway.set_fault("unauthorized_client", html=True)
     with pytest.raises(openai.PermissionDeniedError) as pinfo:
         oai.models.list()
     assert pinfo.value.status_code == 403
@@ -301,8 +297,8 @@ def test_unauthorized_client(oai: openai.OpenAI, ant: anthropic.Anthropic, gw: G
     assert "unauthorized client detected" in str(pinfo.value.body)
 
 
-def test_rate_limit(oai: openai.OpenAI, ant: anthropic.Anthropic, gw: Gateway) -> None:
-    gw.set_fault("rate_limit", retry_after=7)
+def test_rate_limit(oai: openai.OpenAI, ant: anthropic.Anthropic, gateway: Gateway) -> None:
+    gateway.set_fault("rate_limit", retry_after=7)
     with pytest.raises(openai.RateLimitError) as info:
         oai.chat.completions.create(model="glm-4.6", messages=USER)
     assert info.value.response.headers["retry-after"] == "7"
@@ -313,20 +309,20 @@ def test_rate_limit(oai: openai.OpenAI, ant: anthropic.Anthropic, gw: Gateway) -
     assert ainfo.value.body["error"]["type"] == "rate_limit_error"  # type: ignore[index]
 
 
-def test_sdk_retry_after_rate_limit_succeeds(gw: Gateway) -> None:
-    gw.set_fault("rate_limit", times=1, retry_after=0)
-    client = openai.OpenAI(base_url=gw.base_url + "/v1", api_key=TOKEN, max_retries=2)
+def test_sdk_retry_after_rate_limit_succeeds(gateway: Gateway) -> None:
+    gateway.set_fault("rate_limit", times=1, retry_after=0)
+    client = openai.OpenAI(base_url=gateway.base_url + "/v1", api_key=TOKEN, max_retries=2)
     result = client.chat.completions.create(model="glm-4.6", messages=USER)
     assert result.choices[0].message.content
-    assert gw.count("/v1/chat/completions") == 2
-    assert [r.status for r in gw.requests] == [429, 200]
-    assert gw.requests[1].headers["x-stainless-retry-count"] == "1"
+    assert gateway.count("/v1/chat/completions") == 2
+    assert [r.status for r in gateway.requests] == [429, 200]
+    assert gateway.requests[1].headers["x-stainless-retry-count"] == "1"
 
 
 def test_overloaded_and_server_errors(
-    oai: openai.OpenAI, ant: anthropic.Anthropic, gw: Gateway
+    oai: openai.OpenAI, ant: anthropic.Anthropic, gateway: Gateway
 ) -> None:
-    gw.set_fault("overloaded", times=1)
+    gateway.set_fault("overloaded", times=1)
     with pytest.raises(anthropic.InternalServerError) as info:
         ant.messages.create(model=CLAUDE, max_tokens=10, messages=USER)
     assert info.value.status_code == 529
@@ -334,27 +330,27 @@ def test_overloaded_and_server_errors(
         "type": "error",
         "error": {"type": "overloaded_error", "message": "Overloaded"},
     }
-    gw.set_fault("server_error", status=502, times=1)
+    gateway.set_fault("server_error", status=502, times=1)
     with pytest.raises(openai.InternalServerError) as oinfo:
         oai.chat.completions.create(model="glm-4.6", messages=USER)
     assert oinfo.value.status_code == 502 and oinfo.value.type == "server_error"
 
 
-def test_model_not_found_variants(oai: openai.OpenAI, gw: Gateway) -> None:
-    gw.set_fault("model_not_found", times=1)
+def test_model_not_found_variants(oai: openai.OpenAI, gateway: Gateway) -> None:
+    gateway.set_fault("model_not_found", times=1)
     with pytest.raises(openai.NotFoundError) as info:
         oai.chat.completions.create(model="nope-1", messages=USER)
     assert info.value.code == "model_not_found"
     # The gateway quirk: HTTP 200 with an error object. The SDK does NOT raise: it hands back a
     # completion without choices, so a client has to check the body.
-    gw.set_fault("model_not_found", status=200, times=1)
+    gateway.set_fault("model_not_found", status=200, times=1)
     result = oai.chat.completions.create(model="nope-1", messages=USER)
     assert result.choices is None
     assert result.model_extra["error"]["code"] == "model_not_found"
 
 
-def test_midstream_error_openai(oai: openai.OpenAI, gw: Gateway) -> None:
-    gw.set_fault("midstream_error", after=2)
+def test_midstream_error_openai(oai: openai.OpenAI, gateway: Gateway) -> None:
+    gateway.set_fault("midstream_error", after=2)
     received = []
     with pytest.raises(openai.APIError) as info:
         for chunk in oai.chat.completions.create(model="glm-4.6", messages=USER, stream=True):
@@ -364,8 +360,8 @@ def test_midstream_error_openai(oai: openai.OpenAI, gw: Gateway) -> None:
     assert info.value.type == "server_error"
 
 
-def test_midstream_error_anthropic(ant: anthropic.Anthropic, gw: Gateway) -> None:
-    gw.set_fault("midstream_error", after=1)
+def test_midstream_error_anthropic(ant: anthropic.Anthropic, gateway: Gateway) -> None:
+    gateway.set_fault("midstream_error", after=1)
     received = []
     with (
         pytest.raises(anthropic.APIStatusError) as info,
@@ -378,21 +374,23 @@ def test_midstream_error_anthropic(ant: anthropic.Anthropic, gw: Gateway) -> Non
     assert received == ["Hello from "]
 
 
-def test_connection_drop(oai: openai.OpenAI, ant: anthropic.Anthropic, gw: Gateway) -> None:
-    gw.set_fault("drop")
+def test_connection_drop(oai: openai.OpenAI, ant: anthropic.Anthropic, gateway: Gateway) -> None:
+    gateway.set_fault("drop")
     with pytest.raises(openai.APIConnectionError):
         oai.models.list()
     with pytest.raises(anthropic.APIConnectionError):
         ant.messages.create(model=CLAUDE, max_tokens=10, messages=USER)
-    assert [r.status for r in gw.requests] == [None, None]
+    assert [r.status for r in gateway.requests] == [None, None]
 
 
-def test_hang_times_out_and_is_seen_as_disconnect(gw: Gateway) -> None:
-    gw.set_fault("hang", times=1)
-    client = openai.OpenAI(base_url=gw.base_url + "/v1", api_key=TOKEN, max_retries=0, timeout=0.5)
+def test_hang_times_out_and_is_seen_as_disconnect(gateway: Gateway) -> None:
+    gateway.set_fault("hang", times=1)
+    client = openai.OpenAI(
+        base_url=gateway.base_url + "/v1", api_key=TOKEN, max_retries=0, timeout=0.5
+    )
     with pytest.raises(openai.APITimeoutError):
         client.chat.completions.create(model="glm-4.6", messages=USER)
-    gone = gw.wait_disconnect(timeout=3)
+    gone = gateway.wait_disconnect(timeout=3)
     assert gone is not None and gone.disconnected and gone.status is None
     assert gone.json["model"] == "glm-4.6"
     assert json.loads(json.dumps(gone.to_dict()))["disconnected"] is True

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SERVER, Client, isolated_env, start_daemon, stop_daemon
-from stdio import initialize, replies, send, shut_down, spawned
+from stdio import framed, initialize, replies, send, shut_down, spawned
 
 pytestmark = pytest.mark.subprocess
 
@@ -123,7 +123,7 @@ def test_garbage_and_unknown_methods_do_not_stop_the_daemon(home: Path) -> None:
         initialize(proc)
         assert proc.stdin and proc.stdout
         body = b"{not json"
-        proc.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        proc.stdin.write(framed(body))
         send(
             proc,
             {"id": 2, "method": "ardaemon/nope", "params": {}},
