@@ -14,7 +14,10 @@ artifacts/vscode-e2e/:
    role, persists in the daemon (`ardaemon status`, and after a daemon restart), and the next
    completion goes to that model's endpoint; the tooltip says where the token comes from;
 5. "ardaemon: Open Chat": a reply streams in (several partial states seen), and Stop cancels one
-   (the stand-in sees the upstream request closed).
+   (the stand-in sees the upstream request closed); with the chat model overloaded, the
+   fallback's reply is headed "<fallback> (fallback from <asked>)" and the status bar item
+   says "(fallback)"; in VS Code's own chat view an `@ardaemon` reply from a fallback ends
+   with a note naming both models.
 
 Needs: env CODE_SERVER (the code-server executable, on Node 24), VSIX, and selenium.
 """
@@ -72,6 +75,10 @@ CHAT_REPLY = (
     "That is a haiku about the sea, streamed to you two words at a time by the stand-in."
 )
 LONG_REPLY = " ".join(f"word{i}" for i in range(400))
+MOON_REPLY = "Pale coin on the tide,\nthe night keeps its one lantern,\nand the sea looks up."
+#: `models.fallback.chat` in the daemon's config.toml: the fallback steps overload the asked
+#: model's OpenAI-format endpoint, and this Anthropic-format model answers instead.
+FALLBACK_MODEL = "claude-haiku-4-5-20251001"
 
 T = TypeVar("T")
 
@@ -571,6 +578,25 @@ def chat_view_step(wb: Workbench, driver: webdriver.Chrome, gateway: Gateway, us
     ]
     assert sent and model_of(sent[-1]) == "glm-4.6", [model_of(r) for r in sent]
     wb.shot("chat-view-reply")
+    # glm-4.6 overloaded: the fallback answers, and a note under the reply names both.
+    gateway.control("fault", {"name": "overloaded", "paths": ["/v1/chat/completions"]})
+    try:
+        ask("Write a haiku about the moon")
+        noted = wb.wait(
+            "the fallback note under the @ardaemon reply",
+            lambda: (
+                (r := driver.execute_script(CHAT_VIEW_JS))
+                and "the night keeps its one lantern" in r["text"]
+                and "fallback from glm-4.6" in r["text"]
+                and r
+            ),
+            timeout=60,
+        )
+    finally:
+        gateway.control("clear", {})
+    log(f"chat view reply from the fallback: {noted['text'][-200:]!r}")
+    assert f"Answered by {FALLBACK_MODEL}, fallback from glm-4.6" in noted["text"], noted
+    wb.shot("chat-view-fallback")
     # Cancel a long reply: the stand-in sees the upstream request closed.
     gateway.control("config", {"chunkDelay": 0.15})
     ask("Please count to four hundred")
@@ -608,7 +634,8 @@ def last_reply(driver: webdriver.Chrome) -> dict[str, Any] | None:
         const turns = document.querySelectorAll('.turn.assistant');
         const last = turns[turns.length - 1];
         if (!last) { return null; }
-        return {state: last.dataset.state, text: last.querySelector('.body').innerText, count: turns.length};
+        return {state: last.dataset.state, text: last.querySelector('.body').innerText,
+            who: last.querySelector('.who').innerText, count: turns.length};
         """
     )
 
@@ -685,6 +712,10 @@ def main() -> int:
         PATH=without_ardaemon(f"{args.node_bin}:{env.get('PATH', '')}"),
     )
 
+    daemon_config = tmp / "config" / "ardaemon" / "config.toml"
+    daemon_config.parent.mkdir(parents=True, exist_ok=True)
+    daemon_config.write_text(f'[models.fallback]\nchat = ["{FALLBACK_MODEL}"]\n')
+
     gateway: Gateway | None = None
     server: subprocess.Popen[Any] | None = None
     driver: webdriver.Chrome | None = None
@@ -703,6 +734,7 @@ def main() -> int:
                     *(["add_numbers", other] for other in OTHER_CANDIDATES),
                     # A chat prompt holds the history: the later question's rule comes first.
                     ["count to four hundred", LONG_REPLY],
+                    ["haiku about the moon", MOON_REPLY],
                     ["haiku about the sea", CHAT_REPLY],
                 ],
                 "prepend": True,
@@ -1101,6 +1133,29 @@ def main() -> int:
             f"stopped after {len(after['text'].split())} of 400 words; upstream {closed['path']} "
             f"disconnected={closed['disconnected']}"
         )
+
+        # 5a. The chat model is overloaded: the fallback answers, and the header says so.
+        gateway.control("config", {"chunkDelay": 0.0})
+        gateway.control("fault", {"name": "overloaded", "paths": ["/v1/chat/completions"]})
+        driver.switch_to.frame(outer)
+        driver.switch_to.frame(inner)
+        box = driver.find_element(By.ID, "input")
+        box.click()
+        box.send_keys("Write a haiku about the moon")
+        box.send_keys(Keys.ENTER)
+        fell_back = wb.wait(
+            "the fallback's reply",
+            lambda: (r := last_reply(driver)) and r["state"] in ("done", "error") and r,
+            timeout=60,
+        )
+        driver.switch_to.default_content()
+        gateway.control("clear", {})
+        log(f"chat with the model overloaded: {fell_back}")
+        assert fell_back["state"] == "done" and fell_back["text"].strip() == MOON_REPLY, fell_back
+        assert fell_back["who"] == f"{FALLBACK_MODEL} (fallback from {target})", fell_back
+        wb.wait("(fallback) in the status bar", lambda: "(fallback)" in wb.status_text())
+        log(f"status bar after the fallback: {wb.status_text()!r}")
+        wb.shot("chat-fallback")
 
         # 5b. VS Code's own chat view: the catalog in its model picker, @ardaemon replies.
         gateway.control("config", {"chunkDelay": 0.0})

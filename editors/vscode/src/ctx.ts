@@ -11,7 +11,7 @@ import { describeError, errorData } from './errors';
 import { completionsEnabled, inlineMiddleware } from './inline';
 import { REQUESTS, type Selected } from './protocol';
 import { onSettingsChange } from './settings';
-import { applyDaemonStatus, initialStatus, renderStatus, restarted, type StatusModel } from './status';
+import { applyDaemonStatus, initialStatus, renderStatus, restarted, type StatusModel, withModel } from './status';
 
 export class Ctx implements vscode.Disposable {
   readonly log: vscode.LogOutputChannel;
@@ -63,7 +63,7 @@ export class Ctx implements vscode.Disposable {
 
   setSelected(next: Selected): void {
     this.selectedModels = next;
-    this.update({ model: next.completion ?? this.status.model });
+    this.update(withModel(this.status, next.completion ?? this.status.model));
     ChatPanel.modelChanged();
   }
 

@@ -119,9 +119,15 @@ const SELECT_ON_ERROR = {
   click: 'Click to select a model.',
 } as const;
 
-/** A new daemon process: forget the old one's state and error. */
+/** A new daemon process: forget the old one's state, error and notices. */
 export function restarted(model: StatusModel): StatusModel {
-  return { ...model, phase: 'starting', daemon: { state: 'idle' }, lastError: null };
+  return { ...model, phase: 'starting', daemon: { state: 'idle' }, lastError: null, notice: null };
+}
+
+/** Another completion model was selected: a fallback notice was about the one before. */
+export function withModel(model: StatusModel, next: string | null): StatusModel {
+  const stale = model.notice?.kind === 'fallback' && next !== model.model;
+  return { ...model, model: next, notice: stale ? null : model.notice };
 }
 
 export function renderStatus(m: StatusModel): StatusView {

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applyDaemonStatus, initialStatus, renderStatus, restarted, type StatusModel } from '../src/status';
+import { applyDaemonStatus, initialStatus, renderStatus, restarted, type StatusModel, withModel } from '../src/status';
 
 const running = (over: Partial<StatusModel> = {}): StatusModel => ({
   ...initialStatus(),
@@ -155,4 +155,16 @@ test('a fallback shows in the item until the next request starts; the model aske
   m = applyDaemonStatus(m, { state: 'idle', model: 'gpt-4o' });
   assert.equal(renderStatus(m).text, '$(sparkle) gpt-4o');
   assert.doesNotMatch(renderStatus(m).tooltip, /fallback/);
+});
+
+test('a fallback notice goes with a new model or a new daemon; the same model keeps it', () => {
+  const fell = applyDaemonStatus(running({ model: 'gpt-4o' }), {
+    state: 'idle',
+    kind: 'fallback',
+    model: 'glm-4.6',
+    message: 'gpt-4o failed (overloaded); answered by the fallback agent_router:glm-4.6.',
+  });
+  assert.equal(renderStatus(withModel(fell, 'gpt-4o')).text, '$(sparkle) gpt-4o (fallback)');
+  assert.equal(renderStatus(withModel(fell, 'kimi-k2')).text, '$(sparkle) kimi-k2');
+  assert.equal(restarted(fell).notice, null);
 });
