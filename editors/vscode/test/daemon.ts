@@ -10,7 +10,7 @@ export const REPO = path.resolve(__dirname, '..', '..', '..', '..');
 
 const DUMP = `
 import json, msgspec
-import ardaemon.protocol as p, ardaemon.errors as e, ardaemon.config as c, ardaemon.messages as m
+import ardaemon.protocol as p, ardaemon.errors as e, ardaemon.settings as c, ardaemon.messages as m
 
 def keys(struct, prefix=""):
     out = []
