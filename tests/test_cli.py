@@ -350,6 +350,34 @@ def test_chat_streams_and_reads_stdin(cli: Runner, plain_env: dict[str, str], ga
     assert done.returncode == 2 and "give a prompt" in done.stderr
 
 
+def test_chat_and_complete_say_on_stderr_when_a_fallback_answered(
+    cli: Runner, plain_env: dict[str, str], gateway: Any, home: Path, tmp_path: Path
+) -> None:
+    config = home / "config" / "ardaemon" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        '[models.fallback]\nchat = ["claude-haiku-4-5-20251001"]\n'
+        'completion = ["claude-haiku-4-5-20251001"]\n'
+    )
+    gateway.set_fault("overloaded", paths=["/v1/chat/completions"])
+    env = with_token(plain_env)
+    done = cli("chat", "-m", "gpt-5", "hello", env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Hello from claude-haiku-4-5-20251001 via /v1/messages")
+    assert done.stderr == (
+        "answered by claude-haiku-4-5-20251001, fallback from gpt-5 (it failed before any "
+        "output; models.fallback.chat in config.toml).\n"
+    )
+    source = tmp_path / "add.py"
+    source.write_text("def add(a, b):\n    \n")
+    done = cli("complete", f"{source}:2:5", "-m", "gpt-5", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "fallback from gpt-5" in done.stderr and "models.fallback.completion" in done.stderr
+    gateway.clear_faults()
+    done = cli("chat", "-m", "gpt-5", "hello", env=env)
+    assert done.returncode == 0 and done.stderr == "", "no fallback: nothing on stderr"
+
+
 def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 

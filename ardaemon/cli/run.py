@@ -90,9 +90,20 @@ def chat(args: argparse.Namespace) -> int:
     result = run(service, work)
     if args.json:
         ui.print_json(encode(result))
-    elif result.stop_reason in ("length", "max_tokens"):
+        return 0
+    if result.stop_reason in ("length", "max_tokens"):
         ui.warn("the answer was cut off at the token limit; raise it with --max-tokens.")
+    _said_fallback(result, "chat")
     return 0
+
+
+def _said_fallback(result: ChatResult | CompleteResult, role: str) -> None:
+    """On stderr (stdout stays the answer alone): a fallback answered, not the model asked."""
+    if result.fallback_from:
+        ui.err(
+            f"answered by {result.model}, fallback from {result.fallback_from} (it failed "
+            f"before any output; models.fallback.{role} in config.toml)."
+        )
 
 
 def parse_location(location: str) -> tuple[Path, int, int]:
@@ -169,4 +180,5 @@ def complete(args: argparse.Namespace) -> int:
         # On a terminal the prompt must not glue onto the insertion; a pipe gets it exactly.
         sys.stdout.write("\n")
     sys.stdout.flush()
+    _said_fallback(result, "completion")
     return 0
