@@ -2,7 +2,9 @@
 `settings.py`, the providers table `providers.py`, file locations `paths.py`).
 
 Settings come in layers, later ones winning: built-in defaults, the user's `config.toml`,
-`initializationOptions`, `workspace/didChangeConfiguration`, then the environment. Each
+`initializationOptions`, `workspace/didChangeConfiguration`, then the environment; a
+document's project file (`.ardaemon.toml`) sits between config.toml and the editor's, and
+what it and the editor may choose is bounded by `trust.py`. Each
 layer is checked on its own; an unknown or ill-typed key is reported and skipped, never
 fatal, so one typo in an editor setting cannot take the daemon down.
 """
@@ -17,7 +19,7 @@ from typing import Any
 
 import msgspec
 
-from . import files
+from . import files, trust
 from .paths import APP, Paths
 from .providers import ProviderSpec, normalize_base_url, provider_problems, providers_table
 from .settings import Settings
@@ -287,22 +289,38 @@ class SettingsStore:
     )
     #: Called with the warnings of a project file each time it is (re)read.
     on_project_warnings: Any = None
+    #: The editor layers as the view uses them (fallbacks to unconfigured providers out).
+    _editor_layers: list[dict[str, Any]] = field(default_factory=list)
+    #: Trust warnings already shown (each once per daemon), and those not yet returned.
+    _shown: set[str] = field(default_factory=set)
+    _unshown: list[str] = field(default_factory=list)
 
     def load_file(self) -> list[str]:
         raw, problems, locate = read_config_file(self.paths)
         self.file_layer, warnings = validate(raw, str(self.paths.config_file), locate)
         self._changed()
-        return problems + warnings
+        return problems + warnings + self._trust_warnings()
 
     def set_init(self, options: Any) -> list[str]:
         self.init_layer, warnings = editor_validate(options, "initializationOptions")
         self._changed()
-        return warnings
+        return warnings + self._trust_warnings()
 
     def set_client(self, settings: Any) -> list[str]:
         self.client_layer, warnings = editor_validate(settings, "settings")
         self._changed()
-        return warnings
+        return warnings + self._trust_warnings()
+
+    def _trust_warnings(self) -> list[str]:
+        """What the new view refused from a layer the user did not write in config.toml."""
+        self._derive()
+        out, self._unshown = self._unshown, []
+        return out
+
+    def _once(self, warnings: list[str]) -> list[str]:
+        fresh = [w for w in warnings if w not in self._shown]
+        self._shown.update(fresh)
+        return fresh
 
     def _changed(self) -> None:
         self._view = None
@@ -316,9 +334,12 @@ class SettingsStore:
             return cached[1]
         layer, warnings = read_project_file(folder) if mtime is not None else ({}, [])
         self._projects[folder] = (mtime, layer, None)
+        self._project_warnings(warnings)
+        return layer
+
+    def _project_warnings(self, warnings: list[str]) -> None:
         if warnings and self.on_project_warnings is not None:
             self.on_project_warnings(warnings)
-        return layer
 
     def settings_for(self, folder: Path | None) -> Settings:
         """Settings as seen from a document in `folder`: the project file sits between
@@ -330,9 +351,14 @@ class SettingsStore:
             return self.settings
         mtime, _, view = self._projects[folder]
         if view is None:
-            self._derive()
-            layers = [self.file_layer or {}, layer, self.init_layer or {}, self.client_layer or {}]
-            view = build_settings(layers)
+            user, provider, _ = self._derive()
+            source = str(folder / PROJECT_FILE)
+            layer, refused = trust.confine_fallbacks(
+                layer, self._configured(provider), providers_table(user.providers), source
+            )
+            layer, widening = trust.narrow_project(layer, user, source)
+            self._project_warnings(self._once(refused + widening))
+            view = build_settings([self.file_layer or {}, layer, *self._editor_layers])
             extra = layer.get("completion", {}).get("exclude")
             if extra:
                 # A project's exclusion globs add to the user's, they never lift one; a
@@ -360,14 +386,29 @@ class SettingsStore:
         here = self.settings_for(folder)
         return here.completion.model or here.models.completion
 
+    def _configured(self, active: ProviderSpec) -> frozenset[str]:
+        return trust.configured(active.name, self.file_layer)
+
     def _derive(self) -> tuple[Settings, ProviderSpec, str]:
         if self._view is None:
-            layers = [self.file_layer or {}, self.init_layer or {}, self.client_layer or {}]
-            settings = build_settings(layers)
-            env = env_layer(self.environ, self.provider_for(settings))
+            editor = [self.init_layer or {}, self.client_layer or {}]
+            settings = build_settings([self.file_layer or {}, *editor])
+            provider = self.provider_for(settings)
+            # An editor layer's fallbacks may name only a configured provider.
+            allowed, known = self._configured(provider), providers_table(settings.providers)
+            confined = [
+                trust.confine_fallbacks(layer, allowed, known, source)
+                for layer, source in zip(editor, ("initializationOptions", "settings"), strict=True)
+            ]
+            self._editor_layers = [layer for layer, _ in confined]
+            refused = [w for _, warnings in confined for w in warnings]
+            self._unshown += self._once(refused)
+            layers = [self.file_layer or {}, *self._editor_layers]
+            if refused:
+                settings = build_settings(layers)
+            env = env_layer(self.environ, provider)
             if env:
                 settings = build_settings([*layers, env])
-            provider = self.provider_for(settings)
             base_url = normalize_base_url(settings.base_url or provider.base_url)
             self._view = (settings, provider, base_url)
         return self._view

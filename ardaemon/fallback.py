@@ -1,7 +1,8 @@
 """The fallback chain: which model to try next when a request failed before any output.
 
 `models.fallback.<role>` lists models in order, either a bare model id (same provider) or
-`provider:model` naming another provider of the user's table (its own base URL and token).
+`provider:model` naming another provider of the user's table (its own base URL and token;
+from a project file or an editor, only a configured one: `trust.confine_fallbacks`).
 A fallback is worth trying only for trouble another model or provider may not have:
 overloaded, rate limited, network. "unauthorized client" is the gateway refusing
 ardaemon, so only a different provider can help. Never on `auth` (the user's token is
