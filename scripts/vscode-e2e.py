@@ -558,17 +558,23 @@ def chat_view_step(wb: Workbench, driver: webdriver.Chrome, gateway: Gateway, us
     )[0]
     row.click()
     time.sleep(0.5)
+
+    def reply_with(what: str, *parts: str) -> dict[str, Any]:
+        """The chat view's last reply, once it holds every one of `parts`."""
+        return wb.wait(
+            what,
+            lambda: (
+                (r := driver.execute_script(CHAT_VIEW_JS))
+                and all(part in r["text"] for part in parts)
+                and r
+            ),
+            timeout=60,
+        )
+
     ask("Write a haiku about the sea")
     before = len(gateway.requests())
-    answered = wb.wait(
-        "the @ardaemon reply in the chat view",
-        lambda: (
-            (r := driver.execute_script(CHAT_VIEW_JS))
-            and "Waves fold into foam" in r["text"]
-            and "two words at a time" in r["text"]
-            and r
-        ),
-        timeout=60,
+    answered = reply_with(
+        "the @ardaemon reply in the chat view", "Waves fold into foam", "two words at a time"
     )
     log(f"chat view reply: {answered['text'][:200]!r}")
     sent = [
@@ -582,15 +588,10 @@ def chat_view_step(wb: Workbench, driver: webdriver.Chrome, gateway: Gateway, us
     gateway.control("fault", {"name": "overloaded", "paths": ["/v1/chat/completions"]})
     try:
         ask("Write a haiku about the moon")
-        noted = wb.wait(
+        noted = reply_with(
             "the fallback note under the @ardaemon reply",
-            lambda: (
-                (r := driver.execute_script(CHAT_VIEW_JS))
-                and "the night keeps its one lantern" in r["text"]
-                and "fallback from glm-4.6" in r["text"]
-                and r
-            ),
-            timeout=60,
+            "the night keeps its one lantern",
+            "fallback from glm-4.6",
         )
     finally:
         gateway.control("clear", {})
