@@ -81,7 +81,7 @@ class Dispatch:
             if not usable:
                 log.info("fallback %s skipped: no token for its provider", target.label)
                 continue
-            if deadline is not None and deadline - time.monotonic() <= 0.05:
+            if deadline is not None and index > 0 and not _time_for_another(deadline, settings):
                 break
             to = self._route(target, current, settings)
             if purpose == "completion" and settings.completion.fim:
@@ -138,3 +138,13 @@ class Dispatch:
             (self.tokens.environ.get(p.base_url_env) if p.base_url_env else None) or p.base_url
         )
         return route(p, base, target.model, None, settings.api_overrides)
+
+
+#: A completion's fallback needs this share of the completion's time still left: with less,
+#: it cannot produce a suggestion before the deadline, only spend a request and turn the
+#: first model's error into a timeout.
+FALLBACK_MIN_SHARE = 0.25
+
+
+def _time_for_another(deadline: float, settings: Settings) -> bool:
+    return deadline - time.monotonic() >= FALLBACK_MIN_SHARE * settings.completion.timeout

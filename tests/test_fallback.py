@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from conftest import TOKEN, isolated_env, request, start_daemon, stop_daemon
+from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
 from ardaemon.gateway import Gateway
@@ -153,21 +154,23 @@ async def test_completion_falls_back_within_its_deadline(
     assert backup.count("/v1/chat/completions") == 1
 
 
-async def test_a_completion_past_its_deadline_does_not_fall_back(
+async def test_a_completion_near_its_deadline_does_not_fall_back(
     home: Path, gateway: Gateway, backup: Gateway
 ) -> None:
     config(home, backup, chat=[], completion=["backup:glm-4.6"])
-    # Two slow 503s (one retry) outlast the 1.5 s a completion may take.
-    gateway.set_fault("slow", delay=0.8)
-    gateway.set_fault("overloaded")
-    client = await start_daemon(
-        env_for(home, gateway), init_options={"completion": {"timeout": 1.5}}
-    )
+    # The primary answers a fallback-worthy 503 after 80 % of the completion's 3 s: too
+    # late for a backup to produce a suggestion. Its retry-after is past the longest wait
+    # of a completion, so no retry either: the 503 itself is the answer.
+    gateway.set_fault("slow", delay=2.4)
+    gateway.set_fault("overloaded", headers={"retry-after": "30"})
+    client = await start_daemon(env_for(home, gateway), init_options={"completion": {"timeout": 3}})
     try:
-        with pytest.raises(Exception, match=r"overloaded|did not finish"):
+        with pytest.raises(JsonRpcException) as caught:
             await request(
                 client, "ardaemon/complete", {"prefix": "x = ", "suffix": "", "model": "gpt-4o"}
             )
     finally:
         await stop_daemon(client)
-    assert backup.count("/v1/chat/completions") == 0
+    assert caught.value.data["kind"] == "overloaded", "the primary's own error, not a timeout"
+    assert [r.json["model"] for r in gateway.requests if r.json] == ["gpt-4o"]
+    assert backup.requests == [], "the backup model got no request"
