@@ -231,9 +231,11 @@ def read_records(files: Iterable[Path], since: float = 0.0) -> Iterator[Record]:
                 yield r
 
 
-def _midnight(now: datetime | None = None) -> float:
-    now = now or datetime.now()
-    return now.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+def _midnight(now: datetime | None = None, days_before: int = 0) -> float:
+    """The local midnight starting `now`'s day, or a day `days_before` it (by the
+    calendar: across a daylight-saving change a day is not 86,400 s)."""
+    day = (now or datetime.now()).date() - timedelta(days=days_before)
+    return datetime(day.year, day.month, day.day).timestamp()
 
 
 def parse_since(text: str | None, now: datetime | None = None) -> tuple[float, str]:
@@ -246,8 +248,7 @@ def parse_since(text: str | None, now: datetime | None = None) -> tuple[float, s
         n = int(text[:-1])
         if text.endswith("d"):
             # `7d` = today and the six days before it, whole days as people count them.
-            start = _midnight(now) - max(n - 1, 0) * 86400
-            return start, text
+            return _midnight(now, max(n - 1, 0)), text
         return (now - timedelta(hours=n)).timestamp(), text
     try:
         when = datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -271,10 +272,11 @@ def summarize(
     since: str | None = None,
     by: GroupBy = "model",
     daily_token_warning: int | None = None,
+    now: datetime | None = None,
 ) -> UsageResult:
     """Totals and groups since a time, over every ledger file (rotated ones too)."""
-    start, label = parse_since(since)
-    midnight = _midnight()
+    start, label = parse_since(since, now)
+    midnight = _midnight(now)
     total, today = _empty("total"), 0
     groups: dict[str, UsageGroup] = {}
     for r in read_records(ledger_files(state_dir), min(start, midnight)):

@@ -7,6 +7,9 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -184,7 +187,7 @@ async def test_failures_are_recorded_without_tokens(
 def test_cli_usage_today_since_by_and_json(env: dict[str, str], home: Path) -> None:
     state = home / "state" / "ardaemon"
     ledger = usage.Ledger(state)
-    now = __import__("time").time()
+    now = time.time()
     for days, model, purpose, tin, tout in (
         (0, "gpt-4o", "chat", 100, 20),
         (0, "glm-4.6", "completion", 50, 5),
@@ -219,6 +222,78 @@ def test_cli_usage_today_since_by_and_json(env: dict[str, str], home: Path) -> N
     assert "unknown" in table.stdout  # no prices: cost unknown, not $0
     bad = cli(env, "usage", "--since", "yesterdayish")
     assert bad.returncode == 2 and "yesterdayish" in bad.stderr
+
+
+# --- which days `--since` and `--by day` count -------------------------------------------
+
+NOW = datetime(2026, 1, 14, 15, 30)
+#: Central European time with its daylight-saving rule, as a POSIX TZ string (no tz
+#: database needed); 2026's summer time starts on Sunday 29 March.
+CET = "CET-1CEST,M3.5.0,M10.5.0/3"
+
+
+@pytest.fixture
+def local_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's local time zone is CET for the test (naive datetimes are local)."""
+    monkeypatch.setenv("TZ", CET)
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.parametrize(
+    ("since", "start"),
+    [
+        ("today", datetime(2026, 1, 14)),
+        ("1d", datetime(2026, 1, 14)),
+        ("7d", datetime(2026, 1, 8)),  # today and the six days before it
+        ("30d", datetime(2025, 12, 16)),
+        ("12h", datetime(2026, 1, 14, 3, 30)),
+        ("2026-01-10", datetime(2026, 1, 10)),
+    ],
+)
+def test_since_counts_today_and_the_days_before_it(since: str, start: datetime) -> None:
+    assert usage.parse_since(since, NOW) == (start.timestamp(), since)
+
+
+def test_since_counts_calendar_days_across_daylight_saving(local_time: None) -> None:
+    # Summer time began two days ago: one of the seven days had 23 hours.
+    start, _ = usage.parse_since("7d", datetime(2026, 3, 31, 10, 0))
+    assert start == datetime(2026, 3, 24, 23, 0, tzinfo=timezone.utc).timestamp()
+
+
+def test_by_day_splits_at_local_midnight(tmp_path: Path, local_time: None) -> None:
+    ledger = usage.Ledger(tmp_path)
+    moments = {
+        "before the window": datetime(2026, 3, 24, 23, 59, 59),
+        "first of the window": datetime(2026, 3, 25),
+        "end of yesterday": datetime(2026, 3, 30, 23, 59, 59),
+        "start of today": datetime(2026, 3, 31),
+    }
+    for n, moment in enumerate(moments.values(), start=1):
+        ledger.append(
+            usage.Record(
+                ts=moment.timestamp(),
+                provider="p",
+                model="m",
+                api="openai",
+                purpose="chat",
+                outcome="ok",
+                latency_ms=1,
+                input_tokens=n,
+                output_tokens=0,
+            )
+        )
+    now = datetime(2026, 3, 31, 10, 0)
+    week = usage.summarize(tmp_path, "7d", "day", now=now)
+    assert [(g.key, g.input_tokens) for g in week.groups] == [
+        ("2026-03-25", 2),
+        ("2026-03-30", 3),
+        ("2026-03-31", 4),
+    ]
+    assert week.today_tokens == 4
+    assert usage.summarize(tmp_path, "today", now=now).total.input_tokens == 4
 
 
 # --- the ledger file itself ------------------------------------------------------------------
