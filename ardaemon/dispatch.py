@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from . import credentials, errors, fallback
@@ -48,6 +48,7 @@ class Dispatch:
     upstream: Callable[[], Upstream]
     meter: Meter
     route_for: Callable[[str], Route]
+    _table: tuple[object, dict[str, ProviderSpec]] | None = field(default=None, init=False)
 
     async def run(
         self,
@@ -60,7 +61,7 @@ class Dispatch:
         deadline: float | None = None,
     ) -> Answer:
         current = self.store.provider
-        table = providers_table(settings.providers)
+        table = self._providers(settings)
         first = fallback.Target(current, model)
         entries = getattr(settings.models.fallback, purpose)
         targets = fallback.chain(first, entries, table, current)
@@ -119,6 +120,14 @@ class Dispatch:
             return Answer(result, to, fallback_from=model, reason=reason)
         assert failure is not None
         raise failure
+
+    def _providers(self, settings: Settings) -> dict[str, ProviderSpec]:
+        """The providers table of these settings, made once per settings object (a
+        settings change makes a new one) instead of once per request."""
+        made = self._table
+        if made is None or made[0] is not settings.providers:
+            made = self._table = (settings.providers, providers_table(settings.providers))
+        return made[1]
 
     def _token(
         self, target: fallback.Target, current: ProviderSpec, *, first: bool

@@ -9,6 +9,7 @@ message, with the traceback only at DEBUG.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import re
@@ -140,6 +141,29 @@ class StrictProtocol(LanguageServerProtocol):
             if getattr(message, "method", None) is not None and hasattr(message, "id"):
                 self._reject(message.id, INTERNAL_ERROR, "Internal error; see the log.")
 
+    def handle_message(self, message: Any) -> None:
+        """pygls's dispatch, with the message kind told apart by attributes: pygls tests
+        against runtime-checkable Protocols, 10–25 µs per message on the request path."""
+        if self._shutdown and getattr(message, "method", "") != types.EXIT:
+            log.warning("server shutting down; dropped %s", quote(getattr(message, "method", "")))
+            return
+        ctx = contextvars.copy_context()
+        if hasattr(message, "method"):
+            if hasattr(message, "id"):
+                ctx.run(self._handle_request, message.id, message.method, message.params)
+            else:
+                ctx.run(self._handle_notification, message.method, message.params)
+        elif hasattr(message, "result"):
+            ctx.run(self._handle_response, message.id, message.result)
+        else:
+            ctx.run(self._handle_response, message.id, None, message.error)
+
+    def notify(self, method: str, params: Any | None = None) -> None:
+        if _plain(params):  # already JSON: no attrs message, no cattrs pass
+            self._send_data({"jsonrpc": "2.0", "method": method, "params": params})
+        else:
+            super().notify(method, params)
+
     def _admit(self, data: Any) -> Any:
         """The structured message, None when it was consumed here, or `Rejected`."""
         if not isinstance(data, dict):
@@ -233,4 +257,14 @@ class StrictProtocol(LanguageServerProtocol):
                 message="Internal error; see the log.",
                 data={"kind": "internal"},
             )
+        if error is None and msg_id not in self._result_types and _plain(result):
+            # The contract's methods answer with JSON already (`protocol.encode`).
+            self._send_data({"id": msg_id, "jsonrpc": "2.0", "result": result})
+            return
         super()._send_response(msg_id, result, error)
+
+
+def _plain(value: Any) -> bool:
+    """JSON as `json.dumps` takes it without help (containers are not looked into:
+    `protocol.encode` makes whole trees of builtins, lsprotocol makes attrs objects)."""
+    return value is None or type(value) in (dict, list, str, int, float, bool)

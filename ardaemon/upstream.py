@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import math
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import TypedDict, get_args
@@ -94,6 +95,10 @@ async def generate(
             if total_timeout is None:
                 return await exchange
             try:
+                if sys.version_info >= (3, 11):
+                    # No task of its own (wait_for's costs a task and loop turns a request).
+                    async with asyncio.timeout(total_timeout):
+                        return await exchange
                 return await asyncio.wait_for(exchange, total_timeout)
             except asyncio.TimeoutError:
                 raise errors.Timeout(

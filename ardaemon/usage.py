@@ -115,9 +115,12 @@ class Ledger:
         """One whole line or nothing; a full disk loses the record, never the daemon."""
         line = msgspec.json.encode(record) + b"\n"
         try:
-            self.state_dir.mkdir(parents=True, exist_ok=True)
             flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
-            fd = os.open(self.path, flags, 0o600)
+            try:
+                fd = os.open(self.path, flags, 0o600)
+            except FileNotFoundError:  # the first record (or the state dir was removed)
+                self.state_dir.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self.path, flags, 0o600)
             try:
                 end = os.fstat(fd).st_size
                 if end:

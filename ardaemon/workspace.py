@@ -39,6 +39,8 @@ class OpenDocuments:
 
     def __init__(self, ls: ArdaemonServer) -> None:
         self._ls = ls
+        #: uri → (the folders it was found among, its folder): asked 3–4 times a request.
+        self._folders: dict[str, tuple[object, Path | None]] = {}
 
     def settings(self, uri: str) -> CompletionSettings:
         """The document's completion settings (its project file has a say)."""
@@ -51,6 +53,18 @@ class OpenDocuments:
     def folder(self, uri: str) -> Path | None:
         """The workspace folder holding a document (the innermost one), where its
         `.ardaemon.toml` is looked for; None outside every folder."""
+        ws = self._ls.workspace
+        among = (tuple(f.uri for f in ws.folders.values()), ws.root_path)
+        known = self._folders.get(uri)
+        if known is not None and known[0] == among:
+            return known[1]
+        if len(self._folders) >= 1024:
+            self._folders.clear()
+        found = self._folder(uri)
+        self._folders[uri] = (among, found)
+        return found
+
+    def _folder(self, uri: str) -> Path | None:
         path = file_path(uri)
         if path is None:
             return None

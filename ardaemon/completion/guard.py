@@ -9,6 +9,7 @@ kept in memory at all (a 10 MB file cost ~170 MB of RSS that never came back).
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import sys
 from fnmatch import fnmatchcase
@@ -45,6 +46,13 @@ DEFAULT_EXCLUDE = (
 
 def excluded_by(uri: str, extra: list[str]) -> str | None:
     """The glob that keeps this document from completion, if any."""
+    return _excluded_by(uri, tuple(extra))
+
+
+#: Asked twice per completion request, with the same answer until the settings change;
+#: matching ~25 globs costs more than the rest of a cache hit on the request's path.
+@functools.lru_cache(maxsize=1024)
+def _excluded_by(uri: str, extra: tuple[str, ...]) -> str | None:
     parsed = urlparse(uri)
     path = PurePosixPath(unquote(parsed.path) if parsed.scheme else uri)
     name, full = path.name.lower(), str(path).lower()
