@@ -57,10 +57,9 @@ class LineDocument(TextDocument):
         if not lines:
             self._apply_full_change(types.TextDocumentContentChangeWholeDocument(change.text))
             return
-        span = self._position_codec.range_from_client_units(lines, change.range)
         # A reversed range is taken as the range it spans.
         (first, first_col), (last, last_col) = sorted(
-            [(span.start.line, span.start.character), (span.end.line, span.end.character)]
+            [self._from_client(change.range.start), self._from_client(change.range.end)]
         )
         lo, hi = max(first - 1, 0), min(last + 2, len(lines))
         old = "".join(lines[lo:hi])
@@ -75,6 +74,24 @@ class LineDocument(TextDocument):
         self.size += len(text) - len(old)
         self._joined = None
 
+    def _from_client(self, position: types.Position) -> tuple[int, int]:
+        """(line, index in the line) of an editor's position, as pygls's codec gives it.
+
+        The codec walks the line a character at a time in Python (most of an edit's cost);
+        on an ASCII line every encoding counts one unit a character, so the column is the
+        index, clamped as the codec clamps it."""
+        lines = self._lines
+        if lines and position.line < len(lines) and (line := lines[position.line]).isascii():
+            size = len(line) - line.endswith("\r\n")  # the codec counts "\r\n" as one
+            if size == 0:
+                return position.line, 0
+            return position.line, position.character if position.character <= size else size - 1
+        # The codec may change the position it is given.
+        at = self._position_codec.position_from_client_units(
+            lines, types.Position(position.line, position.character)
+        )
+        return at.line, at.character
+
     def window(self, position: types.Position, before: int, after: int) -> tuple[str, str]:
         """(text before, text after) a position: whole lines back to at least `before`
         characters before the cursor's line, and forward to at least `after` characters.
@@ -84,11 +101,7 @@ class LineDocument(TextDocument):
         lines = self._lines
         if not lines:
             return "", ""
-        # The codec may change the position it is given.
-        at = self._position_codec.position_from_client_units(
-            lines, types.Position(position.line, position.character)
-        )
-        row, col = at.line, at.character
+        row, col = self._from_client(position)
         start, size = row, 0
         while start > 0 and size < before:
             start -= 1

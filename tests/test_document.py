@@ -84,3 +84,21 @@ def test_typing_on_a_line_keeps_the_window_start() -> None:
     after, _ = doc.window(types.Position(3000, 3), 12000, 4000)
     assert after == before + "abc"
     assert len(before) < 20000, "only lines near the cursor are read"
+
+
+def test_positions_convert_as_pygls_converts_them_in_every_encoding() -> None:
+    """The shortcut for ASCII lines gives what the codec gives, past line ends too."""
+    from pygls.workspace.position_codec import PositionCodec
+
+    rng = random.Random(11)
+    for encoding in types.PositionEncodingKind:
+        codec = PositionCodec(encoding)
+        for _ in range(300):
+            text = random_text(rng, rng.randrange(0, 40))
+            doc = LineDocument("file:///a.py", text, 1, "python", position_codec=codec)
+            for _ in range(10):
+                at = types.Position(rng.randrange(0, len(doc.lines) + 2), rng.randrange(0, 12))
+                expected = codec.position_from_client_units(
+                    doc.lines, types.Position(at.line, at.character)
+                )
+                assert doc._from_client(at) == (expected.line, expected.character), (text, at)
