@@ -698,12 +698,24 @@ def main() -> int:
     home = tmp / "home"
     for d in ("cache", "config", "state", "data", "home", "ext", "user", "ws", "chrome"):
         (tmp / d).mkdir()
+    daemon_home = tmp / "daemon"
+    # No token or base URL variable of any shipped provider (a developer's DEEPSEEK_API_KEY,
+    # LITELLM_BASE_URL…) reaches the daemon; its files go under its own ARDAEMON_HOME.
+    provider_vars = set(
+        re.findall(
+            r'^(?:token_env|base_url_env)\s*=\s*"([^"]+)"',
+            (ROOT / "ardaemon" / "providers.toml").read_text(),
+            re.M,
+        )
+    )
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("AGENTROUTER_", "VSCODE_", "ELECTRON_")) and k != "NODE_OPTIONS"
+        if not k.startswith(("AGENTROUTER_", "VSCODE_", "ELECTRON_"))
+        and k not in ("NODE_OPTIONS", "ARDAEMON_HOME", *provider_vars)
     }
     env.update(
+        ARDAEMON_HOME=str(daemon_home),
         HOME=str(home),
         XDG_CACHE_HOME=str(tmp / "cache"),
         XDG_CONFIG_HOME=str(tmp / "config"),
@@ -713,7 +725,7 @@ def main() -> int:
         PATH=without_ardaemon(f"{args.node_bin}:{env.get('PATH', '')}"),
     )
 
-    daemon_config = tmp / "config" / "ardaemon" / "config.toml"
+    daemon_config = daemon_home / "config" / "config.toml"
     daemon_config.parent.mkdir(parents=True, exist_ok=True)
     daemon_config.write_text(f'[models.fallback]\nchat = ["{FALLBACK_MODEL}"]\n')
 
@@ -1020,7 +1032,7 @@ def main() -> int:
             text=True,
             timeout=60,
         )
-        log(f"`ardaemon status` (same XDG dirs):\n{cli.stdout}")
+        log(f"`ardaemon status` (same ARDAEMON_HOME):\n{cli.stdout}")
         assert target in cli.stdout, "the selection persists in the daemon's state"
         # Tab ran the item's command: the daemon counted the accepted suggestion, locally.
         accepted = re.search(r"accepted\s+(\S+): (\d+)% \((\d+) of (\d+) shown\)", cli.stdout)
@@ -1176,7 +1188,7 @@ def main() -> int:
         panel_text = " ".join(el.text for el in wb.find(".part.panel .monaco-editor .view-lines"))
         log(f"log panel (first 300 chars): {panel_text[:300]!r}")
         assert TOKEN not in panel_text
-        daemon_log = tmp / "state" / "ardaemon" / "ardaemon.log"
+        daemon_log = daemon_home / "state" / "ardaemon.log"
         if daemon_log.exists():
             assert TOKEN not in daemon_log.read_text(errors="ignore"), (
                 "token in the daemon's log file"

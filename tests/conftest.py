@@ -40,7 +40,8 @@ def gateway() -> Iterator[Any]:
 
 
 def isolated_env(home: Path, **extra: str) -> dict[str, str]:
-    """The daemon's environment: own XDG dirs, no keyring, no token unless given."""
+    """The daemon's environment: its own ARDAEMON_HOME, no keyring, no provider variables
+    (tokens, base URLs) unless given."""
     from ardaemon.gateway import isolated_env as base
 
     return base(home, **{"ARDAEMON_LOG_LEVEL": "DEBUG", **extra})
@@ -52,8 +53,16 @@ def upstream(gateway: Any) -> int:
 
 
 @pytest.fixture
-def home(tmp_path: Path) -> Path:
-    return tmp_path / "home"
+def home(tmp_path: Path) -> Iterator[Path]:
+    """`ARDAEMON_HOME` of a daemon started with `isolated_env(home)`: its files are in
+    `home/config`, `home/cache`, `home/state` (no `ardaemon/` below them, unlike XDG)."""
+    home = tmp_path / "home"
+    yield home
+    xdg = [d for d in ("config", "cache", "state") if (home / d / "ardaemon").exists()]
+    assert not xdg, (
+        f"{home}/{xdg[0]}/ardaemon exists: the daemon's home is ARDAEMON_HOME={home}, so its "
+        f"files are {home}/{xdg[0]}/… (config.toml, usage.jsonl), not under an ardaemon/ dir"
+    )
 
 
 @pytest.fixture

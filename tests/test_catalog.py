@@ -13,7 +13,7 @@ from pygls.exceptions import JsonRpcException
 
 
 def cache_files(home: Path) -> list[Path]:
-    return sorted((home / "cache" / "ardaemon").glob("catalog-*.json"))
+    return sorted((home / "cache").glob("catalog-*.json"))
 
 
 async def test_catalog_from_network_then_cache(daemon: Client, gateway: Any, home: Path) -> None:

@@ -86,7 +86,7 @@ def cli(plain_env: dict[str, str], home: Path) -> Iterator[Runner]:
 
 
 def credentials_file(home: Path) -> Path:
-    return home / "config" / "ardaemon" / "credentials.json"
+    return home / "config" / "credentials.json"
 
 
 def with_token(env: dict[str, str], token: str = TOKEN) -> dict[str, str]:
@@ -232,7 +232,7 @@ def test_status_shows_the_state_without_the_token(
         "from the environment (AGENTROUTER_API_KEY)",
         "claude-haiku-4-5-20251001",
         "not fetched yet",
-        str(home / "state" / "ardaemon" / "ardaemon.log"),
+        str(home / "state" / "ardaemon.log"),
         "ardaemon 0.1.0",
     ):
         assert text in done.stdout
@@ -294,7 +294,7 @@ def test_use_persists_and_suggests(cli: Runner, plain_env: dict[str, str], home:
 
     done = cli("use", "glm-4.6", "--role", "chat", env=env)
     assert done.returncode == 0 and "glm-4.6 is now the chat model (openai" in done.stderr
-    saved = json.loads((home / "state" / "ardaemon" / "selection.json").read_text())
+    saved = json.loads((home / "state" / "selection.json").read_text())
     assert (saved["completion"], saved["chat"]) == (None, "glm-4.6")
     assert "*  glm-4.6" in cli("models", env=env).stdout
     done = cli("use", "claude-opus-4-1-20250805", env=env)
@@ -303,7 +303,7 @@ def test_use_persists_and_suggests(cli: Runner, plain_env: dict[str, str], home:
 
 
 def test_providers_include_user_defined_ones(cli: Runner, home: Path) -> None:
-    config = home / "config" / "ardaemon" / "config.toml"
+    config = home / "config" / "config.toml"
     config.parent.mkdir(parents=True)
     config.write_text(
         '[providers.mine]\nbase_url = "https://llm.example.com/v1"\n'
@@ -353,7 +353,7 @@ def test_chat_streams_and_reads_stdin(cli: Runner, plain_env: dict[str, str], ga
 def test_chat_and_complete_say_on_stderr_when_a_fallback_answered(
     cli: Runner, plain_env: dict[str, str], gateway: Any, home: Path, tmp_path: Path
 ) -> None:
-    config = home / "config" / "ardaemon" / "config.toml"
+    config = home / "config" / "config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(
         '[models.fallback]\nchat = ["claude-haiku-4-5-20251001"]\n'
@@ -478,7 +478,7 @@ def test_doctor_tells_the_two_401s_apart(
     assert check["fix"] == messages.render(refused_client(), "cli")
 
     # No token, a broken config file: each ✗ comes with its fix.
-    config = home / "config" / "ardaemon" / "config.toml"
+    config = home / "config" / "config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text("this is = = not toml")
     done = cli("doctor")

@@ -81,7 +81,7 @@ def test_providers_honours_the_base_url_variable(cli: Runner, gateway: Any) -> N
 def test_config_warnings_name_the_key_as_written_with_file_and_line(
     cli: Runner, home: Path
 ) -> None:
-    config = home / "config" / "ardaemon" / "config.toml"
+    config = home / "config" / "config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(
         'provider = "agent_router"\nbogus_key = 1\n\n[completion]\nmax_tokens = "x"\n'
@@ -121,7 +121,7 @@ def test_chat_and_complete_check_the_model_against_the_catalog(
     # The catalog unreachable: warn, and ask anyway.
     gateway.set_fault("server_error", paths="/v1/models")
     (tmp_path / "gone").mkdir()
-    fresh = {**env, "XDG_CACHE_HOME": str(tmp_path / "gone")}
+    fresh = {**env, "ARDAEMON_HOME": str(tmp_path / "gone")}
     done = cli("chat", "-m", "gpt-5", "hi", env=fresh)
     assert done.returncode == 0, done.stderr
     assert "could not check gpt-5 against the catalog" in done.stderr

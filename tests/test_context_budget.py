@@ -122,7 +122,7 @@ async def test_a_project_files_smaller_budget_changes_what_is_sent(
     """Over real stdio: the same document sends its whole prefix from a plain folder, only
     its last ~300 characters from a project whose `.ardaemon.toml` says so; a bad value in
     another project's file is reported and the default kept."""
-    config = home / "config" / "ardaemon" / "config.toml"
+    config = home / "config" / "config.toml"
     config.parent.mkdir(parents=True)
     config.write_text("[models]\ncompletion = 'gpt-4o'\n[completion]\ndebounce_ms = 0\n")
     small, plain, broken = tmp_path / "small", tmp_path / "plain", tmp_path / "broken"

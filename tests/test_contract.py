@@ -512,7 +512,7 @@ async def test_settings_from_init_options_push_and_config_file(home: Path, gatew
     """Section `ardaemon` from `initializationOptions` and pushed `settings.ardaemon`, dotted
     keys as nested objects; the user's config file gives defaults (`headers`,
     `completion.maxTokens`)."""
-    config = home / "config" / "ardaemon"
+    config = home / "config"
     config.mkdir(parents=True)
     (config / "config.toml").write_text(
         '[headers]\nx-team = "blue"\n[completion]\nmax_tokens = 33\n'
@@ -542,7 +542,7 @@ async def test_settings_from_init_options_push_and_config_file(home: Path, gatew
 async def test_environment_token_wins_and_never_leaves_the_store(home: Path, gateway: Any) -> None:
     """`AGENTROUTER_API_KEY` wins over a stored token; no file the daemon writes contains the
     token except the credentials store; it never appears in logs or errors."""
-    store = home / "config" / "ardaemon"
+    store = home / "config"
     store.mkdir(parents=True)
     (store / "credentials.json").write_text(json.dumps({"agent_router": "sk-stored-token"}))
     (store / "credentials.json").chmod(0o600)

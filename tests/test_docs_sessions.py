@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from test_cli import run_in_pty
 
-from ardaemon.gateway import DEFAULT_TOKEN, Gateway
+from ardaemon.gateway import DEFAULT_TOKEN, Gateway, isolated_env
 
 pytestmark = pytest.mark.subprocess
 
@@ -93,10 +93,12 @@ def test_documented_sessions_are_real(doc: Path, tmp_path: Path) -> None:
     shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m ardaemon "$@"\n')
     shim.chmod(0o755)
     with Gateway(DEFAULT_TOKEN) as gateway:
+        # The platform's default dirs under this HOME, as in the docs; no provider variable
+        # (token, base URL) of the developer's.
         env: dict[str, Any] = {
             k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("AGENTROUTER_", "XDG_", "ARDAEMON_", "PYTHON_KEYRING"))
+            for k, v in isolated_env(home).items()
+            if not k.startswith(("XDG_", "ARDAEMON_", "PYTHON_KEYRING"))
         }
         env.update(
             HOME=str(home),

@@ -29,7 +29,7 @@ def backup() -> Iterator[Gateway]:
 def config(
     home: Path, backup: Gateway, chat: list[str], completion: list[str] | None = None
 ) -> None:
-    path = home / "config" / "ardaemon" / "config.toml"
+    path = home / "config" / "config.toml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
         textwrap.dedent(
@@ -58,7 +58,7 @@ def env_for(home: Path, gateway: Gateway) -> dict[str, str]:
 
 
 def ledger(home: Path) -> list[dict[str, Any]]:
-    text = (home / "state" / "ardaemon" / "usage.jsonl").read_text()
+    text = (home / "state" / "usage.jsonl").read_text()
     return [json.loads(line) for line in text.splitlines()]
 
 

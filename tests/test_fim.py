@@ -29,7 +29,7 @@ DIALECTS = {
 
 
 def configure(home: Path, gateway: Gateway, dialect: str, fim_path: str) -> dict[str, str]:
-    path = home / "config" / "ardaemon" / "config.toml"
+    path = home / "config" / "config.toml"
     path.parent.mkdir(parents=True, exist_ok=True)
     extra = f'fim_path = "{fim_path}"\n' if fim_path else ""
     path.write_text(
@@ -84,7 +84,7 @@ async def test_completion_uses_the_fim_endpoint(home: Path, gateway: Gateway, di
     assert result["model"] == model
     # Usage as the dialect reports it.
     assert usage["total"]["inputTokens"] > 0 and usage["total"]["outputTokens"] > 0
-    ledger = (home / "state" / "ardaemon" / "usage.jsonl").read_text().splitlines()
+    ledger = (home / "state" / "usage.jsonl").read_text().splitlines()
     assert json.loads(ledger[-1])["api"] == dialect
 
 
@@ -92,7 +92,7 @@ async def test_models_without_fim_and_the_setting_keep_the_chat_prompt(
     home: Path, gateway: Gateway
 ) -> None:
     env = configure(home, gateway, "mistral", "")
-    config = home / "config" / "ardaemon" / "config.toml"
+    config = home / "config" / "config.toml"
     config.write_text(config.read_text() + 'fim_models = ["codestral*"]\n')
     client = await start_daemon(env)
     try:

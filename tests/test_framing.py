@@ -55,7 +55,7 @@ def test_daemon_resynchronises_after_each_malformed_frame(home: Path) -> None:
         assert proc.stdin
         proc.stdin.close()
         assert proc.wait(10) == 0
-        log = (home / "state" / "ardaemon" / "ardaemon.log").read_text()
+        log = (home / "state" / "ardaemon.log").read_text()
         assert f"over the {MAX_FRAME}-byte cap" in log
         assert "resynchronising on the next header" in log
         assert proc.stderr and b"Traceback" not in proc.stderr.read()

@@ -126,7 +126,7 @@ async def test_editor_settings_cannot_send_the_token_to_a_remote_base_url(
     # The user's own config.toml names the gateway; the editor (a project's .nvim.lua, a
     # workspace) names a remote host and a credential header. `.invalid` never resolves, so
     # even a regression reaches no host.
-    config = home / "config" / "ardaemon" / "config.toml"
+    config = home / "config" / "config.toml"
     config.parent.mkdir(parents=True)
     config.write_text(f'base_url = "{gateway.base_url}"\n')
     env = isolated_env(home, AGENTROUTER_API_KEY=TOKEN)
@@ -238,7 +238,7 @@ async def test_the_daemon_warns_about_a_credentials_file_readable_by_others(
     from ardaemon.paths import Paths
 
     env = isolated_env(home, AGENTROUTER_BASE_URL=gateway.base_url)
-    paths = Paths(home / "config" / "ardaemon", home / "cache" / "ardaemon", home / "state")
+    paths = Paths(home / "config", home / "cache", home / "state")
     _file_set(paths, "agent_router", TOKEN)
     paths.credentials_file.chmod(0o640)
     client = await start_daemon(env)

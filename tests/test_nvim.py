@@ -124,9 +124,12 @@ def offline_wheelhouse(python: str, dest: Path) -> Path:
 def test_nvim(case: str, nvim_gateway, tmp_path: Path) -> None:
     gateway = nvim_gateway
     gateway.reset()
+    from ardaemon.gateway import isolated_env
+
     env = {
-        **os.environ,
-        "AGENTROUTER_BASE_URL": gateway.base_url,
+        # No provider variable of the developer's reaches a daemon; each child Neovim gives
+        # its daemons their own ARDAEMON_HOME (helpers.lua), the runner's is under tmp_path.
+        **isolated_env(tmp_path / "daemon", AGENTROUTER_BASE_URL=gateway.base_url),
         "AGENTROUTER_API_KEY": TOKEN,
         # The runner itself and every child Neovim get their own XDG dirs (children override).
         "XDG_CONFIG_HOME": str(tmp_path / "config"),

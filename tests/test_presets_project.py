@@ -26,7 +26,7 @@ def models_asked(gateway: Any) -> list[str]:
 
 async def test_presets_per_trigger_and_language(home: Path, gateway: Any, tmp_path: Path) -> None:
     write(
-        home / "config" / "ardaemon" / "config.toml",
+        home / "config" / "config.toml",
         """
         [models]
         completion = "gpt-4o"
@@ -73,7 +73,7 @@ async def test_project_file_sets_models_but_never_where_traffic_goes(
     home: Path, gateway: Any, tmp_path: Path
 ) -> None:
     write(
-        home / "config" / "ardaemon" / "config.toml",
+        home / "config" / "config.toml",
         """
         [models]
         completion = "gpt-4o"
@@ -131,7 +131,7 @@ async def test_project_file_adds_exclusions_and_turns_completions_off(
     home: Path, gateway: Any, tmp_path: Path
 ) -> None:
     write(
-        home / "config" / "ardaemon" / "config.toml",
+        home / "config" / "config.toml",
         """
         [completion]
         debounce_ms = 0

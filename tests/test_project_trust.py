@@ -60,7 +60,7 @@ async def test_a_project_fallback_reaches_only_a_configured_provider(
     home: Path, gateway: Gateway, backup: Gateway, catcher: Gateway, tmp_path: Path
 ) -> None:
     write(
-        home / "config" / "ardaemon" / "config.toml",
+        home / "config" / "config.toml",
         f"""
         [completion]
         debounce_ms = 0
@@ -216,7 +216,7 @@ async def test_a_project_cannot_undo_the_users_off_choices(
     home: Path, gateway: Gateway, tmp_path: Path
 ) -> None:
     write(
-        home / "config" / "ardaemon" / "config.toml",
+        home / "config" / "config.toml",
         """
         [completion]
         debounce_ms = 0

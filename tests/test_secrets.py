@@ -58,7 +58,7 @@ def test_token_absent_from_stderr(home: Path, gateway: Any) -> None:
         err = proc.stderr.read()
     assert out[-1]["error"]["data"]["kind"] == "auth"
     assert TOKEN.encode() not in err and TOKEN not in json.dumps(out)
-    log = (home / "state" / "ardaemon" / "ardaemon.log").read_bytes()
+    log = (home / "state" / "ardaemon.log").read_bytes()
     assert b"rejected the token" in log, "the log file carries the failure"
     assert TOKEN.encode() not in log
     # INFO and WARNING stay out of stderr: Neovim logs every stderr line as an ERROR.

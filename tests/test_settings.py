@@ -46,7 +46,7 @@ async def test_bad_settings_warn_and_are_ignored(env: dict[str, str], gateway: A
 
 
 async def test_user_config_file_then_editor_then_environment(home: Path, gateway: Any) -> None:
-    config = home / "config" / "ardaemon" / "config.toml"
+    config = home / "config" / "config.toml"
     config.parent.mkdir(parents=True)
     config.write_text(
         'base_url = "http://127.0.0.1:9"\n'
@@ -67,7 +67,7 @@ async def test_user_config_file_then_editor_then_environment(home: Path, gateway
 
 
 async def test_broken_config_file_is_reported_not_fatal(home: Path, gateway: Any) -> None:
-    config = home / "config" / "ardaemon" / "config.toml"
+    config = home / "config" / "config.toml"
     config.parent.mkdir(parents=True)
     config.write_text("models = [unclosed\n")
     env = isolated_env(home, AGENTROUTER_API_KEY=TOKEN, AGENTROUTER_BASE_URL=gateway.base_url)

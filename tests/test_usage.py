@@ -24,12 +24,12 @@ ASK = [{"role": "user", "content": f"hello {SECRET_PROMPT}"}]
 
 
 def ledger_lines(home: Path) -> list[dict[str, Any]]:
-    path = home / "state" / "ardaemon" / "usage.jsonl"
+    path = home / "state" / "usage.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
 def write_config(home: Path, text: str) -> None:
-    config = home / "config" / "ardaemon" / "config.toml"
+    config = home / "config" / "config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(textwrap.dedent(text))
 
@@ -74,7 +74,7 @@ async def test_ledger_records_reported_usage_of_both_formats(
         assert line["outputTokens"] == result["usage"]["outputTokens"] > 0
         assert line["outcome"] == "ok" and line["latencyMs"] >= 0
     # Never the prompt, never the answer.
-    raw = (home / "state" / "ardaemon" / "usage.jsonl").read_text()
+    raw = (home / "state" / "usage.jsonl").read_text()
     assert SECRET_PROMPT not in raw and streamed["content"][:20] not in raw
     assert summary["total"]["requests"] == 2
     assert summary["total"]["inputTokens"] == sum(x["inputTokens"] for x in lines)
@@ -185,7 +185,7 @@ async def test_failures_are_recorded_without_tokens(
 
 
 def test_cli_usage_today_since_by_and_json(env: dict[str, str], home: Path) -> None:
-    state = home / "state" / "ardaemon"
+    state = home / "state"
     ledger = usage.Ledger(state)
     now = time.time()
     for days, model, purpose, tin, tout in (

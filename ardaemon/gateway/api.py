@@ -9,6 +9,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
+from ..paths import HOME_ENV
+from ..providers import shipped_providers
 from .server import GatewayServer
 from .state import RecordedRequest, State, make_fault
 
@@ -16,18 +18,29 @@ DEFAULT_TOKEN = "sk-test-token"
 
 
 def isolated_env(home: str | os.PathLike[str], **extra: str) -> dict[str, str]:
-    """This process's environment minus tokens, base URLs and XDG dirs, plus dirs under
-    `home` and no keyring: a daemon started with it touches nothing of the user's."""
+    """This process's environment minus every variable a provider reads (each token and
+    base URL variable of the shipped table), plus `ARDAEMON_HOME=home` (the daemon's
+    config/, cache/ and state/ under `home` on every platform: platformdirs ignores XDG_*
+    on macOS and Windows) and no keyring: a daemon started with it touches nothing of the
+    user's. XDG_* point under `home` too, for whatever else reads them."""
+    provider_vars = {
+        name
+        for spec in shipped_providers().values()
+        for name in (spec.get("token_env"), spec.get("base_url_env"))
+        if name
+    }
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("AGENTROUTER_", "XDG_", "OPENAI_", "ANTHROPIC_"))
-        and k != "ARDAEMON_HOME"
+        and k not in provider_vars
+        and k != HOME_ENV
     }
     env.update(
-        XDG_CACHE_HOME=os.path.join(home, "cache"),
-        XDG_CONFIG_HOME=os.path.join(home, "config"),
-        XDG_STATE_HOME=os.path.join(home, "state"),
+        {HOME_ENV: os.fspath(home)},
+        XDG_CACHE_HOME=os.path.join(home, "xdg", "cache"),
+        XDG_CONFIG_HOME=os.path.join(home, "xdg", "config"),
+        XDG_STATE_HOME=os.path.join(home, "xdg", "state"),
         ARDAEMON_NO_KEYRING="1",
     )
     env.update(extra)

@@ -145,6 +145,8 @@ function H.spawn(opts)
     XDG_CACHE_HOME = dir .. '/cache',
     XDG_STATE_HOME = dir .. '/state',
     XDG_DATA_HOME = dir .. '/data',
+    -- The daemon's files on every platform (platformdirs ignores XDG_* on macOS/Windows).
+    ARDAEMON_HOME = dir .. '/ardaemon',
   }
   for k, v in pairs(opts.env or {}) do
     env[k] = v
