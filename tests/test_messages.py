@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
+import advice
 import pytest
-from conftest import documented_kinds
+from conftest import ROOT, documented_kinds
 
 from ardaemon import errors, messages, protocol
 from ardaemon.messages import frontend_of, render, setting
@@ -137,3 +138,19 @@ def test_remedies_are_one_sentence_in_editors_and_a_list_in_the_cli() -> None:
     # Only the CLI can say how to switch: its flag, and the provider's base URL variable.
     assert cli_steps[0] == f"{steps[0]} (`--provider NAME`, or AGENTROUTER_BASE_URL=URL)"
     assert render(error, "cli") == f"{fact}: {', '.join(cli_steps[:2])}, or {cli_steps[2]}."
+
+
+@pytest.mark.parametrize(
+    ("frontend", "sources"),
+    [("neovim", "editors/nvim/lua/**/*.lua"), ("vscode", "editors/vscode/src/*.ts")],
+)
+def test_no_editor_keeps_a_copy_of_the_advice(frontend: str, sources: str) -> None:
+    """The editors show the daemon's sentence (rendered in their words from clientInfo);
+    a clause of it in an editor's source is a second copy that will drift."""
+    found = advice.clauses(frontend)  # type: ignore[arg-type]
+    assert {"pick another model", "the token may be fine"} <= found
+    files = sorted(ROOT.glob(sources))
+    assert files
+    for path in files:
+        text = path.read_text(encoding="utf-8").lower()
+        assert not [c for c in found if c in text], path

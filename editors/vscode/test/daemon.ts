@@ -9,7 +9,7 @@ import * as path from 'node:path';
 export const REPO = path.resolve(__dirname, '..', '..', '..', '..');
 
 const DUMP = `
-import json, msgspec
+import json, sys, msgspec
 import ardaemon.protocol as p, ardaemon.errors as e, ardaemon.settings as c, ardaemon.messages as m
 
 def keys(struct, prefix=""):
@@ -26,23 +26,8 @@ def keys(struct, prefix=""):
             out.append(name)
     return out
 
-def classes(cls):
-    yield cls
-    for sub in cls.__subclasses__():
-        yield from classes(sub)
-
-# One error per sentence messages.py has (kind or kind/reason), rendered for VS Code.
-by_kind = {}
-for cls in classes(e.ArdaemonError):
-    by_kind.setdefault(cls.kind, cls)  # the class that owns the kind, not a subclass of it
-rendered = {}
-for key in m.FACTS:
-    kind, _, reason = key.partition("/")
-    error = by_kind[kind](reason=reason, status=403, role="chat", model="glm-4.6", near=["glm-4.6"],
-                          host="agentrouter.org", cause="refused", seconds=5, why="excluded",
-                          format="openai", content_type="text/html")
-    error.add_context(provider="AgentRouter", token_env="AGENTROUTER_API_KEY")
-    rendered[key] = {"kind": kind, "message": m.render(error, m.frontend_of("Visual Studio Code"))}
+sys.path.insert(0, "tests")
+from advice import samples  # one error per sentence of messages.py
 
 shapes = {n: [f.encode_name for f in msgspec.structs.fields(t)]
           for n, t in vars(p).items()
@@ -56,7 +41,8 @@ print(json.dumps({
     "kinds": list(e.KINDS),
     "shapes": shapes,
     "settings": keys(c.Settings),
-    "messages": rendered,
+    "messages": {key: {"kind": kind, "message": message}
+                 for key, (kind, message) in samples(m.frontend_of("Visual Studio Code")).items()},
     "commands": {name: spelled["vscode"] for name, spelled in m.COMMANDS.items()},
 }))
 `;
