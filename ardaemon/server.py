@@ -467,25 +467,41 @@ async def _serve_stdio(server: ArdaemonServer) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # Windows: KeyboardInterrupt instead
             loop.add_signal_handler(sig, stop, 0, f"stopped by {sig.name}")
-    reader = transport.FrameReader(transport.read_fd(sys.stdin.fileno()))
-    frames = transport.start_reader(reader, loop)
 
-    async def pump() -> None:
+    def deliver(body: bytes | None) -> None:
+        if body is None:
+            if reader.failed:
+                stop(1, "reading stdin failed")
+            else:
+                stop(0, "stdin closed")
+            return
+        try:
+            protocol.receive(body)
+        except Exception:  # one bad message must never stop the reading
+            log.exception("a message could not be handled")
+
+    async def pump(frames: asyncio.Queue[bytes | None]) -> None:
         while (body := await frames.get()) is not None:
-            try:
-                protocol.receive(body)
-            except Exception:  # one bad message must never stop the reading
-                log.exception("a message could not be handled")
-        if reader.failed:
-            stop(1, "reading stdin failed")
-        else:
-            stop(0, "stdin closed")
+            deliver(body)
+        deliver(None)
 
     writer = await open_writer(sys.stdout.fileno())
     protocol.set_writer(writer)
-    reading = asyncio.ensure_future(pump())
+    fd = sys.stdin.fileno()
+    reader = transport.FrameReader(transport.read_fd(fd))
+    reading: asyncio.ReadTransport | asyncio.Future[None] | None = None
+    if transport.is_pipe(fd):
+        try:
+            reading = await transport.read_in_loop(fd, reader, deliver)
+        except (OSError, ValueError) as exc:
+            log.debug("stdin cannot be read on the loop (%s); using a reader thread", exc)
+    if reading is None:
+        reading = asyncio.ensure_future(pump(transport.start_reader(reader, loop)))
     try:
         return await done
     finally:
-        reading.cancel()
+        if isinstance(reading, asyncio.ReadTransport):
+            reading.close()
+        else:
+            reading.cancel()
         await writer.aclose()  # the shutdown answer and anything queued before it

@@ -18,11 +18,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import stat
-import sys
 import threading
 from collections import deque
 from typing import Protocol
+
+from .transport import is_pipe
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +39,7 @@ class Writer(Protocol):
 
 
 async def open_writer(fd: int) -> Writer:
-    mode = os.fstat(fd).st_mode
-    if sys.platform != "win32" and (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
+    if is_pipe(fd):
         try:
             return await PipeWriter.open(fd)
         except (OSError, ValueError) as exc:

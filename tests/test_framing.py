@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from stdio import answer, frame, framed, initialize, read_frame, send, spawned
+from stdio import answer, frame, framed, initialize, read_frame, replies, send, spawned
 
 from ardaemon.transport import MAX_FRAME
 
@@ -99,11 +99,13 @@ def test_envelope_errors_and_a_second_initialize(home: Path) -> None:
                 },
             },
         )
-        surrogate = answer(proc, 8)["error"]
+        # Answers need not come in request order (10 is refused on arrival, 9 runs first).
+        got = replies(proc, 8, 9, 10)
+        surrogate = got[8]["error"]
         assert surrogate["code"] == -32602 and "`params.model`" in surrogate["message"]
-        long_id = answer(proc, 9)["error"]
+        long_id = got[9]["error"]
         assert len(json.dumps(long_id)) < 1000, "a 1 MB model id is not echoed back"
-        trigger = answer(proc, 10)["error"]
+        trigger = got[10]["error"]
         assert trigger["code"] == -32602 and "`params.context.triggerKind`" in trigger["message"]
         send(
             proc,
