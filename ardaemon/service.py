@@ -75,9 +75,12 @@ class Service:
         in `warm_up`, right after `initialized`), so answering `initialize` costs no more
         than pygls itself."""
         if self._upstream is None:
+            # The real network (no test transport): streams get a loop of their own.
+            from .streamloop import StreamLoop
             from .upstream import Upstream
 
-            self._upstream = Upstream(self.store, self._transport)
+            loop = StreamLoop() if self._transport is None else None
+            self._upstream = Upstream(self.store, self._transport, loop)
         return self._upstream
 
     @staticmethod

@@ -15,7 +15,7 @@ import json
 import math
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import TypedDict, get_args
 
 import httpx
@@ -29,6 +29,7 @@ from .providers import ProviderSpec
 from .router import ANTHROPIC_VERSION, CATALOG_PATH, Route, auth_headers
 from .settings import Settings
 from .sse import events
+from .streamloop import StreamLoop
 from .wire import Adapter, anthropic, catalog, fim, openai
 from .wire.base import (
     FimInput,
@@ -268,10 +269,16 @@ class Upstream:
     with the time budget of their purpose, and the catalog request."""
 
     def __init__(
-        self, store: SettingsStore, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        store: SettingsStore,
+        transport: httpx.AsyncBaseTransport | None = None,
+        stream_loop: StreamLoop | None = None,
     ) -> None:
         self.store = store
         self.http = Http(transport)
+        #: Streamed requests run there, with clients of their own (a pool is per loop).
+        self.stream_loop = stream_loop
+        self.stream_http = Http(transport)
 
     async def generate(
         self,
@@ -307,15 +314,16 @@ class Upstream:
         if deadline is not None:
             left = max(0.0, deadline - time.monotonic())
             budget["total_timeout"] = min(budget.get("total_timeout", left), left)
-        return await generate(
-            self.http,
-            target,
-            token,
-            req,
-            extra_headers=s.headers if headers is None else headers,
-            on_delta=on_delta,
-            **budget,
-        )
+        extra_headers = s.headers if headers is None else headers
+
+        def run(http: Http, deltas: Callable[[str], None] | None) -> Awaitable[LlmResult]:
+            return generate(
+                http, target, token, req, extra_headers=extra_headers, on_delta=deltas, **budget
+            )
+
+        if self.stream_loop is None or not req.stream:
+            return await run(self.http, on_delta)
+        return await self.stream_loop.run(lambda deltas: run(self.stream_http, deltas), on_delta)
 
     async def list_models(self, token: str | None) -> CachedCatalog:
         s = self.store.settings
@@ -330,3 +338,5 @@ class Upstream:
 
     async def aclose(self) -> None:
         await self.http.aclose()
+        if self.stream_loop is not None:
+            await self.stream_loop.aclose_soon(self.stream_http.aclose)
