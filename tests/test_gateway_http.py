@@ -324,3 +324,19 @@ def test_stand_in_bug_is_a_500_not_a_hang(
     response = http.post("/v1/chat/completions", json=CHAT, headers=AUTH)
     assert response.status_code == 500
     assert "stand-in bug" in response.json()["error"]["message"]
+
+
+def test_catalog_pricing_as_openrouter_serves_it(gateway: Gateway, http: httpx.Client) -> None:
+    gateway.set_prices({"gpt-5": (1.25, 10.0), "new-model": (0.1, 0.4)})
+    models = {m["id"]: m for m in http.get("/v1/models", headers=AUTH).json()["data"]}
+    # US dollars per token, as decimal strings; the other models keep no `pricing`.
+    assert models["gpt-5"]["pricing"] == {
+        "prompt": "0.00000125",
+        "completion": "0.00001",
+        "request": "0",
+        "image": "0",
+    }
+    assert models["new-model"]["pricing"]["prompt"] == "0.0000001"
+    assert "pricing" not in models["glm-4.6"]
+    gateway.reset()
+    assert all("pricing" not in m for m in http.get("/v1/models", headers=AUTH).json()["data"])

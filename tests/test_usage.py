@@ -151,6 +151,40 @@ async def test_cost_from_header_or_prices_and_one_budget_warning(home: Path, gat
     assert len(budget) == 1
 
 
+async def test_cost_from_the_catalogs_pricing_unless_config_prices_it(
+    home: Path, gateway: Any
+) -> None:
+    # The gateway's catalog prices both models, OpenRouter-style; config.toml prices one.
+    gateway.set_prices({"gpt-4o": (2.5, 10.0), "glm-4.6": (0.6, 2.2)})
+    write_config(
+        home,
+        """
+        [prices."glm-4.6"]
+        input = 1.0
+        output = 1.0
+        """,
+    )
+    env = isolated_env(home, AGENTROUTER_API_KEY=TOKEN, AGENTROUTER_BASE_URL=gateway.base_url)
+    client = await start_daemon(env)
+    try:
+        await request(client, "ardaemon/listModels", {})
+        by_catalog = await request(client, "ardaemon/chat", {"messages": ASK, "model": "gpt-4o"})
+        by_config = await request(client, "ardaemon/chat", {"messages": ASK, "model": "glm-4.6"})
+        unpriced = await request(client, "ardaemon/chat", {"messages": ASK, "model": "kimi-k2"})
+    finally:
+        await stop_daemon(client)
+    first, second, third = ledger_lines(home)
+
+    def cost(result: dict[str, Any], per_million: tuple[float, float]) -> float:
+        tokens = (result["usage"]["inputTokens"], result["usage"]["outputTokens"])
+        return (tokens[0] * per_million[0] + tokens[1] * per_million[1]) / 1e6
+
+    assert first["costSource"] == "prices"
+    assert first["cost"] == pytest.approx(cost(by_catalog, (2.5, 10.0)))
+    assert second["cost"] == pytest.approx(cost(by_config, (1.0, 1.0)))
+    assert unpriced["usage"]["inputTokens"] > 0 and "cost" not in third
+
+
 async def test_failures_are_recorded_without_tokens(
     env: dict[str, str], home: Path, gateway: Any
 ) -> None:

@@ -15,6 +15,9 @@ replies deterministically, and can misbehave on request. Faults (`Gateway.set_fa
 - `hang`: never answers (the client leaving is still recorded)
 - `drop` (`after` frames, for streams): closes the connection without (finishing) a response
 
+`Gateway.set_prices({model: (input, output)})` (US dollars per million tokens) adds
+OpenRouter-style `pricing` to catalog entries: per-token prices as decimal strings.
+
 Every fault takes `times=N` (then it clears itself), `paths=[...]` (path prefixes),
 `message` (replaces the error message) and `headers` (extra response headers).
 

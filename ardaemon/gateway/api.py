@@ -169,6 +169,12 @@ class Gateway:
         """Replace the catalog (`None`: the default one)."""
         self._state.set_models(models)
 
+    def set_prices(self, prices: Mapping[str, tuple[float, float]]) -> None:
+        """Give catalog models OpenRouter-style `pricing` (US dollars per token, as strings),
+        from (input, output) US dollars per million tokens as config.toml's `prices` has them:
+        `{"gpt-4o": (2.5, 10.0)}`. A model not in the catalog is added."""
+        self._state.set_prices(prices)
+
     def set_reply_headers(self, headers: Mapping[str, str]) -> None:
         """Headers added to every successful model reply, e.g. LiteLLM's
         `{"x-litellm-response-cost": "0.00042"}`."""

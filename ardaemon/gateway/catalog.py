@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 # (id, created, owned_by) — ids as AgentRouter lists them; `created` values are fixed so the
@@ -78,3 +79,32 @@ def build_catalog(models: Iterable[str | Mapping[str, Any]] | None) -> list[dict
     if models is None:
         models = [mid for mid, _, _ in _DEFAULT_MODELS]
     return [model_entry(m) for m in models]
+
+
+def pricing(input_per_million: float, output_per_million: float) -> dict[str, str]:
+    """A `/v1/models` entry's `pricing` as OpenRouter serves it: US dollars per token as
+    decimal strings ("0.0000025"), with the per-request and per-image prices beside them."""
+
+    def per_token(per_million: float) -> str:
+        return format(Decimal(str(per_million)) / 1_000_000, "f")
+
+    return {
+        "prompt": per_token(input_per_million),
+        "completion": per_token(output_per_million),
+        "request": "0",
+        "image": "0",
+    }
+
+
+def with_prices(
+    catalog: list[dict[str, Any]], prices: Mapping[str, tuple[float, float]]
+) -> list[dict[str, Any]]:
+    """The catalog with `pricing` on the priced models (added when missing), as new dicts."""
+    out = [{**m, "pricing": pricing(*prices[m["id"]])} if m["id"] in prices else m for m in catalog]
+    known = {m["id"] for m in catalog}
+    out += [
+        {**model_entry(mid), "pricing": pricing(*p)}
+        for mid, p in prices.items()
+        if mid not in known
+    ]
+    return out

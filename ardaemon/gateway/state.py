@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .catalog import build_catalog
+from .catalog import build_catalog, with_prices
 from .replies import DEFAULT_RULES, Rule
 
 # Faults answered before the token is looked at (a firewall or the network), the rest after it.
@@ -163,6 +163,10 @@ class State:
         catalog = build_catalog(models)
         with self.cond:
             self.models = catalog
+
+    def set_prices(self, prices: Mapping[str, tuple[float, float]]) -> None:
+        with self.cond:
+            self.models = with_prices(self.models, prices)
 
     def reset(self) -> None:
         with self.cond:
