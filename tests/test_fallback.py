@@ -158,12 +158,12 @@ async def test_a_completion_near_its_deadline_does_not_fall_back(
     home: Path, gateway: Gateway, backup: Gateway
 ) -> None:
     config(home, backup, chat=[], completion=["backup:glm-4.6"])
-    # The primary answers a fallback-worthy 503 after 80 % of the completion's 3 s: too
+    # The primary answers a fallback-worthy 503 after 78 % of the completion's 4 s: too
     # late for a backup to produce a suggestion. Its retry-after is past the longest wait
     # of a completion, so no retry either: the 503 itself is the answer.
-    gateway.set_fault("slow", delay=2.4)
+    gateway.set_fault("slow", delay=3.1)
     gateway.set_fault("overloaded", headers={"retry-after": "30"})
-    client = await start_daemon(env_for(home, gateway), init_options={"completion": {"timeout": 3}})
+    client = await start_daemon(env_for(home, gateway), init_options={"completion": {"timeout": 4}})
     try:
         with pytest.raises(JsonRpcException) as caught:
             await request(
