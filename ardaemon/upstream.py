@@ -178,14 +178,22 @@ async def _stream(
                 on_delta(text)
 
     try:
-        async for event, data in events(response):
-            for item in parser.feed(event, data):
-                if isinstance(item, TextDelta):
-                    emit(think.feed(item.text))
-                elif isinstance(item, Finish):
-                    result.stop_reason = item.stop_reason
-                elif isinstance(item, UsageReport):
-                    result.usage = item.usage
+        async for batch in events(response):
+            texts: list[str] = []  # one hand-over per network read, not per event
+            try:
+                for event, data in batch:
+                    for item in parser.feed(event, data):
+                        if isinstance(item, TextDelta):
+                            texts.append(item.text)
+                        elif isinstance(item, Finish):
+                            result.stop_reason = item.stop_reason
+                        elif isinstance(item, UsageReport):
+                            result.usage = item.usage
+                    if parser.done:
+                        break
+            finally:  # text before an error event still reaches the editor first
+                if texts:
+                    emit(think.feed("".join(texts)))
             if parser.done:
                 break
     except httpx.HTTPError as exc:

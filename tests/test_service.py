@@ -213,7 +213,7 @@ def test_answering_initialize_never_imports_the_request_path() -> None:
 
     code = (
         "import sys, ardaemon.server\n"
-        "print(sorted(m for m in ('httpx', 'httpx_sse', 'ardaemon.upstream', 'ardaemon.http')"
+        "print(sorted(m for m in ('httpx', 'ardaemon.sse', 'ardaemon.upstream', 'ardaemon.http')"
         " if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -5,6 +5,7 @@ gateway's real SSE bytes (the same bytes the official SDKs are checked against),
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -43,8 +44,15 @@ def request(model: str, stream: bool) -> LlmRequest:
     )
 
 
-def sse(frames: tuple[list[bytes], list[bytes], list[bytes]]) -> bytes:
-    return b"".join(b"".join(part) for part in frames)
+class Frames(httpx.AsyncByteStream):
+    """A stream's frames one network read each (deltas are handed over once per read)."""
+
+    def __init__(self, frames: tuple[list[bytes], list[bytes], list[bytes]]) -> None:
+        self.frames = [frame for part in frames for frame in part]
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for frame in self.frames:
+            yield frame
 
 
 def replying(api: str, stream: bool, seen: list[httpx.Request]) -> httpx.MockTransport:
@@ -52,12 +60,12 @@ def replying(api: str, stream: bool, seen: list[httpx.Request]) -> httpx.MockTra
         seen.append(req)
         if api == "openai":
             if stream:
-                body = sse(gw.openai_stream(GEN, "glm-4.6", "c1", include_usage=True))
-                return httpx.Response(200, headers=gw.SSE_HEADERS, content=body)
+                frames = gw.openai_stream(GEN, "glm-4.6", "c1", include_usage=True)
+                return httpx.Response(200, headers=gw.SSE_HEADERS, stream=Frames(frames))
             return httpx.Response(200, json=gw.openai_completion(GEN, "glm-4.6", "c1"))
         if stream:
-            body = sse(gw.anthropic_stream(GEN, "claude-x", "m1"))
-            return httpx.Response(200, headers=gw.SSE_HEADERS, content=body)
+            frames = gw.anthropic_stream(GEN, "claude-x", "m1")
+            return httpx.Response(200, headers=gw.SSE_HEADERS, stream=Frames(frames))
         return httpx.Response(200, json=gw.anthropic_message(GEN, "claude-x", "m1"))
 
     return httpx.MockTransport(handler)

@@ -29,7 +29,7 @@ from . import ui
 from .common import for_terminal, make_service, run
 
 TIMEOUT = 5.0
-PACKAGES = ("pygls", "lsprotocol", "httpx", "httpx-sse", "msgspec", "platformdirs", "keyring")
+PACKAGES = ("pygls", "lsprotocol", "httpx", "msgspec", "platformdirs", "keyring")
 
 
 @dataclass
