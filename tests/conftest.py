@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import _posixsubprocess
 import asyncio
 import http.server
+import os
 import re
+import socket
+import subprocess
 import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -157,10 +161,64 @@ PROCESS_FIXTURES = frozenset(
 )
 
 
+#: A module marked `subprocess` as a whole (`pytestmark = ...subprocess...`).
+WHOLE_MODULE = re.compile(r"^pytestmark = .*\bpytest\.mark\.subprocess\b", re.M)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """The unit layer (`-m "not subprocess"`) does not even import the modules marked
+    `subprocess` as a whole: test_gateway_sdk alone imports openai and anthropic, seconds."""
+    if (
+        config.option.markexpr.strip() == "not subprocess"
+        and collection_path.name.startswith("test_")
+        and collection_path.suffix == ".py"
+        and WHOLE_MODULE.search(collection_path.read_text(encoding="utf-8"))
+    ):
+        return True
+    return None
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.subprocess)
+
+
+def _refuse(what: str) -> Any:
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError(
+            f"{what} in a test not marked `subprocess`: mark it (pytestmark or a process"
+            " fixture in conftest.PROCESS_FIXTURES), or keep the unit layer in process"
+        )
+
+    return refused
+
+
+@pytest.fixture(autouse=True)
+def _unit_layer_stays_in_process(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test not marked `subprocess` may not start a process or touch the network: the
+    marking is checked, not trusted, so `scripts/check` stays in-process and fast."""
+    if request.node.get_closest_marker("subprocess"):
+        yield
+        return
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(subprocess.Popen, "_execute_child", _refuse("starting a process"))
+        mp.setattr(_posixsubprocess, "fork_exec", _refuse("starting a process"))
+        for name in ("fork", "forkpty", "posix_spawn", "posix_spawnp", "system"):
+            if hasattr(os, name):
+                mp.setattr(os, name, _refuse("starting a process"))
+        for name in ("bind", "connect", "connect_ex"):
+            mp.setattr(socket.socket, name, _inet_only(getattr(socket.socket, name), name))
+        yield
+
+
+def _inet_only(method: Any, name: str) -> Any:
+    def guarded(sock: socket.socket, *args: Any) -> Any:
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            _refuse(f"socket {name} (real network)")()
+        return method(sock, *args)
+
+    return guarded
 
 
 @pytest.fixture

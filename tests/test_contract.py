@@ -91,6 +91,7 @@ async def test_initialize_answers_server_info_and_inline_provider(
         await stop_daemon(client)
 
 
+@pytest.mark.subprocess
 def test_shutdown_exit_is_clean_and_only_protocol_on_stdout(home: Path) -> None:
     """Exits cleanly on `shutdown` + `exit` (code 0); `exit` alone exits with code 1."""
     for with_shutdown, code in ((True, 0), (False, 1)):
@@ -105,6 +106,7 @@ def test_shutdown_exit_is_clean_and_only_protocol_on_stdout(home: Path) -> None:
             assert proc.stderr and TOKEN.encode() not in proc.stderr.read()
 
 
+@pytest.mark.subprocess
 def test_malformed_json_and_invalid_request_are_answered(home: Path) -> None:
     """Additions: malformed JSON gets -32700 (`id: null`), an invalid request -32600; the
     daemon keeps serving."""
@@ -567,6 +569,7 @@ async def test_environment_token_wins_and_never_leaves_the_store(home: Path, gat
         assert TOKEN.encode() not in path.read_bytes(), path
 
 
+@pytest.mark.subprocess
 async def test_an_unusable_base_url_is_request_failed_not_internal(home: Path) -> None:
     """Upstream trouble is -32803 with a contract kind, whatever the base URL holds: a port
     out of range used to escape as -32603 `internal` (anyio's ExceptionGroup)."""
@@ -586,6 +589,7 @@ async def test_an_unusable_base_url_is_request_failed_not_internal(home: Path) -
         await stop_daemon(client)
 
 
+@pytest.mark.subprocess
 def test_deeply_nested_params_are_invalid_params_not_internal(home: Path) -> None:
     """Additions: ill-typed params are -32602, never -32603; 700 levels of nesting still
     parse as JSON but used to blow the recursion limit while decoding (-32603 `internal`)."""

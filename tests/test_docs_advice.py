@@ -7,6 +7,8 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 #: `pip install ardaemon`, `pipx install ardaemon`, `pip install -U ardaemon`, `pipx reinstall
@@ -39,10 +41,12 @@ def found(pattern: re.Pattern[str]) -> list[str]:
     ]
 
 
+@pytest.mark.subprocess  # git ls-files
 def test_no_advice_to_install_from_a_package_index() -> None:
     assert not found(INDEX_INSTALL)
 
 
+@pytest.mark.subprocess  # git ls-files
 def test_no_plugin_snippet_names_a_guessed_repository() -> None:
     assert not found(GUESSED_REPO)
 

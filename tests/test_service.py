@@ -12,7 +12,7 @@ import httpx
 import msgspec
 import pytest
 
-from ardaemon import credentials, errors
+from ardaemon import credentials, errors, http
 from ardaemon.config import SettingsStore
 from ardaemon.gateway import wire as gw
 from ardaemon.gateway.replies import Generation
@@ -61,7 +61,15 @@ def run(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
-def test_the_catalog_is_fetched_once_then_served_from_cache_and_stale(tmp_path: Path) -> None:
+def test_the_catalog_is_fetched_once_then_served_from_cache_and_stale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:  # the retries' back-off, without the wait
+        waits.append(seconds)
+
+    monkeypatch.setattr(http.asyncio, "sleep", sleep)
     service, fake = make(tmp_path)
     first = run(service.list_models())
     assert [m.id for m in first.models] == MODELS and first.source == "network"
@@ -72,6 +80,7 @@ def test_the_catalog_is_fetched_once_then_served_from_cache_and_stale(tmp_path: 
     fake.down = True
     stale = run(service.list_models(refresh=True))
     assert stale.source == "cache" and stale.stale is True
+    assert len(waits) == 2, "the refresh retried the 503 before it served the cache"
 
 
 def test_selection_order_and_persistence(tmp_path: Path) -> None:

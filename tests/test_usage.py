@@ -344,6 +344,7 @@ for i in range(int(sys.argv[2])):
 """
 
 
+@pytest.mark.subprocess
 def test_two_writers_rotating_lose_no_record(tmp_path: Path) -> None:
     """Two daemons append and rotate the same ledger: every record is whole and counted."""
     procs = [
