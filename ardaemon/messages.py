@@ -13,7 +13,7 @@ The daemon learns its front end from `clientInfo.name` at initialize (`frontend_
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from .errors import KINDS, ArdaemonError, quote
@@ -78,10 +78,14 @@ def _http(e: ArdaemonError, fe: Frontend) -> str:
     return "Check the request settings or pick another model."
 
 
+def did_you_mean(near: Sequence[str]) -> str:
+    """`Did you mean a, b? ` to put before the next sentence; empty when nothing is near."""
+    return f"Did you mean {', '.join(near)}? " if near else ""
+
+
 def _unknown(e: ArdaemonError, fe: Frontend) -> str:
     near = e.facts.get("near") or []
-    hint = f"Did you mean {', '.join(near)}? " if near else ""
-    return f"{hint}List the models with {COMMANDS['pick_model'][fe]}."
+    return f"{did_you_mean(near)}List the models with {COMMANDS['pick_model'][fe]}."
 
 
 CHECK_NETWORK = "Check your network, proxy (HTTPS_PROXY) or the base URL."
@@ -179,7 +183,8 @@ def explain(error: ArdaemonError, frontend: Frontend = "lsp") -> tuple[str, list
     fact = FACTS.get(key)
     if fact is None:
         if error.kind == "invalid_params" and error.detail:
-            return f"Invalid params: {error.detail}", []
+            # JSON-RPC's name for it; a terminal reads the detail alone.
+            return error.detail if frontend == "cli" else f"Invalid params: {error.detail}", []
         if error.detail and not upstream and error.kind != "internal":
             return error.detail, []  # our own sentence (cancelled, a refused document)
         fact = FACTS.get(error.kind, FACTS["internal"])

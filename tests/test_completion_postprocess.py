@@ -27,6 +27,7 @@ from ardaemon.completion.postprocess import (
     strip_think,
     trim_trailing_whitespace,
 )
+from ardaemon.wire.base import THINK_TAGS, ThinkFilter
 
 
 def ctx(
@@ -75,6 +76,32 @@ def test_normalize_newlines() -> None:
 )
 def test_strip_think(raw: str, expected: str) -> None:
     assert strip_think(raw, ctx()) == expected
+
+
+@pytest.mark.parametrize("tag", [*THINK_TAGS, "THINK", "Thinking"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "<{t}>\nplan\n</{t}>\n\nfoo()",
+        "<{t}>x</{t}>foo()\nbar()",
+        "<{t}>\nnever finished",
+        "<{t}>",
+        "foo()  # no <{t}> here",
+        "\n    return 1",
+    ],
+)
+def test_the_two_think_strippers_agree_where_both_apply(tag: str, raw: str) -> None:
+    """Chat's streaming ThinkFilter (wire/base) and the completion clean-up's `strip_think`
+    stay two: only the whole text can say that a lone `</think>` closed reasoning the template
+    opened, and a stream cannot take back what it sent (completions pass both: upstream's
+    filter, then the clean-up). On a leading block, an unfinished one and text without one
+    they must agree, whatever the chunking, for every tag in THINK_TAGS."""
+    text = raw.format(t=tag)
+    expected = strip_think(text, ctx())
+    for size in (len(text) or 1, 1, 3):
+        think = ThinkFilter()
+        out = "".join(think.feed(text[i : i + size]) for i in range(0, len(text), size))
+        assert out + think.flush() == expected, (size, text)
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pytest
 from conftest import ROOT, documented_kinds
 
 from ardaemon import errors, messages, protocol
-from ardaemon.messages import frontend_of, render, setting
+from ardaemon.messages import did_you_mean, frontend_of, render, setting
 from ardaemon.wire.faults import classify
 
 
@@ -108,6 +108,11 @@ def test_commands_in_each_front_ends_words() -> None:
     )
 
 
+def test_did_you_mean_leads_into_the_next_sentence_or_says_nothing() -> None:
+    assert did_you_mean(["a", "b"]) + "See the list." == "Did you mean a, b? See the list."
+    assert did_you_mean([]) == ""
+
+
 def test_context_is_attached_once_and_the_lowest_layer_wins() -> None:
     error = errors.Timeout(seconds=3, setting_key="completion.timeout")
     error.add_context(provider="Inner", model="a").add_context(provider="Outer", model="b")
@@ -123,6 +128,7 @@ def test_our_own_sentences_and_invalid_params() -> None:
     assert render(errors.InvalidParams("`model` must not be empty.")) == (
         "Invalid params: `model` must not be empty."
     )
+    assert render(errors.InvalidParams("cannot read since 'x'."), "cli") == "cannot read since 'x'."
     assert render(errors.Cancelled("Superseded.")) == "Superseded."
     assert render(errors.Internal()).startswith("ardaemon hit an internal error: the details")
     assert render(errors.BadResponse(reason="not_json")).startswith("The gateway sent a reply")

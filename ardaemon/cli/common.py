@@ -12,7 +12,7 @@ from typing import TypeVar
 from .. import credentials
 from ..config import SettingsStore
 from ..errors import ArdaemonError
-from ..messages import render
+from ..messages import did_you_mean, render
 from ..paths import Paths
 from ..providers import providers_table
 from ..service import Service
@@ -44,9 +44,9 @@ def make_service(args: argparse.Namespace, *, quiet: bool = False) -> tuple[Serv
             import difflib
 
             near = difflib.get_close_matches(provider, list(table), n=3, cutoff=0.4)
-            hint = f" Did you mean {', '.join(near)}?" if near else ""
             raise UsageError(
-                f"unknown provider '{provider}'.{hint} See `ardaemon providers` for the list."
+                f"unknown provider '{provider}'. {did_you_mean(near)}"
+                "See `ardaemon providers` for the list."
             )
         layer: dict[str, object] = {"provider": provider}
         if provider != store.settings.provider:
@@ -203,8 +203,9 @@ async def check_model(service: Service, model: str | None) -> None:
         return
     near = catalog.close_matches(model, found.ids)
     if stale:
-        hint = f" Did you mean {', '.join(near)}?" if near else ""
-        ui.warn(f"{model} is not in the cached (stale) catalog;{hint} trying it anyway.")
+        ui.warn(
+            f"{model} is not in the cached (stale) catalog; {did_you_mean(near)}trying it anyway."
+        )
         return
     raise errors.UnknownModel(model, near).add_context(provider=service.label)
 

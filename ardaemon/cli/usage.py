@@ -7,7 +7,7 @@ import sys
 
 from ..protocol import UsageGroup, encode
 from . import ui
-from .common import UsageError, make_service
+from .common import UsageError, for_terminal, make_service
 
 
 def usage(args: argparse.Namespace) -> int:
@@ -17,7 +17,7 @@ def usage(args: argparse.Namespace) -> int:
     try:
         result = service.usage(args.since, args.by)
     except errors.InvalidParams as exc:
-        raise UsageError(exc.message.removeprefix("Invalid params: ").rstrip(".")) from None
+        raise UsageError(for_terminal(exc)) from None
     if args.json:
         ui.print_json(encode(result))
         return 0

@@ -76,7 +76,7 @@ class ThinkFilter:
     def __init__(self) -> None:
         self._buffer = ""
         self._close = ""
-        self._state: Literal["start", "inside", "pass"] = "start"
+        self._state: Literal["start", "inside", "after", "pass"] = "start"
 
     def feed(self, text: str) -> str:
         if self._state == "pass":
@@ -93,11 +93,15 @@ class ThinkFilter:
                 return out
             self._close = "</" + opened[1:]
             self._state = "inside"
-        end = self._buffer.lower().find(self._close)
-        if end < 0:
-            return ""
-        rest = self._buffer[end + len(self._close) :].lstrip("\n")
-        self._state, self._buffer = "pass", ""
+        if self._state == "inside":
+            end = self._buffer.lower().find(self._close)
+            if end < 0:
+                return ""
+            self._state, self._buffer = "after", self._buffer[end + len(self._close) :]
+        # The blank lines between the reasoning and the answer, in however many chunks.
+        rest, self._buffer = self._buffer.lstrip("\n"), ""
+        if rest:
+            self._state = "pass"
         return rest
 
     def flush(self) -> str:
