@@ -27,6 +27,7 @@ import {
   resolveServerPath,
   SECTION,
   serverEnv,
+  userValue,
   wrapSection,
 } from './settings';
 
@@ -58,7 +59,7 @@ const protocolVersionFeature: StaticFeature = {
 
 export function currentSettings(): ReturnType<typeof daemonSettings> {
   const config = vscode.workspace.getConfiguration(SECTION);
-  return daemonSettings((key) => config.get(key));
+  return daemonSettings((key) => userValue(config.inspect(key)));
 }
 
 export class Daemon implements vscode.Disposable {

@@ -53,6 +53,23 @@ export function daemonSettings(get: (key: DaemonKey) => unknown): Settings {
   return out;
 }
 
+/** What `WorkspaceConfiguration.inspect` returns, as far as `userValue` reads it. */
+export interface Inspected<T> {
+  defaultValue?: T;
+  globalValue?: T;
+  workspaceValue?: T;
+  workspaceFolderValue?: T;
+}
+
+/**
+ * The value the user set (folder, workspace or user settings), never the declared default:
+ * a default sent to the daemon would outrank its config.toml and a project's .ardaemon.toml
+ * (`completion.enabled: true` would undo `enabled = false` in both).
+ */
+export function userValue<T>(inspected: Inspected<T> | undefined): T | undefined {
+  return inspected?.workspaceFolderValue ?? inspected?.workspaceValue ?? inspected?.globalValue;
+}
+
 function setPath(target: Settings, parts: string[], value: unknown): void {
   let node = target;
   for (const part of parts.slice(0, -1)) {

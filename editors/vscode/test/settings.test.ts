@@ -4,6 +4,7 @@ import {
   daemonSettings,
   type DaemonKey,
   INSTALL_COMMAND,
+  userValue,
   missingServerMessage,
   onSettingsChange,
   resolveServerPath,
@@ -44,6 +45,16 @@ test("unset, null and blank values are left out so the daemon's own defaults app
     daemonSettings((key) => values[key]),
     { completion: { enabled: true } },
   );
+});
+
+test('only values the user set are sent, never a declared default', () => {
+  // A default `completion.enabled: true` would outrank the daemon's config.toml and a
+  // project's .ardaemon.toml, which may both turn completions off.
+  assert.equal(userValue({ defaultValue: true }), undefined);
+  assert.equal(userValue({ defaultValue: true, globalValue: false }), false);
+  assert.deepEqual(userValue({ defaultValue: [], globalValue: ['go'], workspaceValue: ['md'] }), ['md']);
+  assert.equal(userValue({ workspaceValue: 1, workspaceFolderValue: 0 }), 0);
+  assert.equal(userValue(undefined), undefined);
 });
 
 test('strings are trimmed; false and 0 are kept', () => {
