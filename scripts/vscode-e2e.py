@@ -727,7 +727,10 @@ def main() -> int:
 
     daemon_config = daemon_home / "config" / "config.toml"
     daemon_config.parent.mkdir(parents=True, exist_ok=True)
-    daemon_config.write_text(f'[models.fallback]\nchat = ["{FALLBACK_MODEL}"]\n')
+    # max_tokens: the extension must not send its declared default (128) over config.toml.
+    daemon_config.write_text(
+        f'[models.fallback]\nchat = ["{FALLBACK_MODEL}"]\n[completion]\nmax_tokens = 77\n'
+    )
 
     gateway: Gateway | None = None
     server: subprocess.Popen[Any] | None = None
@@ -960,6 +963,10 @@ def main() -> int:
             if r.get("path", "").endswith(("/chat/completions", "/messages"))
         ]
         assert inline_reqs, "the completion went through the gateway"
+        limit = (inline_reqs[-1].get("json") or {}).get("max_tokens")
+        assert limit is not None and limit <= 77, (
+            f"max_tokens {limit}: config.toml's 77, not a VS Code default sent over it"
+        )
         log(f"completion request: {inline_reqs[-1].get('path')} model={model_of(inline_reqs[-1])}")
 
         # The tooltip says where the token comes from.
