@@ -187,3 +187,24 @@ async def test_clients_of_old_settings_are_closed_once_their_requests_end() -> N
     assert seen[2].is_closed and not seen[1].is_closed
     await pool.aclose()
     assert all(c.is_closed for c in [fresh, *seen])
+
+
+async def test_cookies_a_response_sets_go_back_and_no_set_cookie_costs_nothing() -> None:
+    """The pool's clients keep cookies as httpx does (the jar only skips responses that set
+    none); fails if the jar is not in use or drops a cookie."""
+    seen: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("cookie"))
+        headers = {"set-cookie": "__cf_bm=abc; Path=/"} if len(seen) == 1 else {}
+        return httpx.Response(200, content=b"{}", headers=headers)
+
+    pool = Http(transport=httpx.MockTransport(handler))
+    try:
+        async with pool.use("https://gw.example", {}) as client:
+            assert isinstance(client.cookies, http._Cookies)
+            for _ in range(3):
+                await (await send(client, Call("POST", URL, {}, b"{}", read_timeout=5.0))).aclose()
+    finally:
+        await pool.aclose()
+    assert seen == [None, "__cf_bm=abc", "__cf_bm=abc"]
