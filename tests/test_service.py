@@ -328,3 +328,35 @@ def test_the_status_line_hears_of_a_fallback_and_of_the_budget() -> None:
     activity.budget_warning("past 1,000 tokens")
     assert statuses[-1] == Status(state="idle", kind="budget", message="past 1,000 tokens")
     assert warned == [["past 1,000 tokens"]], "also a pop-up (server.warn), not only the status"
+
+
+def test_a_projects_model_gives_way_to_presets_and_its_presets_to_the_editors(
+    tmp_path: Path,
+) -> None:
+    """Layers merge key by key (built-in < config.toml < project < editor); then the most
+    specific key set wins: a project's `models.completion` does not beat a preset from
+    config.toml, its own preset does (docs/protocol.md, "Model resolution")."""
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "config.toml").write_text(
+        '[models]\ncompletion = "user-model"\n[completion.models]\nautomatic = "user-auto"\n'
+    )
+    plain, preset = tmp_path / "plain", tmp_path / "preset"
+    for repo, extra in ((plain, ""), (preset, '[completion.models]\nautomatic = "repo-auto"\n')):
+        repo.mkdir()
+        (repo / ".ardaemon.toml").write_text(f'[models]\ncompletion = "repo-model"\n{extra}')
+    service, _ = make(tmp_path)
+    assert not service.store.load_file()
+
+    def pick(repo: Path, trigger: str) -> str | None:
+        return service.models.model(
+            "completion",
+            settings=service.store.settings_for(repo),
+            trigger=trigger,
+            project=service.store.project_model(repo),
+        )
+
+    assert pick(plain, "automatic") == "user-auto", "config.toml's preset is more specific"
+    assert pick(plain, "invoked") == "repo-model", "the project beats config.toml's model"
+    assert pick(preset, "automatic") == "repo-auto", "same key: the project's layer wins"
+    service.store.set_client({"completion": {"models": {"automatic": "editor-auto"}}})
+    assert pick(preset, "automatic") == "editor-auto", "the editor's layer wins over both"
