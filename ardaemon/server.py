@@ -158,8 +158,8 @@ class ArdaemonServer(LanguageServer):
         """Chat deltas as `$/progress` for this partial-result token, at most one per frame."""
 
         def send(text: str) -> None:
-            value = encode(ChatDelta(text))
-            self.protocol.notify(types.PROGRESS, types.ProgressParams(token=token, value=value))
+            # Plain JSON params take the protocol's fast path (no attrs object, no cattrs).
+            self.protocol.notify(types.PROGRESS, {"token": token, "value": encode(ChatDelta(text))})
 
         return DeltaCoalescer(send)
 
