@@ -26,6 +26,11 @@ def use_shipped(home: Path, provider: str, base_url: str | None = None) -> None:
     path.write_text(f'provider = "{provider}"\n{where}[completion]\ndebounce_ms = 0\n')
 
 
+async def start_shipped(home: Path, provider: str, base_url: str, **env: str) -> Client:
+    use_shipped(home, provider, base_url)
+    return await start_daemon(isolated_env(home, **env))
+
+
 def sent(gateway: Gateway) -> list[RecordedRequest]:
     return [r for r in gateway.requests if r.path != "/v1/models"]
 
@@ -43,8 +48,7 @@ async def chat(client: Client, model: str | None = None) -> Any:
 async def test_deepseek_fim_beta_for_its_fim_models_chat_for_the_others(
     home: Path, gateway: Gateway
 ) -> None:
-    use_shipped(home, "deepseek", gateway.base_url)
-    client = await start_daemon(isolated_env(home, DEEPSEEK_API_KEY=TOKEN))
+    client = await start_shipped(home, "deepseek", gateway.base_url, DEEPSEEK_API_KEY=TOKEN)
     try:
         default = await complete(client)  # the shipped completion_model
         await complete(client, "deepseek-coder-v2")
@@ -67,8 +71,7 @@ async def test_deepseek_fim_beta_for_its_fim_models_chat_for_the_others(
 async def test_ollama_generate_with_suffix_for_coder_models_only(
     home: Path, gateway: Gateway
 ) -> None:
-    use_shipped(home, "ollama", gateway.base_url)
-    client = await start_daemon(isolated_env(home, OLLAMA_API_KEY=TOKEN))
+    client = await start_shipped(home, "ollama", gateway.base_url, OLLAMA_API_KEY=TOKEN)
     try:
         default = await complete(client)
         await complete(client, "starcoder2:3b")
@@ -86,8 +89,7 @@ async def test_ollama_generate_with_suffix_for_coder_models_only(
 
 
 async def test_codestral_fim_endpoint_and_chat(home: Path, gateway: Gateway) -> None:
-    use_shipped(home, "codestral", gateway.base_url)
-    client = await start_daemon(isolated_env(home, CODESTRAL_API_KEY=TOKEN))
+    client = await start_shipped(home, "codestral", gateway.base_url, CODESTRAL_API_KEY=TOKEN)
     try:
         default = await complete(client)
         await complete(client, "mistral-small-latest")  # not a codestral model
@@ -104,9 +106,8 @@ async def test_codestral_fim_endpoint_and_chat(home: Path, gateway: Gateway) -> 
 
 
 async def test_llamacpp_infill_for_any_model(home: Path, gateway: Gateway) -> None:
-    use_shipped(home, "llamacpp", gateway.base_url)
     # llama-server started with --api-key: the shipped entry reads it from LLAMA_API_KEY.
-    client = await start_daemon(isolated_env(home, LLAMA_API_KEY=TOKEN))
+    client = await start_shipped(home, "llamacpp", gateway.base_url, LLAMA_API_KEY=TOKEN)
     try:
         result = await complete(client, "qwen2.5-coder-7b-q8_0.gguf")
         await chat(client, "qwen2.5-coder-7b-q8_0.gguf")

@@ -218,6 +218,23 @@ async def test_failures_are_recorded_without_tokens(
     assert bad is not None and "last tuesday" in bad
 
 
+def record(
+    ts: float, tokens_in: int, tokens_out: int, *, model: str = "gpt-4o", purpose: str = "chat"
+) -> usage.Record:
+    """A successful request as the daemon records it."""
+    return usage.Record(
+        ts=ts,
+        provider="agent_router",
+        model=model,
+        api="openai",
+        purpose=purpose,
+        outcome="ok",
+        latency_ms=100,
+        input_tokens=tokens_in,
+        output_tokens=tokens_out,
+    )
+
+
 def test_cli_usage_today_since_by_and_json(env: dict[str, str], home: Path) -> None:
     state = home / "state"
     ledger = usage.Ledger(state)
@@ -228,19 +245,7 @@ def test_cli_usage_today_since_by_and_json(env: dict[str, str], home: Path) -> N
         (3, "gpt-4o", "completion", 1000, 200),
         (30, "gpt-4o", "chat", 7, 7),
     ):
-        ledger.append(
-            usage.Record(
-                ts=now - days * 86400,
-                provider="agent_router",
-                model=model,
-                api="openai",
-                purpose=purpose,
-                outcome="ok",
-                latency_ms=100,
-                input_tokens=tin,
-                output_tokens=tout,
-            )
-        )
+        ledger.append(record(now - days * 86400, tin, tout, model=model, purpose=purpose))
     today = cli(env, "usage", "--json")
     assert today.returncode == 0, today.stderr
     data = json.loads(today.stdout)
@@ -306,19 +311,7 @@ def test_by_day_splits_at_local_midnight(tmp_path: Path, local_time: None) -> No
         "start of today": datetime(2026, 3, 31),
     }
     for n, moment in enumerate(moments.values(), start=1):
-        ledger.append(
-            usage.Record(
-                ts=moment.timestamp(),
-                provider="p",
-                model="m",
-                api="openai",
-                purpose="chat",
-                outcome="ok",
-                latency_ms=1,
-                input_tokens=n,
-                output_tokens=0,
-            )
-        )
+        ledger.append(record(moment.timestamp(), n, 0))
     now = datetime(2026, 3, 31, 10, 0)
     week = usage.summarize(tmp_path, "7d", "day", now=now)
     assert [(g.key, g.input_tokens) for g in week.groups] == [
