@@ -78,6 +78,8 @@ async def test_a_project_fallback_reaches_only_a_configured_provider(
         completion = "gpt-4o-mini"
         [models.fallback]
         completion = ["openai:gpt-4o", "backup:glm-4.6"]
+        [completion.languages.go]
+        model = "openai:gpt-4o"  # a preset is a model id of the active provider
         """,
     )
     gateway.set_fault("overloaded", paths=["/v1/chat/completions"])  # 503
@@ -87,10 +89,15 @@ async def test_a_project_fallback_reaches_only_a_configured_provider(
         other = open_doc(client, "def sub(a, b):\n    ", (root / "n.py").as_uri(), "python")
         first = await inline(client, 1, 4, INVOKED, uri=uri)
         second = await inline(client, 1, 4, INVOKED, uri=other)
+        go = open_doc(client, "func f() {\n\t", (root / "m.go").as_uri(), "go")
+        await inline(client, 1, 1, INVOKED, uri=go)
     finally:
         await stop_daemon(client)
     assert catcher.requests == [], "nothing went towards api.openai.com with the user's key"
-    assert [r.json["model"] for r in backup.requests if r.json] == ["glm-4.6", "glm-4.6"]
+    assert [r.json["model"] for r in backup.requests if r.json] == ["glm-4.6"] * 3
+    # The preset went to the active provider, as a model id (which it may refuse).
+    asked = [r.json["model"] for r in gateway.requests if r.json]
+    assert list(dict.fromkeys(asked)) == ["gpt-4o-mini", "openai:gpt-4o"]  # 503s are retried
     assert first is not None and first.items and second is not None
     shown = [m.message for m in client.messages if "openai:gpt-4o" in m.message]
     assert len(shown) == 1, "said once, not per completion"
