@@ -4,7 +4,6 @@ may choose among the providers the user configured, and only narrow the user's c
 from __future__ import annotations
 
 import os
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,17 +12,13 @@ import pytest
 from conftest import TOKEN, isolated_env, stop_daemon
 from editor import INVOKED, inline, open_doc, start_in
 from lsprotocol import types
+from test_presets_project import write
 
 from ardaemon.gateway import Gateway
 
 BACKUP_TOKEN = "sk-backup-0123456789"
 #: The user's OpenAI key, set in their shell for other tools: never configured for ardaemon.
 OPENAI_KEY = "sk-openai-users-own-key-for-other-tools"
-
-
-def write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text))
 
 
 @pytest.fixture
