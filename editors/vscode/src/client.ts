@@ -17,7 +17,7 @@ import {
 } from 'vscode-languageclient/node';
 import type { Bundled } from './bundledServer';
 import { type Level, parseDaemonLine } from './logs';
-import { type ErrorData, NOTIFICATIONS, type Status } from './protocol';
+import { type ErrorData, METHODS, NOTIFICATIONS, type Status } from './protocol';
 import type { ProgressType, RequestParam, RequestType } from 'vscode-jsonrpc';
 import { CLIENT_EXPERIMENTAL, protocolMismatch } from './versionCheck';
 import {
@@ -27,6 +27,8 @@ import {
   resolveServerPath,
   SECTION,
   serverEnv,
+  LANGUAGE_MODEL_KEY,
+  userLanguageValue,
   userValue,
   wrapSection,
 } from './settings';
@@ -36,7 +38,12 @@ export type DaemonEvent =
   | { type: 'running' }
   | { type: 'missing'; message: string }
   | { type: 'stopped' }
-  | { type: 'status'; status: Status };
+  | { type: 'status'; status: Status }
+  /** A chat or complete request answered (`fallbackFrom` set when the fallback chain did). */
+  | { type: 'answered'; fallbackFrom?: string | undefined };
+
+/** Requests whose result says who answered (`fallbackFrom`): the status bar's fallback notice follows them. */
+const ANSWERS: ReadonlySet<string> = new Set([METHODS.chat, METHODS.complete]);
 
 export interface DaemonOptions {
   log: vscode.LogOutputChannel;
@@ -59,7 +66,14 @@ const protocolVersionFeature: StaticFeature = {
 
 export function currentSettings(): ReturnType<typeof daemonSettings> {
   const config = vscode.workspace.getConfiguration(SECTION);
-  return daemonSettings((key) => userValue(config.inspect(key)));
+  const languageIds = config.inspect(LANGUAGE_MODEL_KEY)?.languageIds ?? [];
+  const languageModels = Object.fromEntries(
+    languageIds.map((languageId) => [
+      languageId,
+      userLanguageValue(vscode.workspace.getConfiguration(SECTION, { languageId }).inspect(LANGUAGE_MODEL_KEY)),
+    ]),
+  );
+  return daemonSettings((key) => userValue(config.inspect(key)), languageModels);
 }
 
 export class Daemon implements vscode.Disposable {
@@ -212,7 +226,11 @@ export class Daemon implements vscode.Disposable {
     if (!client) {
       throw new Error('The ardaemon daemon is not running: see "ardaemon: Show Log".');
     }
-    return client.sendRequest(type, params, token);
+    const result = await client.sendRequest(type, params, token);
+    if (ANSWERS.has(type.method)) {
+      this.events.fire({ type: 'answered', fallbackFrom: (result as { fallbackFrom?: string }).fallbackFrom });
+    }
+    return result;
   }
 
   /** Listen to `$/progress` for one token (chat streaming). */

@@ -11,7 +11,16 @@ import { describeError, errorData } from './errors';
 import { completionsEnabled, inlineMiddleware } from './inline';
 import { REQUESTS, type Selected } from './protocol';
 import { onSettingsChange } from './settings';
-import { applyDaemonStatus, initialStatus, renderStatus, restarted, type StatusModel, withModel } from './status';
+import {
+  answered,
+  applyDaemonStatus,
+  initialStatus,
+  renderStatus,
+  restarted,
+  type StatusModel,
+  withModel,
+  withUsage,
+} from './status';
 
 export class Ctx implements vscode.Disposable {
   readonly log: vscode.LogOutputChannel;
@@ -95,7 +104,8 @@ export class Ctx implements vscode.Disposable {
     }
     this.usageAsked = now;
     try {
-      this.update({ usage: await this.daemon.request(REQUESTS.usage, { since: 'today' }) });
+      const usage = await this.daemon.request(REQUESTS.usage, { since: 'today' });
+      this.update(withUsage(this.status, usage));
     } catch (err) {
       this.log.debug(`usage: ${describeError(err)}`);
     }
@@ -125,6 +135,9 @@ export class Ctx implements vscode.Disposable {
         void this.refreshSelection();
         void this.refreshUsage(true);
         void this.refreshToken();
+        return;
+      case 'answered':
+        this.update(answered(this.status, event));
         return;
       case 'status':
         this.update(applyDaemonStatus(this.status, event.status));

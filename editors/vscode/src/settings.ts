@@ -16,6 +16,8 @@ export const DAEMON_KEYS = [
   'baseUrl',
   'models.completion',
   'models.chat',
+  'models.fallback.completion',
+  'models.fallback.chat',
   'headers',
   'requestTimeout',
   'completion.enabled',
@@ -24,6 +26,11 @@ export const DAEMON_KEYS = [
   'completion.debounceMs',
   'completion.multiline',
   'completion.timeout',
+  'completion.models.automatic',
+  'completion.models.invoked',
+  'completion.fim',
+  'completion.exclude',
+  'completion.maxDocumentSize',
   'completion.candidates',
   'completion.automaticCandidates',
   'completion.prefixChars',
@@ -31,7 +38,25 @@ export const DAEMON_KEYS = [
   'completion.languages.allow',
   'completion.languages.deny',
   'chat.maxTokens',
+  'chat.timeout',
+  'usage.dailyTokenWarning',
+  'catalog.maxAgeHours',
+  'apiOverrides',
+  'prices',
 ] as const;
+
+/**
+ * Daemon settings the extension never sends: `providers` names token variables and where
+ * they go, so only the daemon's config.toml defines it (the daemon ignores it from an editor);
+ * `completion.model` is `models.completion` under another name.
+ */
+export const NOT_SENT = ['providers', 'completion.model'] as const;
+
+/**
+ * The setting whose VS Code language overrides (`"[python]": {"ardaemon.models.completion": …}`)
+ * are sent as the daemon's per-language presets, `completion.languages.<languageId>.model`.
+ */
+export const LANGUAGE_MODEL_KEY = 'models.completion' satisfies DaemonKey;
 
 export type DaemonKey = (typeof DAEMON_KEYS)[number];
 export type Settings = { [key: string]: unknown };
@@ -41,14 +66,19 @@ export type Settings = { [key: string]: unknown };
  * sends them. Unset values (undefined, null, empty strings) are left out so that the daemon's
  * own layers (its config.toml, then its defaults) apply instead of an empty override.
  */
-export function daemonSettings(get: (key: DaemonKey) => unknown): Settings {
+export function daemonSettings(get: (key: DaemonKey) => unknown, languageModels: Settings = {}): Settings {
   const out: Settings = {};
-  for (const key of DAEMON_KEYS) {
-    const value = get(key);
+  const put = (parts: string[], value: unknown): void => {
     if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
-      continue;
+      return;
     }
-    setPath(out, key.split('.'), typeof value === 'string' ? value.trim() : value);
+    setPath(out, parts, typeof value === 'string' ? value.trim() : value);
+  };
+  for (const key of DAEMON_KEYS) {
+    put(key.split('.'), get(key));
+  }
+  for (const [languageId, model] of Object.entries(languageModels)) {
+    put(['completion', 'languages', languageId, 'model'], model);
   }
   return out;
 }
@@ -59,6 +89,11 @@ export interface Inspected<T> {
   globalValue?: T;
   workspaceValue?: T;
   workspaceFolderValue?: T;
+  globalLanguageValue?: T;
+  workspaceLanguageValue?: T;
+  workspaceFolderLanguageValue?: T;
+  /** Languages with an override of this setting (`"[python]": {…}`). */
+  languageIds?: string[];
 }
 
 /**
@@ -68,6 +103,11 @@ export interface Inspected<T> {
  */
 export function userValue<T>(inspected: Inspected<T> | undefined): T | undefined {
   return inspected?.workspaceFolderValue ?? inspected?.workspaceValue ?? inspected?.globalValue;
+}
+
+/** The value set for one language (`"[python]": {…}` in folder, workspace or user settings). */
+export function userLanguageValue<T>(inspected: Inspected<T> | undefined): T | undefined {
+  return inspected?.workspaceFolderLanguageValue ?? inspected?.workspaceLanguageValue ?? inspected?.globalLanguageValue;
 }
 
 function setPath(target: Settings, parts: string[], value: unknown): void {

@@ -18,8 +18,10 @@ export interface StatusModel {
   signedIn: boolean;
   /** Today's `ardaemon/usage`, for the tooltip. */
   usage: UsageResult | null;
-  /** The daemon's last notice: a fallback answered, or the daily token warning. */
-  notice: { kind: 'fallback' | 'budget'; message: string } | null;
+  /** A fallback answered the last request (the daemon's message), until a request answers without one. */
+  notice: { kind: 'fallback'; message: string } | null;
+  /** Today's tokens passed `usage.dailyTokenWarning` (the daemon's message), until the day's usage is below it again. */
+  budget: string | null;
   /** Where the daemon's token comes from (`ardaemon/status`), when known. */
   token: TokenSource | null;
 }
@@ -34,6 +36,7 @@ export function initialStatus(): StatusModel {
     signedIn: false,
     usage: null,
     notice: null,
+    budget: null,
     token: null,
   };
 }
@@ -63,6 +66,10 @@ export function applyDaemonStatus(model: StatusModel, status: Status): StatusMod
   // A fallback notice names the model that answered instead (perhaps chat's): the model
   // shown stays the one asked. It describes the last request, so the next one clears it.
   const fallback = status.kind === 'fallback';
+  // The budget warning is news of its own (sent once a day): it replaces neither state nor notice.
+  if (status.kind === 'budget') {
+    return { ...model, phase: 'running', budget: status.message ?? model.budget };
+  }
   const stale = status.state === 'inProgress' && model.notice?.kind === 'fallback';
   return {
     ...model,
@@ -70,13 +77,22 @@ export function applyDaemonStatus(model: StatusModel, status: Status): StatusMod
     daemon: status,
     model: (fallback ? null : status.model) ?? model.model,
     lastError: status.state === 'error' ? (status.message ?? 'the last request failed') : model.lastError,
-    notice:
-      (fallback || status.kind === 'budget') && status.message
-        ? { kind: status.kind as 'fallback' | 'budget', message: status.message }
-        : stale
-          ? null
-          : model.notice,
+    notice: fallback && status.message ? { kind: 'fallback', message: status.message } : stale ? null : model.notice,
   };
+}
+
+/** A chat or `ardaemon/complete` result arrived: a fallback notice stays only while answers
+ * still come from a fallback (a chat sends no progress status that would clear it). */
+export function answered(model: StatusModel, result: { fallbackFrom?: string | undefined }): StatusModel {
+  return result.fallbackFrom || !model.notice ? model : { ...model, notice: null };
+}
+
+/** Today's usage read again: the budget warning lasts while today's tokens are past it (a
+ * new day, or a raised `usage.dailyTokenWarning`, ends it). */
+export function withUsage(model: StatusModel, usage: UsageResult): StatusModel {
+  const limit = usage.dailyTokenWarning;
+  const below = model.budget !== null && (limit === null || usage.todayTokens < limit);
+  return { ...model, usage, budget: below ? null : model.budget };
 }
 
 /** One tooltip line: today's tokens and cost from the usage ledger. */
@@ -121,7 +137,7 @@ const SELECT_ON_ERROR = {
 
 /** A new daemon process: forget the old one's state, error and notices. */
 export function restarted(model: StatusModel): StatusModel {
-  return { ...model, phase: 'starting', daemon: { state: 'idle' }, lastError: null, notice: null };
+  return { ...model, phase: 'starting', daemon: { state: 'idle' }, lastError: null, notice: null, budget: null };
 }
 
 /** Another completion model was selected: a fallback notice was about the one before. */
@@ -177,11 +193,11 @@ export function renderStatus(m: StatusModel): StatusView {
   const last = m.lastError ? `\n\nLast error: ${m.lastError}` : '';
   const line = tokenLine(m);
   const token = line ? `\n\n${line}` : '';
-  const notice = m.notice ? `\n\n${m.notice.message}` : '';
+  const notice = [m.notice?.message, m.budget].map((line) => (line ? `\n\n${line}` : '')).join('');
   return {
-    text: `$(sparkle) ${model}${m.notice?.kind === 'fallback' ? ' (fallback)' : ''}`,
+    text: `${m.budget ? '$(warning)' : '$(sparkle)'} ${model}${m.notice ? ' (fallback)' : ''}`,
     tooltip: `ardaemon: idle, completions from ${model}.${notice}${usageLine(m.usage)}${token}${last}${footer}`,
     command: select,
-    ...(m.notice?.kind === 'budget' ? { background: 'statusBarItem.warningBackground' as const } : {}),
+    ...(m.budget ? { background: 'statusBarItem.warningBackground' as const } : {}),
   };
 }

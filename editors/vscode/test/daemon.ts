@@ -26,6 +26,14 @@ def keys(struct, prefix=""):
             out.append(name)
     return out
 
+def default(name):
+    if name.startswith("completion.languages."):
+        return []  # the allow/deny lists of an empty languages table
+    node = msgspec.to_builtins(c.Settings())
+    for part in name.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
 sys.path.insert(0, "tests")
 from advice import samples  # one error per sentence of messages.py
 
@@ -41,6 +49,7 @@ print(json.dumps({
     "kinds": list(e.KINDS),
     "shapes": shapes,
     "settings": keys(c.Settings),
+    "defaults": {key: default(key) for key in keys(c.Settings)},
     "messages": {key: {"kind": kind, "message": message}
                  for key, (kind, message) in samples(m.frontend_of("Visual Studio Code")).items()},
     "commands": {name: spelled["vscode"] for name, spelled in m.COMMANDS.items()},
@@ -54,6 +63,8 @@ export interface DaemonDefinitions {
   kinds: string[];
   shapes: Record<string, string[]>;
   settings: string[];
+  /** Each setting's built-in default (null when unset). */
+  defaults: Record<string, unknown>;
   /** A sentence per `kind` or `kind/reason`, as the daemon renders it for VS Code. */
   messages: Record<string, { kind: string; message: string }>;
   /** The commands the daemon's messages name, in VS Code's words. */

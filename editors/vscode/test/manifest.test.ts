@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { DAEMON_KEYS, SECTION } from '../src/settings';
+import { DAEMON_KEYS, LANGUAGE_MODEL_KEY, NOT_SENT, SECTION } from '../src/settings';
 import { defs, REPO } from './daemon';
 
 const ROOT = path.join(REPO, 'editors', 'vscode');
@@ -38,6 +38,29 @@ test('settings that choose where the token goes are machine-scoped: no workspace
   for (const key of ['provider', 'baseUrl', 'headers']) {
     assert.equal((properties[`${SECTION}.${key}`] as { scope?: string }).scope, 'machine', key);
   }
+});
+
+test('every setting of the daemon is sent, or kept from VS Code on purpose (NOT_SENT)', () => {
+  const handled = new Set<string>([...DAEMON_KEYS, ...NOT_SENT]);
+  const missing = defs().settings.filter((key) => !handled.has(key));
+  assert.deepEqual(missing, [], 'daemon settings VS Code can neither set nor explains why not');
+});
+
+test("a declared default is the daemon's own; null or an empty string means unset", () => {
+  // Only values the user set are sent (settings.ts userValue), so a default is documentation:
+  // it must not say something the daemon does not do.
+  const daemon = defs().defaults;
+  for (const key of DAEMON_KEYS) {
+    const declared = properties[`${SECTION}.${key}`]?.default;
+    if (declared !== null && declared !== '') {
+      assert.deepEqual(declared, daemon[key], key);
+    }
+  }
+});
+
+test('a per-language completion model is a language override of models.completion', () => {
+  const p = properties[`${SECTION}.${LANGUAGE_MODEL_KEY}`] as { scope?: string };
+  assert.equal(p.scope, 'language-overridable');
 });
 
 test('every key the extension sends is a setting the daemon knows', () => {

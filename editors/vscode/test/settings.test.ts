@@ -4,6 +4,7 @@ import {
   daemonSettings,
   type DaemonKey,
   INSTALL_COMMAND,
+  userLanguageValue,
   userValue,
   missingServerMessage,
   onSettingsChange,
@@ -32,6 +33,36 @@ test('dotted keys become nested objects, as the daemon reads them', () => {
       headers: { 'X-Team': 'a' },
     },
   );
+});
+
+test("issue 15's settings are sent where the daemon reads them; language overrides become presets", () => {
+  const values: Partial<Record<DaemonKey, unknown>> = {
+    'models.fallback.completion': ['glm-4.6'],
+    'models.fallback.chat': ['claude-haiku-4-5', 'openai:gpt-4o-mini'],
+    'completion.models.automatic': 'glm-4.6',
+    'completion.models.invoked': ' claude-sonnet-4-5 ',
+    'completion.fim': false,
+    'completion.exclude': ['*.secret', 'fixtures/**'],
+    'completion.languages.deny': ['markdown'],
+    'usage.dailyTokenWarning': 200000,
+  };
+  assert.deepEqual(
+    daemonSettings((key) => values[key], { python: 'deepseek-coder', go: '  ', rust: undefined }),
+    {
+      models: { fallback: { completion: ['glm-4.6'], chat: ['claude-haiku-4-5', 'openai:gpt-4o-mini'] } },
+      completion: {
+        models: { automatic: 'glm-4.6', invoked: 'claude-sonnet-4-5' },
+        fim: false,
+        exclude: ['*.secret', 'fixtures/**'],
+        languages: { deny: ['markdown'], python: { model: 'deepseek-coder' } },
+      },
+      usage: { dailyTokenWarning: 200000 },
+    },
+  );
+  // A language's own value, never the default nor the value for every language.
+  assert.equal(userLanguageValue({ defaultValue: 'x', globalValue: 'y' }), undefined);
+  assert.equal(userLanguageValue({ globalLanguageValue: 'a', workspaceLanguageValue: 'b' }), 'b');
+  assert.equal(userLanguageValue({ globalLanguageValue: 'a', workspaceFolderLanguageValue: 'c' }), 'c');
 });
 
 test("unset, null and blank values are left out so the daemon's own defaults apply", () => {

@@ -1,6 +1,15 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applyDaemonStatus, initialStatus, renderStatus, restarted, type StatusModel, withModel } from '../src/status';
+import {
+  answered,
+  applyDaemonStatus,
+  initialStatus,
+  renderStatus,
+  restarted,
+  type StatusModel,
+  withModel,
+  withUsage,
+} from '../src/status';
 
 const running = (over: Partial<StatusModel> = {}): StatusModel => ({
   ...initialStatus(),
@@ -137,6 +146,7 @@ test("the idle tooltip shows today's usage and a budget notice", () => {
   });
   assert.match(renderStatus(m).tooltip, /answered by the fallback/);
   assert.equal(renderStatus(m).background, undefined);
+  assert.equal(m.budget, null);
 });
 
 test('a fallback shows in the item until the next request starts; the model asked stays shown', () => {
@@ -167,4 +177,62 @@ test('a fallback notice goes with a new model or a new daemon; the same model ke
   assert.equal(renderStatus(withModel(fell, 'gpt-4o')).text, '$(sparkle) gpt-4o (fallback)');
   assert.equal(renderStatus(withModel(fell, 'kimi-k2')).text, '$(sparkle) kimi-k2');
   assert.equal(restarted(fell).notice, null);
+});
+
+test('a chat (or complete) answered without a fallback clears the notice; one from a fallback keeps it', () => {
+  // A chat sends no progress status: only its result says whether a fallback answered it.
+  const fell = applyDaemonStatus(running({ model: 'gpt-4o' }), {
+    state: 'idle',
+    kind: 'fallback',
+    model: 'glm-4.6',
+    message: 'kimi-k2 failed (overloaded); answered by the fallback agent_router:glm-4.6.',
+  });
+  const again = answered(fell, { fallbackFrom: 'kimi-k2' });
+  assert.equal(renderStatus(again).text, '$(sparkle) gpt-4o (fallback)');
+  const plain = answered(again, {});
+  assert.equal(plain.notice, null);
+  assert.equal(renderStatus(plain).text, '$(sparkle) gpt-4o');
+  assert.doesNotMatch(renderStatus(plain).tooltip, /fallback/);
+  assert.equal(answered(plain, {}), plain);
+});
+
+const usageOf = (todayTokens: number, dailyTokenWarning: number | null) => ({
+  since: 'today',
+  by: 'model',
+  total: {
+    key: 'total',
+    requests: 1,
+    failed: 0,
+    inputTokens: todayTokens,
+    outputTokens: 0,
+    unknownUsage: 0,
+    cost: null,
+    costUnknown: 1,
+  },
+  groups: [],
+  todayTokens,
+  dailyTokenWarning,
+  ledger: '/tmp/usage.jsonl',
+});
+
+test('the budget warning survives fallbacks and requests, and ends with the day or a restart', () => {
+  const warning = "today's usage is 1,200 tokens, past your usage.dailyTokenWarning of 1,000";
+  let m = applyDaemonStatus(running({ model: 'gpt-4o' }), { state: 'idle', kind: 'budget', message: warning });
+  assert.equal(renderStatus(m).text, '$(warning) gpt-4o');
+  assert.equal(renderStatus(m).background, 'statusBarItem.warningBackground');
+  // A fallback and the next request (which clears the fallback) leave the budget warning.
+  m = applyDaemonStatus(m, { state: 'idle', kind: 'fallback', model: 'glm-4.6', message: 'gpt-4o failed (network).' });
+  assert.equal(renderStatus(m).text, '$(warning) gpt-4o (fallback)');
+  assert.match(renderStatus(m).tooltip, /failed \(network\)[^]*past your usage\.dailyTokenWarning/);
+  m = applyDaemonStatus(m, { state: 'inProgress', model: 'gpt-4o' });
+  assert.equal(m.daemon.state, 'inProgress');
+  m = applyDaemonStatus(answered(m, {}), { state: 'idle', model: 'gpt-4o' });
+  assert.equal(renderStatus(m).text, '$(warning) gpt-4o');
+  assert.match(renderStatus(m).tooltip, /past your usage\.dailyTokenWarning/);
+  // Still past it: kept. A new day (today's tokens below it) or a raised limit: gone.
+  assert.equal(withUsage(m, usageOf(1200, 1000)).budget, warning);
+  assert.equal(withUsage(m, usageOf(10, 1000)).budget, null);
+  assert.equal(withUsage(m, usageOf(1200, null)).budget, null);
+  assert.equal(renderStatus(withUsage(m, usageOf(10, 1000))).text, '$(sparkle) gpt-4o');
+  assert.equal(restarted(m).budget, null);
 });
