@@ -253,6 +253,46 @@ return {
     end,
   },
   {
+    'dailyTokenWarning crossed: one vim.notify, then statusline and :Ardaemon status keep it',
+    function(h)
+      h.gateway.replies({
+        { 'first-turn', 'Few.' },
+        { 'second-turn', 'More tokens.' },
+        { 'third-turn', 'Still more.' },
+      })
+      -- The stand-in counts a few tokens per turn: the first stays below 4, the second crosses it.
+      local child = h.daemon_child({
+        setup = { chat = { model = 'gpt-4o' }, settings = { usage = { dailyTokenWarning = 4 } } },
+      })
+      child:lua([[
+        _G.chat_done = 0
+        vim.api.nvim_create_autocmd('User', { pattern = 'ArdaemonChatDone', callback = function() _G.chat_done = _G.chat_done + 1 end })
+      ]])
+      local function turn(keys, n)
+        child:input(keys)
+        child:wait('return _G.chat_done == ' .. n, 30000, 'reply ' .. n)
+      end
+      child:cmd('Ardaemon chat first-turn')
+      child:wait('return _G.chat_done == 1', 30000, 'reply 1')
+      vim.uv.sleep(300)
+      h.eq(0, child:count_notes('dailyTokenWarning'), 'below the limit: no warning')
+      h.eq('ardaemon gpt-4o', child:lua('return require("ardaemon").statusline()'))
+      turn('Gisecond-turn<Esc><CR>', 2)
+      local note = child:wait_note('dailyTokenWarning', 10000)
+      h.matches("today's usage is [%d,]+ tokens, past your usage%.dailyTokenWarning of 4", note)
+      child:wait('return require("ardaemon").statusline():find("budget", 1, true)', 5000, 'statusline')
+      h.eq('ardaemon gpt-4o ⚠ budget', child:lua('return require("ardaemon").statusline()'))
+      local status = table.concat(child:lua('return require("ardaemon").status_lines()'), '\n')
+      h.matches('\nstate: idle\n', status)
+      h.matches("\nusage: today's usage is [%d,]+ tokens, past your usage%.dailyTokenWarning of 4", status)
+      -- A third answer, still past the limit: no second pop-up, the warning stays shown.
+      turn('Githird-turn<Esc><CR>', 3)
+      vim.uv.sleep(300)
+      h.eq(1, child:count_notes('dailyTokenWarning'))
+      h.eq('ardaemon gpt-4o ⚠ budget', child:lua('return require("ardaemon").statusline()'))
+    end,
+  },
+  {
     '<C-c> cancels a streaming chat reply',
     function(h)
       h.gateway.replies({ { 'long-story', string.rep('word ', 200) } })

@@ -260,15 +260,25 @@ return {
         init,
         'inline.debounce_ms travels as completion.debounceMs'
       )
-      child:lua(
-        [[require('ardaemon').setup({ cmd = require('ardaemon.config').get().cmd, settings = { models = { completion = 'gpt-5' } } })]]
-      )
+      -- Issue 15's settings pass through as the daemon spells them (docs/protocol.md), nested.
+      local issue15 = {
+        models = { completion = 'gpt-5', fallback = { chat = { 'claude-haiku-4-5' }, completion = { 'glm-4.6' } } },
+        completion = {
+          models = { automatic = 'glm-4.6', invoked = 'gpt-5' },
+          languages = { python = { model = 'deepseek-coder' }, deny = { 'markdown' } },
+          fim = false,
+          exclude = { '*.secret' },
+          prefixChars = 3000,
+        },
+        usage = { dailyTokenWarning = 100000 },
+      }
+      child:lua([[require('ardaemon').setup({ cmd = require('ardaemon.config').get().cmd, settings = ... })]], issue15)
       local pushed = child:wait(
         'local last; for _, n in ipairs(_G.fake.notifications) do if n.method == "workspace/didChangeConfiguration" then last = n.params end end; return last and vim.inspect(last):find("gpt%-5") and vim.json.encode(last)',
         3000,
         'didChangeConfiguration'
       )
-      h.eq({ settings = { ardaemon = { models = { completion = 'gpt-5' } } } }, vim.json.decode(pushed))
+      h.eq({ settings = { ardaemon = issue15 } }, vim.json.decode(pushed))
       h.eq(1, child:lua('return #vim.lsp.get_clients({ name = "ardaemon" })'), 'still one client')
     end,
   },

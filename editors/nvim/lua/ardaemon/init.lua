@@ -111,6 +111,10 @@ function M.status_lines()
       'last answer: ' .. (st.fallback.message or ('from the fallback ' .. (st.fallback.model or '?')))
     )
   end
+  local budget = require('ardaemon.status').budget_message()
+  if budget then
+    table.insert(lines, 'usage: ' .. budget)
+  end
   table.insert(
     lines,
     ('models: completion = %s, chat = %s'):format(

@@ -9,6 +9,7 @@ local M = {}
 ---@field kind string|nil
 ---@field selected ardaemon.Selected
 ---@field fallback {model: string|nil, message: string|nil}|nil the last request was answered by a fallback model
+---@field budget {message: string, day: string}|nil today's tokens passed `usage.dailyTokenWarning` (local date)
 M.current = { state = 'off', selected = {} }
 
 ---True once the daemon sent `ardaemon/didChangeStatus`: from then on it alone says idle/busy/error.
@@ -31,10 +32,19 @@ end
 
 ---@param s ardaemon.Status|{state: string}
 function M.set(s)
+  local cur = M.current
   if s.state == 'off' then
     M.from_daemon = false
+    cur.budget = nil
   end
-  local cur = M.current
+  if s.kind == 'budget' then
+    -- News of the day, not a state (a completion may be in progress): shown until the day ends.
+    -- The daemon's window/showMessage already popped it up once.
+    cur.budget =
+      { message = s.message ~= vim.NIL and s.message or 'usage.dailyTokenWarning passed', day = os.date('%F') }
+    changed()
+    return
+  end
   if s.kind == 'fallback' then
     -- A notice, not a state: the model that answered is the fallback's, the one to keep
     -- showing is still the one asked. Kept until the next request starts.
@@ -74,6 +84,13 @@ function M.set_selected(selected)
   changed()
 end
 
+---The budget warning, while it is about today (the daemon counts tokens per local day).
+---@return string|nil
+function M.budget_message()
+  local budget = M.current.budget
+  return budget and budget.day == os.date('%F') and budget.message or nil
+end
+
 ---A new chat request starts: an older fallback notice no longer describes the last answer.
 function M.clear_fallback()
   if M.current.fallback then
@@ -83,7 +100,8 @@ function M.clear_fallback()
 end
 
 ---Statusline component: `ardaemon glm-4.6`, with ` …` while working, ` ✗ <kind>` on error and
----` (fallback: <model>)` when a fallback model answered the last request.
+---` (fallback: <model>)` when a fallback model answered the last request, ` ⚠ budget` once
+---today's tokens passed `usage.dailyTokenWarning`.
 ---@return string
 function M.statusline()
   local cur = M.current
@@ -106,6 +124,9 @@ function M.statusline()
   if fallback and cur.state ~= 'inProgress' then
     text = text
       .. ((fallback.model and fallback.model ~= model) and (' (fallback: ' .. fallback.model .. ')') or ' (fallback)')
+  end
+  if M.budget_message() then
+    text = text .. ' ⚠ budget'
   end
   return text
 end
