@@ -345,7 +345,8 @@ class Workbench:
             self.d.find_element(
                 By.CSS_SELECTOR, ".settings-editor .settings-header .monaco-editor"
             ).click()
-        self.keys(key)
+        # `@id:` finds this setting alone (a plain search also finds ardaemon.models.fallback.completion, …).
+        self.keys(f"@id:{key}")
 
         def box() -> WebElement | None:
             # Only once the search has narrowed the list to this one setting.
