@@ -1240,6 +1240,46 @@ def main() -> int:
         wb.wait("completions on again", lambda: "idle" in wb.status_tooltip())
         assert json.loads(settings_file.read_text()).get("ardaemon.completion.enabled") is True
 
+        # 8b. usage.dailyTokenWarning from VS Code's settings: today's tokens are already past 1,
+        # so the next answered request crosses it: one warning toast, a warning-coloured item.
+        wb.run_command("Notifications: Clear All Notifications")
+        wb.set_setting("ardaemon.usage.dailyTokenWarning", "1")
+        wb.wait(
+            "usage.dailyTokenWarning in settings.json",
+            lambda: (
+                json.loads(settings_file.read_text()).get("ardaemon.usage.dailyTokenWarning") == 1
+            ),
+        )
+        wb.keys(Keys.ESCAPE)
+        time.sleep(1.0)
+        wb.open_file("calc.py")
+        wb.chord(Keys.CONTROL, Keys.END)
+        wb.keys(Keys.ENTER)
+        wb.chord(Keys.SHIFT, Keys.TAB)
+        wb.type_slowly("def subtract_numbers(a, b):")
+        wb.keys(Keys.ENTER)
+        budget = wb.wait(
+            "the daily token warning",
+            lambda: [n for n in wb.notifications() if "dailyTokenWarning" in n],
+            timeout=30,
+        )
+        wb.wait(
+            "the warning in the status item",
+            lambda: (
+                "past your usage.dailyTokenWarning" in wb.status_tooltip()
+                and wb.d.execute_script(
+                    """return !!document.querySelector(
+                    '.part.statusbar .statusbar-item[id*="ardaemon"] .codicon-warning');"""
+                )
+            ),
+            timeout=30,
+        )
+        log(f"budget: {budget}; status bar {wb.status_text()!r}")
+        assert len(budget) == 1, budget
+        wb.shot("daily-token-warning")
+        wb.keys(Keys.ESCAPE)
+        wb.run_command("Notifications: Clear All Notifications")
+
         # 9. A missing executable: one clear message with the install command.
         wb.set_setting("ardaemon.serverPath", str(tmp / "nowhere" / "ardaemon"), tab="Remote")
         missing = wb.wait(
