@@ -598,6 +598,8 @@ def chat_view_step(wb: Workbench, driver: webdriver.Chrome, gateway: Gateway, us
         gateway.control("clear", {})
     log(f"chat view reply from the fallback: {noted['text'][-200:]!r}")
     assert f"Answered by {FALLBACK_MODEL}, fallback from glm-4.6" in noted["text"], noted
+    # The participant's answer came from a fallback too: the notice stays (status.ts answered()).
+    wb.wait("(fallback) in the status bar", lambda: "(fallback)" in wb.status_text())
     wb.shot("chat-view-fallback")
     # Cancel a long reply: the stand-in sees the upstream request closed.
     gateway.control("config", {"chunkDelay": 0.15})
