@@ -44,6 +44,20 @@ local function checkhealth(child)
   )
 end
 
+---A child whose chat streams a long reply slowly; `_G.chat_done` gets ArdaemonChatDone's data.
+local function streaming_chat(h)
+  h.gateway.replies({ { 'long-story', string.rep('word ', 200) } })
+  local child = h.daemon_child()
+  h.gateway.fault('slow', { chunk_delay = 0.05 })
+  child:lua([[
+    _G.chat_done = nil
+    vim.api.nvim_create_autocmd('User', { pattern = 'ArdaemonChatDone', callback = function(ev) _G.chat_done = ev.data end })
+  ]])
+  child:cmd('Ardaemon chat tell me a long-story')
+  child:wait('local s = require("ardaemon.chat").session; return s and s.deltas >= 2', 15000, 'first deltas')
+  return child
+end
+
 return {
   {
     'ghost text from the daemon; accept puts exactly the reply in the buffer',
@@ -295,15 +309,7 @@ return {
   {
     '<C-c> cancels a streaming chat reply',
     function(h)
-      h.gateway.replies({ { 'long-story', string.rep('word ', 200) } })
-      local child = h.daemon_child()
-      h.gateway.fault('slow', { chunk_delay = 0.05 })
-      child:lua([[
-        _G.chat_done = nil
-        vim.api.nvim_create_autocmd('User', { pattern = 'ArdaemonChatDone', callback = function(ev) _G.chat_done = ev.data end })
-      ]])
-      child:cmd('Ardaemon chat tell me a long-story')
-      child:wait('local s = require("ardaemon.chat").session; return s and s.deltas >= 2', 15000, 'first deltas')
+      local child = streaming_chat(h)
       child:input('<C-c>')
       child:wait('return _G.chat_done and _G.chat_done.cancelled', 5000, 'cancelled')
       local lines = child:lines()
@@ -312,6 +318,48 @@ return {
       h.eq(lines, child:lines(), 'no text arrives after the cancel')
       h.eq(false, child:lua('return require("ardaemon.chat").busy()'))
       h.ok(h.gateway.wait_disconnect(5), 'the daemon closed the upstream stream')
+    end,
+  },
+  {
+    '<C-c> cancels a streaming chat reply even when Neovim is busy as the key arrives',
+    function(h)
+      -- A <C-c> that arrives while Neovim polls for input outside its input wait (here
+      -- vim.wait; also :sleep, a long search) may set the interrupt flag: vim.wait returns -2
+      -- and Neovim skips the mapping's function. Whether a given key takes that path is up to
+      -- Neovim's timing, so chats are cancelled this way until one did (each must cancel).
+      local child = streaming_chat(h)
+      local interrupted = false
+      for i = 1, 30 do
+        if i > 1 then
+          child:lua('_G.chat_done = nil; require("ardaemon.chat").send("tell me a long-story")')
+          child:wait('return require("ardaemon.chat").session.deltas >= 2', 15000, 'deltas ' .. i)
+        end
+        child:lua('_G.waiting, _G.wait_code = nil, nil')
+        vim.rpcnotify(
+          child.chan,
+          'nvim_exec_lua',
+          [[
+          vim.schedule(function()
+            _G.waiting = true
+            _G.wait_code = select(2, vim.wait(500, function() return false end))
+            _G.waiting = false
+          end)
+        ]],
+          {}
+        )
+        child:wait('return _G.waiting', 15000, 'Neovim busy')
+        child:input('<C-c>')
+        child:wait('return _G.chat_done and _G.chat_done.cancelled', 15000, 'cancelled ' .. i)
+        local lines = child:lines()
+        h.eq({ '> [cancelled]', '', '## You', '' }, vim.list_slice(lines, #lines - 3, #lines))
+        h.eq(false, child:lua('return require("ardaemon.chat").busy()'))
+        h.ok(h.gateway.wait_disconnect(5), 'the daemon closed the upstream stream')
+        if child:wait('return _G.waiting == false and _G.wait_code', 5000, 'wait over') == -2 then
+          interrupted = true
+          break
+        end
+      end
+      h.ok(interrupted, 'one <C-c> came as an interrupt')
     end,
   },
   {

@@ -39,6 +39,24 @@ local function append(bufnr, text)
   end
 end
 
+---A <C-c> that reaches Neovim while it polls for input outside its input wait (vim.wait,
+---:sleep, a long search, a busy handler) sets the interrupt flag instead, and Neovim then skips
+---the mapping's function. `vim.on_key` still sees the typed key: cancel from there.
+local function cancel_on_interrupt()
+  vim.on_key(function(_, typed)
+    local s = M.session
+    if typed ~= '\3' or not (s and s.req) or api.nvim_get_current_buf() ~= s.bufnr then
+      return
+    end
+    local token = s.token
+    vim.schedule(function()
+      if M.session == s and s.req and s.token == token then
+        M.cancel() -- the mapping did not run
+      end
+    end)
+  end, api.nvim_create_namespace('ardaemon.chat.cancel'))
+end
+
 local function event(name, data)
   pcall(api.nvim_exec_autocmds, 'User', { pattern = name, modeline = false, data = data })
 end
@@ -78,6 +96,7 @@ function M.open()
       api.nvim_feedkeys(vim.keycode('<C-c>'), 'ni', false)
     end
   end, { buffer = bufnr, desc = 'ardaemon: cancel the reply' })
+  cancel_on_interrupt()
   return bufnr
 end
 
