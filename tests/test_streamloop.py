@@ -5,13 +5,15 @@ arrives after a cancelled stream's caller has returned."""
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 
 import pytest
 
-from ardaemon.streamloop import StreamLoop
+from ardaemon.streamloop import STREAM_NICE, StreamLoop
 
 
 @pytest.fixture
@@ -81,3 +83,19 @@ async def test_cancelling_the_caller_cancels_the_stream_and_no_delta_comes_after
     await asyncio.sleep(0.05)
     assert len(got) == seen and "after the cancel" not in got
     assert seen > 0 and set(got) == {"x"}
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="thread priorities are set on Linux only")
+async def test_streams_parse_at_a_lower_priority_than_the_request_loop(
+    streams: StreamLoop,
+) -> None:
+    # When the cores are busy the OS runs the request loop first: a request is answered
+    # before the next chunk is parsed.
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    async def work(deltas: Callable[[str], None] | None) -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    theirs = await streams.run(work, None)
+    assert theirs == min(19, mine + STREAM_NICE)
+    assert theirs > mine or mine == 19
