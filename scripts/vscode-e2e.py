@@ -422,12 +422,26 @@ CHAT_VIEW_JS = """
 """
 
 
+def user_settings(settings_file: Path) -> dict[str, Any] | None:
+    """The user's settings.json; None while VS Code is rewriting it (it truncates, then
+    writes: a read in between sees an empty or partial file)."""
+    try:
+        found = json.loads(settings_file.read_text())
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def user_setting(settings_file: Path, key: str) -> Any:
+    return (user_settings(settings_file) or {}).get(key)
+
+
 def chat_view_step(wb: Workbench, driver: webdriver.Chrome, gateway: Gateway, user: Path) -> None:
     """VS Code's own chat view: the model picker lists the gateway's catalog (the extension's
     Language Model Chat Provider), `@ardaemon` streams a reply from the picked model through
     `ardaemon/chat`, and cancelling closes the upstream request."""
     settings_file = user / "User" / "settings.json"
-    settings = json.loads(settings_file.read_text())
+    settings = wb.wait("a whole settings.json", lambda: user_settings(settings_file))
     settings["chat.disableAIFeatures"] = False  # off until here: Copilot's prompts stay away
     settings_file.write_text(json.dumps(settings, indent=2))
     time.sleep(1.0)
@@ -1226,7 +1240,10 @@ def main() -> int:
             "completions off in the status bar",
             lambda: "circle-slash" in wb.status_tooltip() or "off" in wb.status_tooltip(),
         )
-        assert json.loads(settings_file.read_text()).get("ardaemon.completion.enabled") is False
+        wb.wait(
+            "completion.enabled false in settings.json",
+            lambda: user_setting(settings_file, "ardaemon.completion.enabled") is False,
+        )
         before = len(gateway.requests())
         wb.open_file("calc.py")
         wb.chord(Keys.CONTROL, Keys.END)
@@ -1240,7 +1257,10 @@ def main() -> int:
         wb.shot("completions-off")
         wb.run_command("ardaemon: Toggle Completions")
         wb.wait("completions on again", lambda: "idle" in wb.status_tooltip())
-        assert json.loads(settings_file.read_text()).get("ardaemon.completion.enabled") is True
+        wb.wait(
+            "completion.enabled true in settings.json",
+            lambda: user_setting(settings_file, "ardaemon.completion.enabled") is True,
+        )
 
         # 8b. usage.dailyTokenWarning from VS Code's settings: today's tokens are already past 1,
         # so the next answered request crosses it: one warning toast, a warning-coloured item.
@@ -1248,9 +1268,7 @@ def main() -> int:
         wb.set_setting("ardaemon.usage.dailyTokenWarning", "1")
         wb.wait(
             "usage.dailyTokenWarning in settings.json",
-            lambda: (
-                json.loads(settings_file.read_text()).get("ardaemon.usage.dailyTokenWarning") == 1
-            ),
+            lambda: user_setting(settings_file, "ardaemon.usage.dailyTokenWarning") == 1,
         )
         wb.keys(Keys.ESCAPE)
         time.sleep(1.0)
