@@ -77,10 +77,10 @@ return {
         },
       }, marks)
       child:input('<M-l>')
-      child:wait('return vim.api.nvim_buf_line_count(0) == 2', 5000, 'accept')
+      child:wait('return vim.api.nvim_buf_line_count(0) == 2', 10000, 'accept')
       h.eq({ 'def area_of_circle(r):', '    return 3.14159 * r * r' }, child:lines())
       child:input('<Esc>')
-      child:wait('return vim.api.nvim_get_mode().mode == "n"', 2000)
+      child:wait('return vim.api.nvim_get_mode().mode == "n"', 10000)
       h.eq({}, child:ghost(), 'nothing left after leaving insert mode')
     end,
   },
@@ -96,13 +96,13 @@ return {
       h.eq('if n < 2:', marks[1].text)
       h.eq({ '        return n', '    return fibonacci(n - 1) + fibonacci(n - 2)' }, marks[1].lines)
       child:input('<M-Right>')
-      child:wait('return vim.api.nvim_buf_get_lines(0, 1, 2, false)[1] == "    if"', 5000, 'accept word')
+      child:wait('return vim.api.nvim_buf_get_lines(0, 1, 2, false)[1] == "    if"', 10000, 'accept word')
       child:input('<M-C-Right>')
-      child:wait('return vim.api.nvim_buf_get_lines(0, 1, 2, false)[1] == "    if n < 2:"', 5000, 'accept line')
+      child:wait('return vim.api.nvim_buf_get_lines(0, 1, 2, false)[1] == "    if n < 2:"', 10000, 'accept line')
       h.eq({ 'def fibonacci(n):', '    if n < 2:' }, child:lines())
       h.eq({ '        return n', '    return fibonacci(n - 1) + fibonacci(n - 2)' }, child:ghost()[1].lines)
       child:input('<C-]>')
-      child:wait_no_ghost(3000, 'dismiss')
+      child:wait_no_ghost(10000, 'dismiss')
       h.eq({ 'def fibonacci(n):', '    if n < 2:' }, child:lines())
     end,
   },
@@ -254,7 +254,7 @@ return {
         '## You',
         '',
       }, child:lines())
-      child:wait('return require("ardaemon").statusline():find("(fallback)", 1, true)', 5000, 'statusline')
+      child:wait('return require("ardaemon").statusline():find("(fallback)", 1, true)', 10000, 'statusline')
       h.eq('ardaemon claude-sonnet-4-5-20250929 (fallback)', child:lua('return require("ardaemon").statusline()'))
       local status = table.concat(child:lua('return require("ardaemon").status_lines()'), '\n')
       h.matches('last answer: gpt%-4o failed %(overloaded%); answered by the fallback [%w_]+:claude%-sonnet', status)
@@ -294,7 +294,7 @@ return {
       turn('Gisecond-turn<Esc><CR>', 2)
       local note = child:wait_note('dailyTokenWarning', 10000)
       h.matches("today's usage is [%d,]+ tokens, past your usage%.dailyTokenWarning of 4", note)
-      child:wait('return require("ardaemon").statusline():find("budget", 1, true)', 5000, 'statusline')
+      child:wait('return require("ardaemon").statusline():find("budget", 1, true)', 10000, 'statusline')
       h.eq('ardaemon gpt-4o ⚠ budget', child:lua('return require("ardaemon").statusline()'))
       local status = table.concat(child:lua('return require("ardaemon").status_lines()'), '\n')
       h.matches('\nstate: idle\n', status)
@@ -311,7 +311,7 @@ return {
     function(h)
       local child = streaming_chat(h)
       child:input('<C-c>')
-      child:wait('return _G.chat_done and _G.chat_done.cancelled', 5000, 'cancelled')
+      child:wait('return _G.chat_done and _G.chat_done.cancelled', 15000, 'cancelled')
       local lines = child:lines()
       h.eq({ '> [cancelled]', '', '## You', '' }, vim.list_slice(lines, #lines - 3, #lines))
       vim.uv.sleep(300)

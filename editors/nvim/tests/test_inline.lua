@@ -49,13 +49,13 @@ return {
       child:wait_ghost()
       set_items(child, {})
       child:input('<M-l>')
-      child:wait('return vim.api.nvim_buf_line_count(0) == 2', 3000, 'accepted text')
+      child:wait('return vim.api.nvim_buf_line_count(0) == 2', 10000, 'accepted text')
       h.eq({ 'def add(a, b):', '    return a + b' }, child:lines())
       h.eq({ 2, 16 }, child:lua('return vim.api.nvim_win_get_cursor(0)'), 'cursor at end of insertion')
       h.eq({}, child:ghost(), 'no ghost text after accept')
       h.eq('i', child:mode(), 'still in insert mode')
       child:input('X<Esc>')
-      child:wait('return vim.api.nvim_get_mode().mode == "n"', 2000)
+      child:wait('return vim.api.nvim_get_mode().mode == "n"', 10000)
       h.eq({ 'def add(a, b):', '    return a + bX' }, child:lines(), 'typing continues after the insertion')
     end,
   },
@@ -68,22 +68,22 @@ return {
       child:input('x = 1<CR>')
       child:wait_ghost()
       child:input('<M-Right>')
-      child:wait('return vim.api.nvim_buf_get_lines(0, 1, 2, false)[1] == "total"', 3000, 'first word')
+      child:wait('return vim.api.nvim_buf_get_lines(0, 1, 2, false)[1] == "total"', 10000, 'first word')
       h.eq({ 'x = 1', 'total' }, child:lines())
       local marks = child:ghost()
       h.eq(' = compute(items)', marks[1].text, 'rest of the line still shown')
       h.eq({ 'print(total)' }, marks[1].lines, 'following lines still shown')
       child:input('<M-Right>')
-      child:wait('return vim.api.nvim_buf_get_lines(0, 1, 2, false)[1] == "total ="', 3000, 'second word')
+      child:wait('return vim.api.nvim_buf_get_lines(0, 1, 2, false)[1] == "total ="', 10000, 'second word')
       child:input('<M-C-Right>')
-      child:wait('return vim.api.nvim_buf_get_lines(0, 1, 2, false)[1] == "total = compute(items)"', 3000, 'line')
+      child:wait('return vim.api.nvim_buf_get_lines(0, 1, 2, false)[1] == "total = compute(items)"', 10000, 'line')
       h.eq({ 'x = 1', 'total = compute(items)' }, child:lines())
       marks = child:ghost()
       h.eq(1, #marks)
       h.eq(vim.NIL, marks[1].text, 'nothing left on this line')
       h.eq({ 'print(total)' }, marks[1].lines)
       child:input('<M-C-Right>')
-      child:wait('return vim.api.nvim_buf_line_count(0) == 3', 3000, 'next line')
+      child:wait('return vim.api.nvim_buf_line_count(0) == 3', 10000, 'next line')
       h.eq({ 'x = 1', 'total = compute(items)', 'print(total)' }, child:lines())
       h.eq({}, child:ghost(), 'suggestion used up')
       h.eq(1, inline_requests(child), 'partial accepts do not send new requests')
@@ -113,14 +113,14 @@ return {
       child:input('ifoo = ')
       child:wait_ghost()
       child:input('<C-]>')
-      child:wait_no_ghost(2000, 'dismiss')
+      child:wait_no_ghost(10000, 'dismiss')
       h.eq({ 'foo = ' }, child:lines())
       h.eq('i', child:mode(), 'dismiss stays in insert mode')
 
       child:input('x')
       child:wait_ghost()
       child:input('<Esc>')
-      child:wait('return vim.api.nvim_get_mode().mode == "n"', 2000)
+      child:wait('return vim.api.nvim_get_mode().mode == "n"', 10000)
       h.eq({}, child:ghost(), 'no ghost text in normal mode')
       h.eq({ 'foo = x' }, child:lines())
 
@@ -128,7 +128,7 @@ return {
       child:input('y')
       child:wait_ghost()
       child:input('<Left>')
-      child:wait_no_ghost(2000, 'cursor move clears')
+      child:wait_no_ghost(10000, 'cursor move clears')
       h.eq({ 'foo = xy' }, child:lines())
     end,
   },
@@ -139,7 +139,7 @@ return {
       child:lua('_G.fake.delay = 400')
       set_items(child, { { insertText = 'late' } })
       child:input('iabc')
-      child:wait('return require("ardaemon.inline")._state.req ~= nil', 3000, 'request in flight')
+      child:wait('return require("ardaemon.inline")._state.req ~= nil', 10000, 'request in flight')
       child:input('<Left>')
       child:wait(
         'for _, r in ipairs(_G.fake.requests) do if r.method == "$/cancelRequest" then return true end end',
@@ -161,16 +161,16 @@ return {
       child:input('ix = ')
       h.eq('one  1/3', child:wait_ghost()[1].text, 'the counter ends the ghost text')
       child:input('<M-]>')
-      child:wait('return require("ardaemon.inline").current() == "two"', 2000)
+      child:wait('return require("ardaemon.inline").current() == "two"', 10000)
       h.eq('two  2/3', child:ghost()[1].text)
       child:input('<M-]>')
-      child:wait('return require("ardaemon.inline").current() == "three"', 2000)
+      child:wait('return require("ardaemon.inline").current() == "three"', 10000)
       child:input('<M-]>')
-      child:wait('return require("ardaemon.inline").current() == "one"', 2000)
+      child:wait('return require("ardaemon.inline").current() == "one"', 10000)
       child:input('<M-[>')
-      child:wait('return require("ardaemon.inline").current() == "three"', 2000)
+      child:wait('return require("ardaemon.inline").current() == "three"', 10000)
       child:input('<M-l>')
-      child:wait('return vim.api.nvim_get_current_line() == "x = three"', 2000)
+      child:wait('return vim.api.nvim_get_current_line() == "x = three"', 10000)
     end,
   },
   {
@@ -194,7 +194,7 @@ return {
       -- <C-]> falls back to expanding the abbreviation, in order with the keys typed after it.
       child:cmd('iabbrev teh the')
       child:input('iteh<C-]>x<Esc>')
-      child:wait('return vim.api.nvim_get_mode().mode == "n"', 2000)
+      child:wait('return vim.api.nvim_get_mode().mode == "n"', 10000)
       h.eq({ 'thex' }, child:lines())
     end,
   },
@@ -230,9 +230,9 @@ return {
         [[_G.fake.error = { code = -32803, message = 'The gateway refused this client; set headers.', data = { kind = 'unauthorized_client' } }]]
       )
       child:input('ia')
-      child:wait('return require("ardaemon.status").current.state == "error"', 3000, 'error status')
+      child:wait('return require("ardaemon.status").current.state == "error"', 15000, 'error status')
       child:input('b')
-      child:wait_logged('unauthorized_client', 2, 3000)
+      child:wait_logged('unauthorized_client', 2, 15000)
       child:input('c')
       vim.uv.sleep(100)
       local notes = child:notes()
@@ -303,18 +303,18 @@ return {
       child:input('iabc')
       child:wait_ghost()
       child:input('<C-o>')
-      child:wait_no_ghost(2000, 'cleared on <C-o>')
+      child:wait_no_ghost(10000, 'cleared on <C-o>')
     end,
   },
   {
     'statusline follows ardaemon/didChangeStatus; :Ardaemon status and :Ardaemon log',
     function(h)
       local child = h.fake_child()
-      child:wait('return require("ardaemon").statusline() == "ardaemon fake-model"', 3000, 'idle statusline')
+      child:wait('return require("ardaemon").statusline() == "ardaemon fake-model"', 10000, 'idle statusline')
       child:lua([[_G.fake.send('ardaemon/didChangeStatus', { state = 'inProgress', model = 'gpt-5' })]])
-      child:wait('return require("ardaemon").statusline() == "ardaemon gpt-5 …"', 3000, 'in progress')
+      child:wait('return require("ardaemon").statusline() == "ardaemon gpt-5 …"', 10000, 'in progress')
       child:lua([[_G.fake.send('ardaemon/didChangeStatus', { state = 'idle', model = 'gpt-5' })]])
-      child:wait('return require("ardaemon").statusline() == "ardaemon gpt-5"', 3000, 'idle again')
+      child:wait('return require("ardaemon").statusline() == "ardaemon gpt-5"', 10000, 'idle again')
       child:cmd('Ardaemon status')
       local note = child:lua('return _G.notes[#_G.notes].msg')
       h.matches(

@@ -46,12 +46,12 @@ return {
       child:wait_ghost()
       child:input('<M-]>')
       child:input('<M-[>')
-      child:wait('return vim.api.nvim_get_mode().blocking == false', 2000)
+      child:wait('return vim.api.nvim_get_mode().blocking == false', 10000)
       h.eq({ 'def add(a, ' }, child:lines(), 'no bracket typed')
       h.eq('b):', ghost_text(child), 'the one suggestion stays, without a counter')
       h.eq('i', child:mode())
       child:input('<Esc>')
-      child:wait('return vim.api.nvim_get_mode().mode == "n"', 2000)
+      child:wait('return vim.api.nvim_get_mode().mode == "n"', 10000)
       child:input('a<M-]>')
       child:wait(
         'return vim.api.nvim_buf_get_lines(0, 0, -1, false)[1] == "def add(a, ]"',
@@ -84,7 +84,7 @@ return {
       h.eq('*args):  3/3', ghost_text(child), 'previous wraps too')
       child:lua('_G.fake.items = {}')
       child:input('<M-l>')
-      child:wait('return vim.api.nvim_buf_get_lines(0, 0, -1, false)[1] == "def add(a, *args):"', 3000, 'accepted')
+      child:wait('return vim.api.nvim_buf_get_lines(0, 0, -1, false)[1] == "def add(a, *args):"', 10000, 'accepted')
       local sent = child:wait(
         [[for _, r in ipairs(_G.fake.requests) do if r.method == 'workspace/executeCommand' then return r.params end end]],
         3000,
@@ -118,7 +118,7 @@ return {
       child:input('<M-l>')
       local expected = vim.split(second:gsub('  2/3$', ''), '\n')
       expected[1] = 'def area_of_circle(' .. expected[1]
-      child:wait('return #vim.api.nvim_buf_get_lines(0, 0, -1, false) == 2', 5000, 'accepted')
+      child:wait('return #vim.api.nvim_buf_get_lines(0, 0, -1, false) == 2', 10000, 'accepted')
       h.eq(expected, child:lines())
       local status = child:wait(
         [[
@@ -152,7 +152,7 @@ return {
       -- The "not found" message at start-up is one line too.
       local other = h.spawn({ setup = { cmd = { 'ardaemon-not-installed-here', 'serve' } } })
       other:cmd('edit ' .. other.dir .. '/x.py')
-      other:wait('return #_G.notes > 0', 5000, 'not found message')
+      other:wait('return #_G.notes > 0', 10000, 'not found message')
       for _, note in ipairs(other:notes()) do
         h.ok(not note.msg:find('\n'), 'one line: ' .. note.msg)
       end
