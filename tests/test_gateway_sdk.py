@@ -390,7 +390,7 @@ def test_hang_times_out_and_is_seen_as_disconnect(gateway: Gateway) -> None:
     )
     with pytest.raises(openai.APITimeoutError):
         client.chat.completions.create(model="glm-4.6", messages=USER)
-    gone = gateway.wait_disconnect(timeout=3)
+    gone = gateway.wait_disconnect(timeout=10)
     assert gone is not None and gone.disconnected and gone.status is None
     assert gone.json["model"] == "glm-4.6"
     assert json.loads(json.dumps(gone.to_dict()))["disconnected"] is True
