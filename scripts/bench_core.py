@@ -5,7 +5,7 @@ Over real stdio against the gateway stand-in (run as its own process, Nagle off,
 backlog for 100 connections at once). Baselines measured in the same run: a direct httpx
 call to the same stand-in (latency, CPU) and an empty pygls server (start-up, RSS).
 
-Usage: .venv/bin/python scripts/bench_core.py [--quick]
+Usage: .venv/bin/python scripts/bench_core.py [--quick] [--only-streams]
 """
 
 from __future__ import annotations
@@ -324,18 +324,23 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer samples (about a minute)")
     parser.add_argument("--streams", type=int, default=100)
+    parser.add_argument(
+        "--only-streams", action="store_true", help="only the two rows of chats streaming"
+    )
     args = parser.parse_args()
     starts, requests, samples, bursts = (3, 60, 10, 1) if args.quick else (10, 300, 30, 5)
     began = time.perf_counter()
     with StandIn() as stand_in, tempfile.TemporaryDirectory() as home:
         env = stand_in.daemon_env(home, ARDAEMON_LOG_LEVEL="WARNING")
-        (added, cpu), direct = await complete_latency(stand_in.base_url, env, requests)
-        inline = await inline_latency(stand_in.base_url, env, requests)
-        streams = await under_streams(stand_in, env, args.streams, bursts)
-        paced = await under_streams(stand_in, env, args.streams, max(1, bursts // 2), REAL_GAP)
-        big = await big_documents(env, samples, pct(direct, 50))
-        start = await start_and_memory(env, starts)
-    rows = [added, inline, cpu, streams, paced, *big, *start]
+        rows: list[Row] = []
+        if not args.only_streams:
+            (added, cpu), direct = await complete_latency(stand_in.base_url, env, requests)
+            rows += [added, await inline_latency(stand_in.base_url, env, requests), cpu]
+        rows.append(await under_streams(stand_in, env, args.streams, bursts))
+        rows.append(await under_streams(stand_in, env, args.streams, max(1, bursts // 2), REAL_GAP))
+        if not args.only_streams:
+            rows += await big_documents(env, samples, pct(direct, 50))
+            rows += await start_and_memory(env, starts)
     print_table(
         rows,
         f"bench_core{' --quick' if args.quick else ''}: {requests} requests per latency row, "
