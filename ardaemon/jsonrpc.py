@@ -26,6 +26,11 @@ from .errors import quote
 
 log = logging.getLogger(__name__)
 
+#: The id of the request whose handler runs (None outside one): what it sends belongs to
+#: it, and the writer keeps it before that request's answer.
+REQUEST: contextvars.ContextVar[MsgId | None] = contextvars.ContextVar("request", default=None)
+_FRAME = b"Content-Length: %d\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n%s"
+
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
 INVALID_PARAMS = -32602
@@ -150,6 +155,7 @@ class StrictProtocol(LanguageServerProtocol):
         ctx = contextvars.copy_context()
         if hasattr(message, "method"):
             if hasattr(message, "id"):
+                ctx.run(REQUEST.set, message.id)
                 ctx.run(self._handle_request, message.id, message.method, message.params)
             else:
                 ctx.run(self._handle_notification, message.method, message.params)
@@ -158,11 +164,35 @@ class StrictProtocol(LanguageServerProtocol):
         else:
             ctx.run(self._handle_response, message.id, None, message.error)
 
-    def notify(self, method: str, params: Any | None = None) -> None:
+    def notify(self, method: str, params: Any | None = None, owner: MsgId | None = None) -> None:
+        """`owner`: the request it belongs to, when it is not the request being handled
+        (`$/progress` sent from a timer)."""
         if _plain(params):  # already JSON: no attrs message, no cattrs pass
-            self._send_data({"jsonrpc": "2.0", "method": method, "params": params})
+            self._send_data({"jsonrpc": "2.0", "method": method, "params": params}, owner)
         else:
             super().notify(method, params)
+
+    def _send_data(self, data: Any, owner: MsgId | None = None) -> None:
+        """pygls's `_send_data`, each frame marked for the writer (`writer.Outbox`): an
+        answer, or the request it belongs to."""
+        if not data or self.writer is None:
+            super()._send_data(data)
+            return
+        if isinstance(data, dict):
+            answer = "method" not in data and "id" in data
+        else:
+            answer = getattr(data, "method", None) is None and hasattr(data, "id")
+        if answer:
+            owner = data["id"] if isinstance(data, dict) else data.id
+        elif owner is None:
+            owner = REQUEST.get()
+        try:
+            body = json.dumps(data, default=self._serialize_message).encode()
+        except Exception as error:
+            log.warning("could not encode an outgoing message: %s", error)
+            log.debug("traceback", exc_info=True)
+            return
+        self.writer.write(_FRAME % (len(body), body), owner, answer)  # type: ignore[call-arg]
 
     def _admit(self, data: Any) -> Any:
         """The structured message, None when it was consumed here, or `Rejected`."""

@@ -16,7 +16,7 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from lsprotocol import types
 from pygls.capabilities import get_capability
@@ -31,7 +31,7 @@ from .completion.guard import DocumentGuard, release_memory
 from .completion.inline import Around, Position
 from .config import SettingsStore
 from .document import line_document, open_document
-from .jsonrpc import StrictProtocol
+from .jsonrpc import REQUEST, StrictProtocol
 from .messages import frontend_of, render
 from .paths import Paths
 from .protocol import (
@@ -157,9 +157,12 @@ class ArdaemonServer(LanguageServer):
     def chat_progress(self, token: int | str) -> DeltaCoalescer:
         """Chat deltas as `$/progress` for this partial-result token, at most one per frame."""
 
+        owner = REQUEST.get()  # sends come from timers and hand-overs, outside the request
+        notify = cast(StrictProtocol, self.protocol).notify
+
         def send(text: str) -> None:
             # Plain JSON params take the protocol's fast path (no attrs object, no cattrs).
-            self.protocol.notify(types.PROGRESS, {"token": token, "value": encode(ChatDelta(text))})
+            notify(types.PROGRESS, {"token": token, "value": encode(ChatDelta(text))}, owner)
 
         return DeltaCoalescer(send)
 

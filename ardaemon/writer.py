@@ -11,6 +11,10 @@ pygls writes each message with a blocking `write` + `flush`: when the editor rea
 - `QueueWriter` otherwise (a terminal, a file, Windows): `write` appends to a queue that
   one thread drains, joining what piled up into one `os.write`. Making a terminal
   non-blocking would leak O_NONBLOCK into the shell that shares it.
+
+Both queue in an `Outbox`: an answer to a request goes ahead of the notifications that
+wait before it (while 100 chats stream, the `$/progress` of the others), never ahead of
+its own request's (a chat's text stays before its result).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import asyncio
 import logging
 import os
 import threading
-from collections import deque
+from collections.abc import Callable, Hashable
 from typing import Protocol
 
 from .transport import is_pipe
@@ -28,14 +32,62 @@ log = logging.getLogger(__name__)
 
 #: Bytes joined into one write; bigger bursts go out in several.
 MAX_BATCH = 1 << 20
+#: Bytes the pipe transport holds before frames wait in the outbox instead.
+HIGH_WATER = 64 * 1024
 
 
 class Writer(Protocol):
-    def write(self, data: bytes) -> None: ...
+    def write(self, data: bytes, owner: Hashable = None, answer: bool = False) -> None: ...
 
     def close(self) -> None: ...
 
     async def aclose(self, timeout: float = 5.0) -> None: ...
+
+
+class Outbox:
+    """Frames not yet written, in the order they are to leave.
+
+    `owner` is the id of the request a frame belongs to (None: no request). Notifications
+    and requests to the editor leave in the order they were written. An `answer` (a
+    response or an error) goes ahead of the frames waiting before it, but not ahead of
+    another answer or of a frame of its own request: the editor waits on an answer, while
+    the other requests' progress is only text to show. Each request's frames keep their
+    order, and so do the notifications."""
+
+    def __init__(self) -> None:
+        self._frames: list[tuple[bytes, Hashable, bool]] = []
+        self.size = 0
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def add(self, data: bytes, owner: Hashable = None, answer: bool = False) -> None:
+        frames = self._frames
+        at = len(frames)
+        if answer:
+            while at and not (
+                frames[at - 1][2] or (owner is not None and frames[at - 1][1] == owner)
+            ):
+                at -= 1
+        frames.insert(at, (data, owner, answer))
+        self.size += len(data)
+
+    def take(self, limit: int = MAX_BATCH) -> bytes:
+        """The frames from the front, joined: all of them, or at least one and up to
+        `limit` bytes."""
+        frames = self._frames
+        count, size = 0, 0
+        while count < len(frames) and (count == 0 or size + len(frames[count][0]) <= limit):
+            size += len(frames[count][0])
+            count += 1
+        data = frames[0][0] if count == 1 else b"".join(f[0] for f in frames[:count])
+        del frames[:count]
+        self.size -= size
+        return data
+
+    def clear(self) -> None:
+        self._frames.clear()
+        self.size = 0
 
 
 async def open_writer(fd: int) -> Writer:
@@ -47,9 +99,18 @@ async def open_writer(fd: int) -> Writer:
     return QueueWriter(fd)
 
 
-class _Lost(asyncio.BaseProtocol):
+class _Pipe(asyncio.BaseProtocol):
     def __init__(self) -> None:
         self.lost = False
+        self.paused = False
+        self.on_resume: Callable[[], None] = lambda: None
+
+    def pause_writing(self) -> None:
+        self.paused = True
+
+    def resume_writing(self) -> None:
+        self.paused = False
+        self.on_resume()
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.lost and exc is not None:
@@ -58,35 +119,42 @@ class _Lost(asyncio.BaseProtocol):
 
 
 class PipeWriter:
-    def __init__(self, transport: asyncio.WriteTransport, protocol: _Lost) -> None:
+    def __init__(self, transport: asyncio.WriteTransport, protocol: _Pipe) -> None:
         self._transport = transport
         self._protocol = protocol
-        self._pending: list[bytes] = []
+        self._outbox = Outbox()
+        self._due = False
         self._loop = asyncio.get_running_loop()
-        # Never pause: the daemon cannot hold back its answers, only queue them.
-        transport.set_write_buffer_limits(high=1 << 62)
+        # Past HIGH_WATER in the transport (the editor reads slower than we write), frames
+        # wait in the outbox, where an answer can still go ahead of other requests' progress.
+        transport.set_write_buffer_limits(high=HIGH_WATER)
+        protocol.on_resume = self._flush
 
     @classmethod
     async def open(cls, fd: int) -> PipeWriter:
         pipe = os.fdopen(fd, "wb", buffering=0, closefd=False)
-        transport, protocol = await asyncio.get_running_loop().connect_write_pipe(_Lost, pipe)
+        transport, protocol = await asyncio.get_running_loop().connect_write_pipe(_Pipe, pipe)
         return cls(transport, protocol)
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes, owner: Hashable = None, answer: bool = False) -> None:
         if self._protocol.lost:
             return
-        self._pending.append(data)
-        if len(self._pending) == 1:
+        self._outbox.add(data, owner, answer)
+        if not self._due:
+            self._due = True
             self._loop.call_soon(self._flush)
 
     def _flush(self) -> None:
-        if self._pending and not self._protocol.lost:
-            self._transport.write(b"".join(self._pending))
-        self._pending.clear()
+        self._due = False
+        while self._outbox and not self._protocol.paused and not self._protocol.lost:
+            self._transport.write(self._outbox.take(HIGH_WATER))
+        if self._protocol.lost:
+            self._outbox.clear()
 
     async def aclose(self, timeout: float = 5.0) -> None:
-        """Let what is buffered reach the editor (within `timeout`), then close."""
-        self._flush()
+        """Let what is queued reach the editor (within `timeout`), then close."""
+        while self._outbox and not self._protocol.lost:
+            self._transport.write(self._outbox.take())
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while (
@@ -106,18 +174,18 @@ class QueueWriter:
 
     def __init__(self, fd: int) -> None:
         self._fd = fd
-        self._queue: deque[bytes] = deque()
+        self._queue = Outbox()
         self._wake = threading.Condition()
         self._closing = False
         self._broken = False
         self._thread = threading.Thread(target=self._drain, name="ardaemon-stdout", daemon=True)
         self._thread.start()
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes, owner: Hashable = None, answer: bool = False) -> None:
         if self._broken:
             return
         with self._wake:
-            self._queue.append(data)
+            self._queue.add(data, owner, answer)
             if len(self._queue) == 1:
                 self._wake.notify()
 
@@ -137,12 +205,7 @@ class QueueWriter:
                 if self._closing:
                     return None
                 self._wake.wait()
-            parts = [self._queue.popleft()]
-            size = len(parts[0])
-            while self._queue and size < MAX_BATCH:
-                parts.append(self._queue.popleft())
-                size += len(parts[-1])
-        return parts[0] if len(parts) == 1 else b"".join(parts)
+            return self._queue.take()
 
     def _drain(self) -> None:
         while (data := self._take()) is not None:

@@ -82,7 +82,7 @@ def test_the_ledger_comes_back_when_its_directory_is_removed(tmp_path: Path) -> 
 
 def frames(protocol: StrictProtocol) -> list[Any]:
     out: list[Any] = []
-    protocol.set_writer(SimpleNamespace(write=lambda data: out.append(data)))  # type: ignore[arg-type]
+    protocol.set_writer(SimpleNamespace(write=lambda data, *_: out.append(data)))
     return out
 
 

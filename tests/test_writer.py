@@ -1,11 +1,22 @@
-"""The outgoing writer: `write` never blocks the caller, frames leave in call order."""
+"""The outgoing writer: `write` never blocks the caller; frames leave in call order, except
+that an answer goes ahead of other requests' notifications (`Outbox`)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import json
 import os
+import random
 import threading
+from types import SimpleNamespace
+from typing import Any
 
-from ardaemon.writer import PipeWriter, QueueWriter, open_writer
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from ardaemon.jsonrpc import REQUEST, StrictProtocol
+from ardaemon.writer import Outbox, PipeWriter, QueueWriter, open_writer
 
 
 def read_all(fd: int, into: bytearray) -> None:
@@ -86,3 +97,100 @@ async def test_stdout_as_a_pipe_gets_the_pipe_writer() -> None:
     os.close(w)
     assert os.read(r, 100) == b"hello"
     os.close(r)
+
+
+def test_an_answer_goes_ahead_of_other_requests_notifications_never_its_own() -> None:
+    box = Outbox()
+    box.add(b"p1a,", 1)
+    box.add(b"p2a,", 2)
+    box.add(b"status,")
+    box.add(b"p1b,", 1)
+    box.add(b"r2,", 2, answer=True)  # chat 2 ends: behind its own text, ahead of the rest
+    box.add(b"r3,", 3, answer=True)  # never ahead of an earlier answer
+    box.add(b"p1c,", 1)
+    box.add(b"r1,", 1, answer=True)
+    assert box.take() == b"p1a,p2a,r2,r3,status,p1b,p1c,r1,"
+    assert len(box) == 0 and box.size == 0
+
+
+def test_random_outboxes_keep_each_requests_order_and_the_notifications_order() -> None:
+    rng = random.Random(5)
+    for _ in range(300):
+        box = Outbox()
+        written: list[tuple[bytes, int | None, bool]] = []
+        answered: set[int] = set()
+        for n in range(rng.randrange(1, 40)):
+            owner = rng.choice([None, 1, 2, 3, 4])
+            answer = owner is not None and owner not in answered and rng.random() < 0.2
+            if owner in answered:
+                owner = None
+            if answer:
+                answered.add(owner)  # type: ignore[arg-type]
+            frame = b"%d;" % n
+            written.append((frame, owner, answer))
+            box.add(frame, owner, answer)
+        out = box.take(limit=1 << 30).split(b";")[:-1]
+        order = {int(f): i for i, f in enumerate(out)}
+        assert sorted(order) == list(range(len(written)))
+        notes = [n for n, w in enumerate(written) if not w[2]]
+        answers = [n for n, w in enumerate(written) if w[2]]
+        assert sorted(notes, key=order.get) == notes, "notifications keep their order"  # type: ignore[arg-type]
+        assert sorted(answers, key=order.get) == answers, "answers keep their order"  # type: ignore[arg-type]
+        for a in answers:
+            own = [n for n in range(a) if written[n][1] == written[a][1]]
+            assert all(order[n] < order[a] for n in own), "a request's frames before its answer"
+
+
+def test_take_joins_up_to_a_limit_but_at_least_one_frame() -> None:
+    box = Outbox()
+    for frame in (b"aaaa", b"bb", b"cc", b"dddddd"):
+        box.add(frame)
+    assert box.take(limit=3) == b"aaaa"
+    assert box.take(limit=4) == b"bbcc"
+    assert box.take() == b"dddddd"
+
+
+async def test_while_the_editor_reads_slowly_an_answer_overtakes_queued_progress() -> None:
+    r, w = os.pipe()
+    writer = await PipeWriter.open(w)
+    notes = [b"note %d;" % i for i in range(40000)]  # ~400 KB: the pipe and transport fill
+    for note in notes:
+        writer.write(note, owner=1)
+    await asyncio.sleep(0.01)  # the loop writes what the pipe takes, the rest waits
+    writer.write(b"answer;", owner=2, answer=True)
+    got = bytearray()
+    reader = threading.Thread(target=read_all, args=(r, got))
+    reader.start()
+    await writer.aclose()
+    os.close(w)
+    reader.join(10)
+    os.close(r)
+    out = bytes(got).split(b";")[:-1]
+    assert sorted(out) == sorted([n[:-1] for n in notes] + [b"answer"])
+    assert [f for f in out if f != b"answer"] == [n[:-1] for n in notes], "progress in order"
+    assert out.index(b"answer") < len(out) // 2, "the answer did not wait behind all of it"
+
+
+def test_outgoing_frames_are_marked_with_their_request() -> None:
+    protocol = LanguageServer("a", "1", protocol_cls=StrictProtocol).protocol
+    out: list[tuple[Any, Any, bool]] = []
+
+    def write(data: bytes, owner: Any = None, answer: bool = False) -> None:
+        out.append((json.loads(data.split(b"\r\n\r\n", 1)[1]), owner, answer))
+
+    protocol.set_writer(SimpleNamespace(write=write))
+    assert isinstance(protocol, StrictProtocol)
+    in_request = contextvars.copy_context()
+    in_request.run(REQUEST.set, 7)
+    in_request.run(protocol.notify, "ardaemon/didChangeStatus", {"state": "busy"})
+    protocol.notify("$/progress", {"token": "t", "value": {"delta": "x"}}, 7)
+    protocol.notify("ardaemon/didChangeStatus", {"state": "idle"})
+    protocol._send_response(7, result={"content": "x"})
+    protocol._send_response(8, result=types.Position(line=1, character=2))
+    assert [(m.get("method"), owner, answer) for m, owner, answer in out] == [
+        ("ardaemon/didChangeStatus", 7, False),
+        ("$/progress", 7, False),
+        ("ardaemon/didChangeStatus", None, False),
+        (None, 7, True),
+        (None, 8, True),
+    ]
