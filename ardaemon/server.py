@@ -25,7 +25,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol.language_server import lsp_method
 
 from . import __version__, credentials, errors, feedback, process, protocol, transport
-from .coalesce import DeltaCoalescer
+from .coalesce import DeltaCoalescer, Pace
 from .completion import inline
 from .completion.guard import DocumentGuard, release_memory
 from .completion.inline import Around, Position
@@ -132,6 +132,8 @@ class ArdaemonServer(LanguageServer):
         self.parent_watch: asyncio.Task[None] | None = None
         #: The editor's answer to a `workspace/configuration` pull, while one is awaited.
         self.pull: asyncio.Future[Any] | None = None
+        #: The frame of chats streaming `$/progress`: longer while many stream at once.
+        self.pace = Pace()
 
     async def settled(self) -> None:
         """Wait for a settings pull in flight: a request sent after
@@ -155,7 +157,8 @@ class ArdaemonServer(LanguageServer):
             self.notify_status(Status(state="idle", message=message))
 
     def chat_progress(self, token: int | str) -> DeltaCoalescer:
-        """Chat deltas as `$/progress` for this partial-result token, at most one per frame."""
+        """Chat deltas as `$/progress` for this partial-result token, at most one per frame
+        (`close` it at the end of the stream)."""
 
         owner = REQUEST.get()  # sends come from timers and hand-overs, outside the request
         notify = cast(StrictProtocol, self.protocol).notify
@@ -164,7 +167,7 @@ class ArdaemonServer(LanguageServer):
             # Plain JSON params take the protocol's fast path (no attrs object, no cattrs).
             notify(types.PROGRESS, {"token": token, "value": encode(ChatDelta(text))}, owner)
 
-        return DeltaCoalescer(send)
+        return DeltaCoalescer(send, self.pace)
 
     def warn(self, messages: list[str]) -> None:
         for message in messages:
@@ -330,7 +333,7 @@ async def chat(ls: ArdaemonServer, params: Any) -> Any:
     try:
         result = await ls.service.chat(p, deltas.push)
     finally:
-        deltas.flush()  # every delta leaves before the result (or the error)
+        deltas.close()  # every delta leaves before the result (or the error)
     return encode(result)
 
 

@@ -6,44 +6,19 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
-from typing import Any
 
-from ardaemon.coalesce import DeltaCoalescer
+from fakeloop import FakeLoop
 
-
-class FakeLoop:
-    """The two loop methods the coalescer uses, on a clock the test moves."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.timers: list[tuple[float, Any]] = []
-
-    def time(self) -> float:
-        return self.now
-
-    def call_at(self, when: float, callback: Any) -> Any:
-        loop = self
-
-        class Handle:
-            def cancel(self) -> None:
-                loop.timers = [t for t in loop.timers if t[1] is not callback]
-
-        self.timers.append((when, callback))
-        return Handle()
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-        due = [t for t in self.timers if t[0] <= self.now]
-        self.timers = [t for t in self.timers if t[0] > self.now]
-        for _, callback in sorted(due, key=lambda t: t[0]):
-            callback()
+from ardaemon.coalesce import DeltaCoalescer, Pace
 
 
-def make(interval: float = 0.016) -> tuple[DeltaCoalescer, FakeLoop, list[tuple[float, str]]]:
-    loop = FakeLoop()
+def make(
+    pace: Pace | None = None, loop: FakeLoop | None = None
+) -> tuple[DeltaCoalescer, FakeLoop, list[tuple[float, str]]]:
+    clock = loop or FakeLoop()
     sent: list[tuple[float, str]] = []
-    coalescer = DeltaCoalescer(lambda text: sent.append((loop.now, text)), interval, loop)  # type: ignore[arg-type]
-    return coalescer, loop, sent
+    coalescer = DeltaCoalescer(lambda text: sent.append((clock.now, text)), pace, clock)  # type: ignore[arg-type]
+    return coalescer, clock, sent
 
 
 def test_first_delta_is_sent_at_once_and_a_burst_is_joined() -> None:
@@ -98,3 +73,50 @@ async def test_on_a_real_loop_the_held_text_arrives_without_flush() -> None:
     assert sent == ["a"]
     await asyncio.sleep(0.05)
     assert sent == ["a", "bc"]
+
+
+def test_many_streams_at_once_share_a_bounded_rate_and_one_stream_keeps_16_ms() -> None:
+    pace = Pace()
+    loop = FakeLoop()
+    streams = [make(pace, loop) for _ in range(100)]
+    assert pace.open == 100 and pace.frame() == 0.1
+    pushed: list[list[str]] = [[] for _ in streams]
+    for tick in range(200):  # a chunk every 5 ms on every stream, for 1 s
+        for i, (c, _, _) in enumerate(streams):
+            pushed[i].append(f"{i}.{tick} ")
+            c.push(pushed[i][-1])
+        if tick == 0:
+            assert all(len(sent) == 1 for _, _, sent in streams), "first text never held"
+        loop.advance(0.005)
+    for c, _, _ in streams:
+        c.close()
+    sends = sum(len(sent) for _, _, sent in streams)
+    assert sends <= 1000 * 1.0 + 2 * 100, sends  # RATE for 1 s, plus each first and last
+    for i, (_, _, sent) in enumerate(streams):
+        assert "".join(t for _, t in sent) == "".join(pushed[i]), "nothing lost or reordered"
+        gaps = [b[0] - a[0] for a, b in itertools.pairwise(sent[:-1])]
+        assert all(g >= 0.1 - 1e-9 for g in gaps), gaps
+    assert pace.open == 0 and loop.timers == []
+
+    alone, _, sent = make(pace, loop)  # the others are done: back to a display frame
+    for _ in range(40):
+        alone.push("x")
+        loop.advance(0.004)
+    gaps = [b[0] - a[0] for a, b in itertools.pairwise(sent)]
+    assert gaps and all(abs(g - 0.016) < 1e-9 for g in gaps), gaps
+
+
+def test_the_frame_grows_with_open_streams_up_to_a_limit() -> None:
+    pace = Pace()
+    assert pace.frame() == 0.016
+    loop = FakeLoop()
+    made = [make(pace, loop)[0] for _ in range(16)]
+    assert pace.frame() == 0.016
+    made += [make(pace, loop)[0] for _ in range(34)]
+    assert pace.frame() == 0.05
+    made += [make(pace, loop)[0] for _ in range(950)]
+    assert pace.frame() == 0.25, "no stream waits longer than LONGEST"
+    for c in made:
+        c.close()
+        c.close()  # twice counts once
+    assert pace.open == 0
