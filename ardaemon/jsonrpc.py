@@ -26,8 +26,8 @@ from .errors import quote
 
 log = logging.getLogger(__name__)
 
-#: The id of the request whose handler runs (None outside one): what it sends belongs to
-#: it, and the writer keeps it before that request's answer.
+#: The id of the request whose handler runs (None outside one): a chat's progress is
+#: marked with it, so that the writer keeps it before that chat's answer.
 REQUEST: contextvars.ContextVar[MsgId | None] = contextvars.ContextVar("request", default=None)
 _FRAME = b"Content-Length: %d\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n%s"
 
@@ -165,8 +165,7 @@ class StrictProtocol(LanguageServerProtocol):
             ctx.run(self._handle_response, message.id, None, message.error)
 
     def notify(self, method: str, params: Any | None = None, owner: MsgId | None = None) -> None:
-        """`owner`: the request it belongs to, when it is not the request being handled
-        (`$/progress` sent from a timer)."""
+        """`owner`: the request whose progress this is (`writer.Outbox`)."""
         if _plain(params):  # already JSON: no attrs message, no cattrs pass
             self._send_data({"jsonrpc": "2.0", "method": method, "params": params}, owner)
         else:
@@ -174,7 +173,7 @@ class StrictProtocol(LanguageServerProtocol):
 
     def _send_data(self, data: Any, owner: MsgId | None = None) -> None:
         """pygls's `_send_data`, each frame marked for the writer (`writer.Outbox`): an
-        answer, or the request it belongs to."""
+        answer to a request, or a request's progress (`owner`)."""
         if not data or self.writer is None:
             super()._send_data(data)
             return
@@ -184,8 +183,6 @@ class StrictProtocol(LanguageServerProtocol):
             answer = getattr(data, "method", None) is None and hasattr(data, "id")
         if answer:
             owner = data["id"] if isinstance(data, dict) else data.id
-        elif owner is None:
-            owner = REQUEST.get()
         try:
             body = json.dumps(data, default=self._serialize_message).encode()
         except Exception as error:

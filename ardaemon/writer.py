@@ -12,9 +12,9 @@ pygls writes each message with a blocking `write` + `flush`: when the editor rea
   one thread drains, joining what piled up into one `os.write`. Making a terminal
   non-blocking would leak O_NONBLOCK into the shell that shares it.
 
-Both queue in an `Outbox`: an answer to a request goes ahead of the notifications that
-wait before it (while 100 chats stream, the `$/progress` of the others), never ahead of
-its own request's (a chat's text stays before its result).
+Both queue in an `Outbox`: an answer to a request goes ahead of the `$/progress` of other
+requests waiting before it (while 100 chats stream), never ahead of its own request's
+(a chat's text stays before its result) or of any other frame.
 """
 
 from __future__ import annotations
@@ -47,12 +47,11 @@ class Writer(Protocol):
 class Outbox:
     """Frames not yet written, in the order they are to leave.
 
-    `owner` is the id of the request a frame belongs to (None: no request). Notifications
-    and requests to the editor leave in the order they were written. An `answer` (a
-    response or an error) goes ahead of the frames waiting before it, but not ahead of
-    another answer or of a frame of its own request: the editor waits on an answer, while
-    the other requests' progress is only text to show. Each request's frames keep their
-    order, and so do the notifications."""
+    `owner` is the id of the request a frame answers (`answer`) or reports progress of;
+    None for every other frame. An answer goes ahead of the progress of other requests
+    waiting before it (the editor waits on the answer; the progress is only text to show),
+    never ahead of its own request's progress, another answer or any other frame. So each
+    request's frames keep their order, and the notifications keep theirs."""
 
     def __init__(self) -> None:
         self._frames: list[tuple[bytes, Hashable, bool]] = []
@@ -65,9 +64,7 @@ class Outbox:
         frames = self._frames
         at = len(frames)
         if answer:
-            while at and not (
-                frames[at - 1][2] or (owner is not None and frames[at - 1][1] == owner)
-            ):
+            while at and not frames[at - 1][2] and frames[at - 1][1] not in (None, owner):
                 at -= 1
         frames.insert(at, (data, owner, answer))
         self.size += len(data)

@@ -14,6 +14,7 @@ from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
+from pygls.protocol.json_rpc import JsonRPCRequestMessage
 
 from ardaemon.jsonrpc import REQUEST, StrictProtocol
 from ardaemon.writer import Outbox, PipeWriter, QueueWriter, open_writer
@@ -99,17 +100,18 @@ async def test_stdout_as_a_pipe_gets_the_pipe_writer() -> None:
     os.close(r)
 
 
-def test_an_answer_goes_ahead_of_other_requests_notifications_never_its_own() -> None:
+def test_an_answer_goes_ahead_of_other_requests_progress_never_its_own() -> None:
     box = Outbox()
     box.add(b"p1a,", 1)
     box.add(b"p2a,", 2)
-    box.add(b"status,")
     box.add(b"p1b,", 1)
-    box.add(b"r2,", 2, answer=True)  # chat 2 ends: behind its own text, ahead of the rest
-    box.add(b"r3,", 3, answer=True)  # never ahead of an earlier answer
+    box.add(b"r2,", 2, answer=True)  # chat 2 ends: behind its own text, ahead of chat 1's
+    box.add(b"r4,", 4, answer=True)  # never ahead of an earlier answer
+    box.add(b"status,")  # nor of any frame that is not a request's progress
     box.add(b"p1c,", 1)
+    box.add(b"r3,", 3, answer=True)
     box.add(b"r1,", 1, answer=True)
-    assert box.take() == b"p1a,p2a,r2,r3,status,p1b,p1c,r1,"
+    assert box.take() == b"p1a,p2a,r2,r4,p1b,status,r3,p1c,r1,"
     assert len(box) == 0 and box.size == 0
 
 
@@ -137,8 +139,8 @@ def test_random_outboxes_keep_each_requests_order_and_the_notifications_order() 
         assert sorted(notes, key=order.get) == notes, "notifications keep their order"  # type: ignore[arg-type]
         assert sorted(answers, key=order.get) == answers, "answers keep their order"  # type: ignore[arg-type]
         for a in answers:
-            own = [n for n in range(a) if written[n][1] == written[a][1]]
-            assert all(order[n] < order[a] for n in own), "a request's frames before its answer"
+            before = [n for n in range(a) if written[n][1] in (None, written[a][1])]
+            assert all(order[n] < order[a] for n in before), "only others' progress overtaken"
 
 
 def test_take_joins_up_to_a_limit_but_at_least_one_frame() -> None:
@@ -171,7 +173,7 @@ async def test_while_the_editor_reads_slowly_an_answer_overtakes_queued_progress
     assert out.index(b"answer") < len(out) // 2, "the answer did not wait behind all of it"
 
 
-def test_outgoing_frames_are_marked_with_their_request() -> None:
+def test_answers_and_progress_are_marked_with_their_request() -> None:
     protocol = LanguageServer("a", "1", protocol_cls=StrictProtocol).protocol
     out: list[tuple[Any, Any, bool]] = []
 
@@ -188,9 +190,27 @@ def test_outgoing_frames_are_marked_with_their_request() -> None:
     protocol._send_response(7, result={"content": "x"})
     protocol._send_response(8, result=types.Position(line=1, character=2))
     assert [(m.get("method"), owner, answer) for m, owner, answer in out] == [
-        ("ardaemon/didChangeStatus", 7, False),
+        ("ardaemon/didChangeStatus", None, False),
         ("$/progress", 7, False),
         ("ardaemon/didChangeStatus", None, False),
         (None, 7, True),
         (None, 8, True),
     ]
+
+
+async def test_a_request_handler_knows_its_request_id() -> None:
+    server = LanguageServer("a", "1", protocol_cls=StrictProtocol)
+    seen: list[Any] = []
+
+    @server.feature("test/whoami")
+    async def whoami(params: Any) -> None:
+        await asyncio.sleep(0)
+        seen.append(REQUEST.get())
+
+    server.protocol.set_writer(SimpleNamespace(write=lambda *_: None))
+    server.protocol.handle_message(
+        JsonRPCRequestMessage(id=41, method="test/whoami", params={}, jsonrpc="2.0")
+    )
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert seen == [41] and REQUEST.get() is None
