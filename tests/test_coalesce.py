@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
+from typing import Any
 
 from fakeloop import FakeLoop
 
@@ -120,3 +121,27 @@ def test_the_frame_grows_with_open_streams_up_to_a_limit() -> None:
         c.close()
         c.close()  # twice counts once
     assert pace.open == 0
+
+
+def test_with_many_streams_held_text_leaves_in_shared_turns_of_the_loop() -> None:
+    pace = Pace()
+    loop = FakeLoop()
+    timers: set[float] = set()
+    call_at = loop.call_at
+
+    def recording(when: float, callback: Any) -> Any:
+        timers.add(round(when, 9))
+        return call_at(when, callback)
+
+    loop.call_at = recording  # type: ignore[method-assign]
+    rng = random.Random(3)
+    streams = [make(pace, loop) for _ in range(100)]
+    for _ in range(2000):  # 1 s of chunks at random moments on random streams
+        rng.choice(streams)[0].push("x")
+        loop.advance(0.0005)
+    # Held text leaves on a 16 ms grid: one loop turn per grid step, not one per stream.
+    assert len(timers) <= 1 / 0.016 + 2, len(timers)
+    assert all(abs(t / 0.016 - round(t / 0.016)) < 1e-6 for t in timers)
+    for _, _, sent in streams:
+        gaps = [b[0] - a[0] for a, b in itertools.pairwise(sent)]
+        assert all(g >= 0.1 - 1e-9 for g in gaps), gaps
