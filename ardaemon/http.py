@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from . import __version__, errors
+from . import __version__, errors, netio
 from .credentials import redact
 from .wire.faults import classify, retry_after_seconds
 
@@ -69,6 +69,8 @@ class Http:
             )
             # httpx has no public way to give a client a jar of another class.
             client._cookies = _Cookies()
+            if self._transport is None:
+                netio.install(client)
             self._clients[key] = client
         self._clients.move_to_end(key)
         self._in_flight[client] += 1
