@@ -9,7 +9,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -176,3 +176,29 @@ async def test_streams_parse_at_a_lower_priority_than_the_request_loop(
     theirs = await streams.run(work, None)
     assert theirs == min(19, mine + STREAM_NICE)
     assert theirs > mine or mine == 19
+
+
+def test_closing_finishes_the_async_generators_a_stream_left_open() -> None:
+    """A stream that stops iterating a body early leaves its async generator to the
+    garbage collector, whose clean-up task used to be destroyed pending when the loop
+    stopped ("Task was destroyed but it is pending!" at `ardaemon chat`'s exit)."""
+    streams = StreamLoop()
+    finished: list[str] = []
+    left_open = []
+
+    async def body() -> AsyncIterator[str]:
+        try:
+            yield "chunk"
+            yield "more"
+        finally:
+            await asyncio.sleep(0)  # clean-up that needs the loop, as httpx's does
+            finished.append("closed")
+
+    async def work(deltas: Callable[[str], None] | None) -> str:
+        chunks = body()
+        left_open.append(chunks)
+        return await chunks.__anext__()  # one chunk, then walks away
+
+    assert asyncio.run(streams.run(work, None)) == "chunk"
+    streams.close()
+    assert finished == ["closed"] and not streams._thread.is_alive()
