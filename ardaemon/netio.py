@@ -20,6 +20,7 @@ import logging
 import math
 import socket
 import ssl
+import sys
 from collections import deque
 from collections.abc import Awaitable, Iterable
 from typing import Any, TypeVar
@@ -52,6 +53,8 @@ LOW_WATER = 64 * 1024
 FLUSH_SIZE = 64 * 1024
 #: Stagger of connection attempts to a host's addresses (RFC 8305), as anyio's default.
 HAPPY_EYEBALLS_DELAY = 0.25
+#: asyncio runs TLS over a TLS connection (an HTTPS proxy's tunnel) from Python 3.11 on.
+TLS_IN_TLS = sys.version_info >= (3, 11)
 #: anyio's words for a refused or unreachable address; the daemon shows them to the user.
 CONNECT_FAILED = "All connection attempts failed"
 
@@ -367,7 +370,10 @@ class Backend(AsyncNetworkBackend):
 
 async def _within(timeout: float | None, step: Awaitable[T]) -> T:
     """Connect and TLS set-up only (once per connection, so a task for the timeout is fine)."""
-    return await asyncio.wait_for(step, timeout)
+    try:
+        return await asyncio.wait_for(step, timeout)
+    except asyncio.TimeoutError:  # before Python 3.11 not the built-in TimeoutError
+        raise TimeoutError() from None
 
 
 BACKEND = Backend()
@@ -377,7 +383,8 @@ def install(client: httpx.AsyncClient) -> bool:
     """Make `client`'s connection pools (the direct one and those behind proxies) open
     their connections through `BACKEND`; before any request. httpx has no public way to
     hand its transports a network backend, so this sets httpcore's pool attribute; with
-    httpx internals that differ, the client keeps httpcore's default (False)."""
+    httpx internals that differ, the client keeps httpcore's default (False). So does an
+    HTTPS proxy's pool where asyncio cannot run TLS inside its TLS (`TLS_IN_TLS`)."""
     transports = [client._transport, *client._mounts.values()]
     pools = [getattr(t, "_pool", None) for t in transports if t is not None]
     if not all(isinstance(p, httpcore.AsyncConnectionPool) for p in pools):
@@ -385,5 +392,10 @@ def install(client: httpx.AsyncClient) -> bool:
         return False
     for pool in pools:
         assert isinstance(pool, httpcore.AsyncConnectionPool)
-        pool._network_backend = BACKEND
+        if TLS_IN_TLS or not _https_proxy(pool):
+            pool._network_backend = BACKEND
     return True
+
+
+def _https_proxy(pool: httpcore.AsyncConnectionPool) -> bool:
+    return isinstance(pool, httpcore.AsyncHTTPProxy) and pool._proxy_url.scheme == b"https"

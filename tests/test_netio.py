@@ -440,6 +440,15 @@ def test_the_daemons_clients_connect_through_netio_proxies_included(
     found = asyncio.run(pools())
     assert len(found) == 2 and any(isinstance(p, httpcore.AsyncHTTPProxy) for p in found)
     assert all(p._network_backend is netio.BACKEND for p in found)
+    # Python 3.10's asyncio cannot run TLS inside an HTTPS proxy's TLS: anyio keeps that.
+    monkeypatch.setattr(netio, "TLS_IN_TLS", False)
+    assert all(p._network_backend is netio.BACKEND for p in asyncio.run(pools()))
+    monkeypatch.setenv("HTTPS_PROXY", "https://proxy.corp:3128")
+    direct, proxied = sorted(
+        asyncio.run(pools()), key=lambda p: isinstance(p, httpcore.AsyncHTTPProxy)
+    )
+    assert direct._network_backend is netio.BACKEND
+    assert proxied._network_backend is not netio.BACKEND
 
     async def injected() -> Any:
         fake = httpx.MockTransport(lambda request: httpx.Response(200))
@@ -537,7 +546,9 @@ async def https_origin(tls: ssl.SSLContext) -> tuple[asyncio.Server, int]:
     return server, server.sockets[0].getsockname()[1]
 
 
-async def connect_proxy(tunnels: list[bytes]) -> tuple[asyncio.Server, int]:
+async def connect_proxy(
+    tunnels: list[bytes], tls: ssl.SSLContext | None
+) -> tuple[asyncio.Server, int]:
     async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(OSError):
             while data := await reader.read(65536):
@@ -553,22 +564,26 @@ async def connect_proxy(tunnels: list[bytes]) -> tuple[asyncio.Server, int]:
         writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
 
-    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    server = await asyncio.start_server(handler, "127.0.0.1", 0, ssl=tls)
     return server, server.sockets[0].getsockname()[1]
 
 
 @pytest.mark.subprocess
-@pytest.mark.parametrize("via_proxy", [False, True])
+@pytest.mark.parametrize("proxy", [None, "http", "https"])
 async def test_an_https_gateway_direct_and_through_a_proxy_tunnel(
     https_gateway: dict[str, Any],
     server_tls: ssl.SSLContext,
     monkeypatch: pytest.MonkeyPatch,
-    via_proxy: bool,
+    proxy: str | None,
 ) -> None:
+    """The daemon's client and `send` against an HTTPS gateway; through an HTTP proxy
+    (TLS over the CONNECT tunnel) and an HTTPS proxy (TLS inside the proxy's TLS)."""
     origin, port = await https_origin(server_tls)
-    proxy, proxy_port = await connect_proxy(https_gateway["tunnels"])
-    if via_proxy:
-        monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{proxy_port}")
+    proxy_server, proxy_port = await connect_proxy(
+        https_gateway["tunnels"], server_tls if proxy == "https" else None
+    )
+    if proxy:
+        monkeypatch.setenv("HTTPS_PROXY", f"{proxy}://localhost:{proxy_port}")
     else:
         monkeypatch.delenv("HTTPS_PROXY", raising=False)
     connects: list[tuple[str, int]] = []
@@ -594,11 +609,12 @@ async def test_an_https_gateway_direct_and_through_a_proxy_tunnel(
     finally:
         await http.aclose()
         origin.close()
-        proxy.close()
+        proxy_server.close()
     assert text == b'data: {"n": 1, "got": "hi"}\n\ndata: [DONE]\n\n'
     assert tls_version in ("TLSv1.2", "TLSv1.3")
-    if via_proxy:
-        assert connects == [("127.0.0.1", proxy_port)]
+    if proxy:
         assert https_gateway["tunnels"] == [f"CONNECT localhost:{port} HTTP/1.1".encode()]
+        netio_used = proxy == "http" or netio.TLS_IN_TLS
+        assert connects == ([("localhost", proxy_port)] if netio_used else [])
     else:
         assert connects == [("localhost", port)] and https_gateway["tunnels"] == []
