@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from . import __version__, errors, netio
+from . import __version__, errors
 from .credentials import redact
 from .wire.faults import classify, retry_after_seconds
 
@@ -70,6 +70,10 @@ class Http:
             # httpx has no public way to give a client a jar of another class.
             client._cookies = _Cookies()
             if self._transport is None:
+                # Imported here: httpcore (and anyio) load with a first client anyway, not
+                # at warm-up, where they would count in the daemon's memory after start-up.
+                from . import netio
+
                 netio.install(client)
             self._clients[key] = client
         self._clients.move_to_end(key)

@@ -98,7 +98,7 @@ class _Protocol(asyncio.Protocol):
     def eof_received(self) -> bool:
         self.eof = True
         self._wake()
-        return False  # close our side too: HTTP/1.1 never half-closes
+        return False  # close our side too: a client has nothing to send once the server is done
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.gone, self.lost = True, exc

@@ -97,7 +97,7 @@ class StreamLoop:
         """What `asyncio.run` does before it closes a loop. Without it, an async generator
         a stream left unfinished (httpx's body iterators) was closed by a task that the
         garbage collector started on the stopping loop: "Task was destroyed but it is
-        pending!" on stderr at exit (in 4 of 12 `ardaemon chat` runs)."""
+        pending!" on stderr at exit, when the collector ran just then."""
         tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
         for task in tasks:
             task.cancel()
