@@ -5,7 +5,7 @@ Over real stdio against the gateway stand-in (run as its own process, Nagle off,
 backlog for 100 connections at once). Baselines measured in the same run: a direct httpx
 call to the same stand-in (latency, CPU) and an empty pygls server (start-up, RSS).
 
-Usage: .venv/bin/python scripts/bench_core.py [--quick] [--only-streams]
+Usage: .venv/bin/python scripts/bench_core.py [--quick] [--only-streams | --start-only] [--starts N]
 """
 
 from __future__ import annotations
@@ -118,6 +118,24 @@ async def _starts(env: dict[str, str], n: int, label: str) -> list[Row]:
         Row("RSS after initialize (median)", f"{dr / 1024:.1f} MiB", f"{er / 1024:.1f} MiB (empty pygls)",
             f"{dr / er:.2f}×", "≤ 1.25×", dr / er <= 1.25),
     ]  # fmt: skip
+
+
+async def first_complete(env: dict[str, str], n: int) -> Row:
+    """What deferring start-up work may cost: a fresh daemon's first `ardaemon/complete`,
+    sent the moment `initialize` is answered, against a later one on the same daemon."""
+    firsts: list[float] = []
+    laters: list[float] = []
+    for i in range(n):
+        client = await StdioClient.spawn(env, DAEMON)
+        await client.initialize(OPTIONS)
+        for times in (firsts, laters, laters):
+            prefix = f"def first_{i}_{len(times)}(request):\n    "
+            times.append(await timed(client, "ardaemon/complete", {"prefix": prefix}))
+        await client.close()
+    first, later = statistics.median(firsts), statistics.median(laters)
+    return Row("first ardaemon/complete right after initialize (median)", f"{ms(first)} ms",
+               f"{ms(later)} ms (2nd and 3rd, same daemon)", f"+{ms(first - later)} ms",
+               "information")  # fmt: skip
 
 
 async def complete_latency(
@@ -327,20 +345,34 @@ async def main() -> None:
     parser.add_argument(
         "--only-streams", action="store_true", help="only the two rows of chats streaming"
     )
+    parser.add_argument(
+        "--start-only", action="store_true", help="only start-up, RSS and the first request"
+    )
+    parser.add_argument("--starts", type=int, help="starts of each server (default 10, quick 3)")
     args = parser.parse_args()
     starts, requests, samples, bursts = (3, 60, 10, 1) if args.quick else (10, 300, 30, 5)
+    starts = args.starts or starts
     began = time.perf_counter()
     with StandIn() as stand_in, tempfile.TemporaryDirectory() as home:
         env = stand_in.daemon_env(home, ARDAEMON_LOG_LEVEL="WARNING")
         rows: list[Row] = []
-        if not args.only_streams:
+        everything = not (args.only_streams or args.start_only)
+        if everything:
             (added, cpu), direct = await complete_latency(stand_in.base_url, env, requests)
             rows += [added, await inline_latency(stand_in.base_url, env, requests), cpu]
-        rows.append(await under_streams(stand_in, env, args.streams, bursts))
-        rows.append(await under_streams(stand_in, env, args.streams, max(1, bursts // 2), REAL_GAP))
-        if not args.only_streams:
+        if everything or args.only_streams:
+            rows.append(await under_streams(stand_in, env, args.streams, bursts))
+            paced = await under_streams(stand_in, env, args.streams, max(1, bursts // 2), REAL_GAP)
+            rows.append(paced)
+        if everything:
             rows += await big_documents(env, samples, pct(direct, 50))
+        elif args.start_only:
+            client = await spawn(env)  # the catalog on disk, as the other rows leave it
+            await client.request("ardaemon/listModels", {})
+            await client.close()
+        if everything or args.start_only:
             rows += await start_and_memory(env, starts)
+            rows.append(await first_complete(env, starts))
     print_table(
         rows,
         f"bench_core{' --quick' if args.quick else ''}: {requests} requests per latency row, "
