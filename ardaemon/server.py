@@ -328,10 +328,10 @@ async def select_model(ls: ArdaemonServer, params: Any) -> Any:
 async def chat(ls: ArdaemonServer, params: Any) -> Any:
     p = decode_params(params, ChatParams)
     if p.partial_result_token is None:
-        return encode(await ls.service.chat(p))
+        return encode(await ls.service.chats.chat(p))
     deltas = ls.chat_progress(p.partial_result_token)
     try:
-        result = await ls.service.chat(p, deltas.push)
+        result = await ls.service.chats.chat(p, deltas.push)
     finally:
         deltas.close()  # every delta leaves before the result (or the error)
     return encode(result)
@@ -353,7 +353,7 @@ async def complete(ls: ArdaemonServer, params: Any) -> Any:
         raise errors.InvalidParams(
             "give `textDocument` and `position`, or `prefix` (and `suffix`)."
         )
-    result = await ls.service.complete(
+    result = await ls.service.completions.complete(
         around.prefix,
         around.suffix,
         language_id=p.language_id or around.language_id,
@@ -387,7 +387,7 @@ async def inline_completion(
     items = await inline.suggest(
         ls.documents,
         ls.service.store.settings_for(folder).completion,
-        functools.partial(ls.service.complete, folder=folder),
+        functools.partial(ls.service.completions.complete, folder=folder),
         uri=uri,
         at=position(params.position),
         automatic=params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic,

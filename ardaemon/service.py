@@ -6,7 +6,8 @@ parts: the catalog cache (`catalog.CatalogStore`), the model choice
 (`selection.ModelChoice`), routes (`router.Router`), tokens (`credentials.Tokens`),
 completion requests (`completion.requests.Completions`), the fallback chain and usage
 ledger (`dispatch.Dispatch`, `usage.Meter`), the status line (`status.Activity`) and the
-way out (`upstream.Upstream`, the one lazily imported part).
+way out (`upstream.Upstream`). The request path (routes onwards) is built on first use, so
+answering `initialize` imports only settings, the model choice and the status line.
 """
 
 from __future__ import annotations
@@ -14,19 +15,16 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING
 
-from . import credentials, errors, usage
+from . import credentials, errors
 from .catalog import CachedCatalog, CatalogStore
-from .chat import Chats
-from .completion.requests import Completions
 from .config import SettingsStore
-from .dispatch import Dispatch
 from .feedback import Feedback
 from .paths import Paths
 from .protocol import ListModelsResult, Role, Selected, StatusResult, UsageResult
 from .providers import ProviderSpec
-from .router import Router
 from .selection import ModelChoice
 from .settings import Settings
 from .status import Activity
@@ -34,7 +32,12 @@ from .status import Activity
 if TYPE_CHECKING:
     import httpx
 
+    from .chat import Chats
+    from .completion.requests import Completions
+    from .dispatch import Dispatch
+    from .router import Router
     from .upstream import Upstream
+    from .usage import GroupBy, Meter
 
 
 class Service:
@@ -52,28 +55,54 @@ class Service:
         self.tokens = credentials.Tokens(lambda: self.store.provider, paths, self.environ)
         self.catalog = CatalogStore(paths.cache_dir, self.store, self._download_catalog)
         self.models = ModelChoice(paths.selection_file, self.store, self.catalog)
-        self.router = Router(self.store, self.catalog)
         self.activity = Activity()
         self.feedback = Feedback(paths.feedback_file)
-        ledger = usage.Ledger(paths.state_dir)
-        self.meter = usage.Meter(ledger, self.catalog.price, self.activity.budget_warning)
-        self.dispatch = Dispatch(
-            self.store, self.tokens, lambda: self.upstream, self.meter, self.router.route
-        )
-        self.completions = Completions(
-            self.store, self.models, self.router.route, self.dispatch, self.activity
-        )
-        # The requests themselves: `chat.py` and `completion/requests.py`.
-        self.chat = Chats(self.store, self.models, self.dispatch, self.activity).chat
-        self.complete = self.completions.complete
         self._transport = transport
         self._upstream: Upstream | None = None
 
+    # --- the request path, built on first use -----------------------------------------
+    # Each part imports its module when first used: answering `initialize` must cost
+    # little more than an empty pygls server. `warm_up` imports them all right after
+    # `initialized`, off the event loop, so the first request finds them loaded.
+
+    @cached_property
+    def router(self) -> Router:
+        from .router import Router
+
+        return Router(self.store, self.catalog)
+
+    @cached_property
+    def meter(self) -> Meter:
+        from .usage import Ledger, Meter
+
+        ledger = Ledger(self.paths.state_dir)
+        return Meter(ledger, self.catalog.price, self.activity.budget_warning)
+
+    @cached_property
+    def dispatch(self) -> Dispatch:
+        from .dispatch import Dispatch
+
+        return Dispatch(
+            self.store, self.tokens, lambda: self.upstream, self.meter, self.router.route
+        )
+
+    @cached_property
+    def completions(self) -> Completions:
+        """`ardaemon/complete` and inline completion requests (`completions.complete`)."""
+        from .completion.requests import Completions
+
+        return Completions(self.store, self.models, self.router.route, self.dispatch, self.activity)
+
+    @cached_property
+    def chats(self) -> Chats:
+        """`ardaemon/chat` requests (`chats.chat`)."""
+        from .chat import Chats
+
+        return Chats(self.store, self.models, self.dispatch, self.activity)
+
     @property
     def upstream(self) -> Upstream:
-        """The one lazy-import seam: httpx, SSE and the wire formats load on first use (or
-        in `warm_up`, right after `initialized`), so answering `initialize` costs no more
-        than pygls itself."""
+        """The way out: httpx, SSE and the wire formats."""
         if self._upstream is None:
             # The real network (no test transport): streams get a loop of their own.
             from .streamloop import StreamLoop
@@ -85,9 +114,10 @@ class Service:
 
     @staticmethod
     def warm_up() -> None:
-        """Import the request path ahead of the first request (called off the event loop)."""
-        from . import upstream  # noqa: F401
-        from .completion import postprocess, prompt  # noqa: F401  (the answer's clean-up)
+        """Import the request path ahead of the first request (called off the event loop;
+        imports only: the parts themselves are built on the loop, on first use)."""
+        from . import chat, dispatch, router, streamloop, upstream, usage  # noqa: F401
+        from .completion import postprocess, prompt, requests  # noqa: F401
 
     # --- settings ---------------------------------------------------------------------
 
@@ -144,9 +174,11 @@ class Service:
 
     # --- usage, documents -------------------------------------------------------------
 
-    def usage(self, since: str | None = None, by: usage.GroupBy = "model") -> UsageResult:
+    def usage(self, since: str | None = None, by: GroupBy = "model") -> UsageResult:
+        from .usage import summarize
+
         try:
-            return usage.summarize(
+            return summarize(
                 self.paths.state_dir, since, by, self.settings.usage.daily_token_warning
             )
         except ValueError as exc:

@@ -111,7 +111,7 @@ def test_chat_goes_out_once_with_the_token(tmp_path: Path) -> None:
     params = msgspec.convert(
         {"messages": [{"role": "user", "content": "hi"}], "model": "glm-4.6"}, ChatParams
     )
-    result = run(service.chat(params))
+    result = run(service.chats.chat(params))
     assert result.content == "Hi!" and result.api == "openai"
     assert fake.count("/v1/chat/completions") == 1
     body = json.loads(fake.requests[-1].content)
@@ -135,11 +135,15 @@ def test_several_candidates_build_the_context_once(
     monkeypatch.setattr(requests, "build_context", counting)
     service, fake = make(tmp_path)
     prefix = "def add(a, b):\n    return "
-    run(service.complete(prefix, "\n", language_id="python", model="glm-4.6", candidates=3))
+    run(
+        service.completions.complete(
+            prefix, "\n", language_id="python", model="glm-4.6", candidates=3
+        )
+    )
     assert fake.count("/v1/chat/completions") == 3, "the greedy answer and two sampled"
     assert built == [prefix]
     built.clear()
-    run(service.complete("x = ", "", language_id="python", model="glm-4.6"))
+    run(service.completions.complete("x = ", "", language_id="python", model="glm-4.6"))
     assert built == ["x = "], "one candidate: the engine builds it"
 
 
@@ -214,32 +218,34 @@ def test_the_bare_model_id_rule() -> None:
     assert is_claude("anthropic/Claude-3-Haiku") and not is_claude("glm-claude")
 
 
-@pytest.mark.subprocess
-def test_answering_initialize_never_imports_the_request_path() -> None:
-    """upstream (httpx, SSE, HTTP) is the one lazily imported part (Service.upstream)."""
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, ardaemon.server\n"
-        "print(sorted(m for m in ('httpx', 'ardaemon.sse', 'ardaemon.upstream', 'ardaemon.http')"
-        " if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
-
-
-#: Loaded after `initialized` (`Service.warm_up`) or on first use, never before the
-#: `initialize` answer: the answer's clean-up and prompt, and stdlib modules an empty pygls
-#: server does not load either.
-NOT_AT_START_UP = (
+#: The request path: imported by `Service.warm_up` right after `initialized` (so the first
+#: request finds it loaded), or on first use; never to answer `initialize`.
+REQUEST_PATH = (
+    "ardaemon.router",
+    "ardaemon.dispatch",
+    "ardaemon.fallback",
+    "ardaemon.usage",
+    "ardaemon.chat",
+    "ardaemon.wire",
+    "ardaemon.completion.engine",
+    "ardaemon.completion.requests",
     "ardaemon.completion.postprocess",
     "ardaemon.completion.prompt",
+    "ardaemon.upstream",
+    "ardaemon.http",
+    "ardaemon.sse",
+    "ardaemon.streamloop",
+)
+#: Never loaded before the `initialize` answer: the request path, what it alone uses, and
+#: stdlib modules an empty pygls server does not load either.
+NOT_AT_START_UP = (
+    *REQUEST_PATH,
     "ardaemon.completion.wrapping",
     "ardaemon.completion.placement",
     "ardaemon.completion.extent",
     "ardaemon.completion.overlap",
     "ardaemon.cli",
+    "httpx",
     "difflib",
     "hashlib",
     "ctypes",
@@ -259,10 +265,10 @@ def test_start_up_imports_only_what_initialize_needs() -> None:
         "import sys, ardaemon.server\n"
         f"print(sorted(m for m in {NOT_AT_START_UP!r} if m in sys.modules))\n"
         "ardaemon.server.Service.warm_up()\n"
-        "print('ardaemon.completion.postprocess' in sys.modules)"
+        f"print(sorted(m for m in {REQUEST_PATH!r} if m not in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["[]", "True"], "warm-up loads what start-up left out"
+    assert out.stdout.split() == ["[]", "[]"], "warm-up loads the whole request path"
 
 
 def test_the_lazy_package_names_are_the_functions() -> None:

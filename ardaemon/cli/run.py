@@ -69,7 +69,7 @@ def chat(args: argparse.Namespace) -> int:
     async def work(s: Service) -> ChatResult:
         await check_model(s, args.model)
         if args.json:
-            return await s.chat(params)
+            return await s.chats.chat(params)
         spinner = ui.Spinner(f"waiting for {s.models.model('chat', args.model)}").start()
         wrote: list[str] = []
 
@@ -80,7 +80,7 @@ def chat(args: argparse.Namespace) -> int:
             sys.stdout.flush()
 
         try:
-            return await s.chat(params, on_delta)
+            return await s.chats.chat(params, on_delta)
         finally:
             spinner.stop()
             if wrote and not wrote[-1].endswith("\n"):
@@ -154,7 +154,7 @@ def complete(args: argparse.Namespace) -> int:
         spinner = ui.Spinner(f"completing with {s.models.model('completion', args.model)}")
         spinner.start()
         try:
-            return await s.complete(
+            return await s.completions.complete(
                 prefix,
                 suffix,
                 language_id=LANGUAGES.get(path.suffix.lower(), ""),

@@ -15,13 +15,15 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from .. import errors
 from ..protocol import CompleteResult
 from ..settings import CompletionSettings
 from .context import Snippet
-from .engine import Trigger
+
+if TYPE_CHECKING:  # the engine is the request path, loaded after `initialize` is answered
+    from .engine import Trigger
 
 #: How many other open documents go along as context.
 MAX_SNIPPETS = 8
