@@ -295,27 +295,25 @@ class SettingsStore:
     _shown: set[str] = field(default_factory=set)
     _unshown: list[str] = field(default_factory=list)
 
+    # Setting a layer checks that layer alone and returns what it dropped; what the merged
+    # view refuses comes from `problems()`. The view is derived on first use, which reads
+    # the providers table: `initialize` is answered without it.
+
     def load_file(self) -> list[str]:
         raw, problems, locate = read_config_file(self.paths)
         self.file_layer, warnings = validate(raw, str(self.paths.config_file), locate)
         self._changed()
-        return problems + warnings + self._trust_warnings()
+        return problems + warnings
 
     def set_init(self, options: Any) -> list[str]:
         self.init_layer, warnings = editor_validate(options, "initializationOptions")
         self._changed()
-        return warnings + self._trust_warnings()
+        return warnings
 
     def set_client(self, settings: Any) -> list[str]:
         self.client_layer, warnings = editor_validate(settings, "settings")
         self._changed()
-        return warnings + self._trust_warnings()
-
-    def _trust_warnings(self) -> list[str]:
-        """What the new view refused from a layer the user did not write in config.toml."""
-        self._derive()
-        out, self._unshown = self._unshown, []
-        return out
+        return warnings
 
     def _once(self, warnings: list[str]) -> list[str]:
         fresh = [w for w in warnings if w not in self._shown]
@@ -430,9 +428,11 @@ class SettingsStore:
         return self._derive()[2]
 
     def problems(self) -> list[str]:
-        """Warnings that depend on the merged view (unknown provider, bad provider tables)."""
+        """Warnings that depend on the merged view: what it refused from a layer the user did
+        not write in config.toml (each once), an unknown provider, bad provider tables."""
         settings = self.settings
-        out = provider_problems(settings.providers)
+        out, self._unshown = self._unshown, []
+        out += provider_problems(settings.providers)
         if settings.provider not in providers_table(settings.providers):
             out.append(f"unknown provider '{settings.provider}'; using agent_router")
         return out

@@ -240,10 +240,10 @@ def create_server(service: Service) -> ArdaemonServer:
 
 @feature(types.INITIALIZE)
 def initialize(ls: ArdaemonServer, params: types.InitializeParams) -> None:
+    # Only what the answer needs: the settings view is derived at `initialized`.
     ls.pending_warnings += ls.service.store.set_init(params.initialization_options)
     client = params.client_info.name if params.client_info else None
     ls.service.activity.frontend = frontend_of(client)
-    ls.service.models.apply_settings()
     client_version = protocol.peer_protocol_version(
         protocol.to_builtins(params.capabilities.experimental)
     )
@@ -256,6 +256,7 @@ def initialize(ls: ArdaemonServer, params: types.InitializeParams) -> None:
 
 @feature(types.INITIALIZED)
 def initialized(ls: ArdaemonServer, params: types.InitializedParams) -> None:
+    ls.service.models.apply_settings()
     mode = credentials.file_mode_problem(ls.service.paths)
     ls.warn(ls.pending_warnings + ls.service.store.problems() + ([mode] if mode else []))
     ls.pending_warnings = []

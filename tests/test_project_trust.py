@@ -154,14 +154,14 @@ def test_project_fallbacks_keep_only_configured_providers(tmp_path: Path) -> Non
 def test_editor_fallbacks_keep_only_configured_providers(tmp_path: Path) -> None:
     store, _ = store_with(tmp_path, "[models.fallback]\nchat = ['openai:gpt-5']\n")
     fallback = {"models": {"fallback": {"completion": ["openai:gpt-4o", "agent_router:glm-4.6"]}}}
-    warnings = store.set_client({"ardaemon": fallback})
+    warnings = store.set_client({"ardaemon": fallback}) + store.problems()
     assert store.settings.models.fallback.completion == ["agent_router:glm-4.6"]
     assert store.settings.models.fallback.chat == ["openai:gpt-5"], "config.toml is the user's"
     assert len(warnings) == 1 and warnings[0].startswith("settings: models.fallback.completion")
-    assert store.set_client({"ardaemon": fallback}) == [], "said once"
+    assert store.set_client({"ardaemon": fallback}) + store.problems() == [], "said once"
     # The editor chose openai as the active provider: a fallback may now name it, and no
     # longer agent_router (neither active nor in config.toml).
-    warnings = store.set_init({"provider": "openai"})
+    warnings = store.set_init({"provider": "openai"}) + store.problems()
     assert store.settings.models.fallback.completion == ["openai:gpt-4o"]
     assert len(warnings) == 1 and "'agent_router:glm-4.6'" in warnings[0]
 

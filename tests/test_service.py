@@ -237,7 +237,8 @@ REQUEST_PATH = (
     "ardaemon.streamloop",
 )
 #: Never loaded before the `initialize` answer: the request path, what it alone uses, and
-#: stdlib modules an empty pygls server does not load either.
+#: stdlib modules an empty pygls server does not load either (tomllib: the providers table
+#: is read when settings are first derived, at `initialized`).
 NOT_AT_START_UP = (
     *REQUEST_PATH,
     "ardaemon.completion.wrapping",
@@ -269,6 +270,39 @@ def test_start_up_imports_only_what_initialize_needs() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["[]", "[]"], "warm-up loads the whole request path"
+
+
+@pytest.mark.subprocess
+def test_answering_initialize_over_stdio_loads_none_of_the_request_path(tmp_path: Path) -> None:
+    """The real daemon gets `initialize` (with models in its options), then end of input:
+    no `initialized`, so no warm-up. What it loaded to answer is checked on the way out."""
+    import subprocess
+    import sys
+
+    from ardaemon.gateway import isolated_env
+
+    params = {
+        "processId": None,
+        "capabilities": {},
+        "initializationOptions": {"models": {"chat": "glm-4.6"}},
+    }
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": params})
+    frame = f"Content-Length: {len(body)}\r\n\r\n{body}"
+    code = (
+        "import sys\nfrom ardaemon.__main__ import main\nmain(['serve'])\n"
+        f"print(sorted(m for m in {NOT_AT_START_UP!r} if m in sys.modules), file=sys.stderr)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        input=frame,
+        capture_output=True,
+        text=True,
+        env=isolated_env(tmp_path / "home"),
+        timeout=60,
+        check=True,
+    )
+    assert '"serverInfo"' in out.stdout, out.stdout
+    assert out.stderr.splitlines()[-1] == "[]", out.stderr
 
 
 def test_the_lazy_package_names_are_the_functions() -> None:
