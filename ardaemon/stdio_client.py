@@ -43,12 +43,14 @@ class StdioClient:
         )
         return cls(proc)
 
-    async def initialize(self, options: Any = None) -> dict[str, Any]:
+    async def initialize(self, options: Any = None, *, initialized: bool = True) -> dict[str, Any]:
+        """`initialize`, then `initialized` unless the caller sends it (to look first)."""
         result: dict[str, Any] = await self.request(
             "initialize",
             {"processId": os.getpid(), "capabilities": {}, "initializationOptions": options},
         )
-        self.notify("initialized", {})
+        if initialized:
+            self.notify("initialized", {})
         return result
 
     def _send(self, message: dict[str, Any]) -> None:

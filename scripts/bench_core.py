@@ -22,7 +22,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from benchlib import Doc, StandIn, cpu_seconds, direct_call, paired_latency, pct, rss_kib
+from benchlib import (
+    Doc,
+    StandIn,
+    cpu_seconds,
+    direct_call,
+    paired_latency,
+    pct,
+    rss_kib,
+    run_seconds,
+)
 
 from ardaemon.stdio_client import StdioClient
 
@@ -73,16 +82,19 @@ async def spawn(env: dict[str, str], argv: list[str] = DAEMON) -> StdioClient:
     return client
 
 
-async def cold_start(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
-    """Seconds from spawn to the initialize answer, and RSS right after."""
+async def cold_start(argv: list[str], env: dict[str, str]) -> tuple[float, float, int]:
+    """Seconds from spawn to the initialize answer, the server's CPU seconds to it (read
+    before `initialized` starts more work), and RSS after `initialized`."""
     started = time.perf_counter()
     client = await StdioClient.spawn(env, argv)
-    await client.initialize(OPTIONS)
+    await client.initialize(OPTIONS, initialized=False)
     elapsed = time.perf_counter() - started
+    cpu = run_seconds(client.proc.pid)
+    client.notify("initialized", {})
     await asyncio.sleep(0.3)  # let warm-up imports settle before reading memory
     rss = rss_kib(client.proc.pid)
     await client.close()
-    return elapsed, rss
+    return elapsed, cpu, rss
 
 
 async def start_and_memory(env: dict[str, str], n: int) -> list[Row]:
@@ -102,19 +114,26 @@ async def start_and_memory(env: dict[str, str], n: int) -> list[Row]:
 
 async def _starts(env: dict[str, str], n: int, label: str) -> list[Row]:
     starts: dict[str, list[float]] = {"d": [], "e": []}
+    cpu: dict[str, list[float]] = {"d": [], "e": []}
     rss: dict[str, list[int]] = {"d": [], "e": []}
     await cold_start(DAEMON, env)  # fill the OS page cache (and the bytecode cache) once
     await cold_start(EMPTY, env)
     for _ in range(n):  # interleaved, so machine noise hits both alike
         for key, argv in (("d", DAEMON), ("e", EMPTY)):
-            seconds, kib = await cold_start(argv, env)
+            seconds, cpu_s, kib = await cold_start(argv, env)
             starts[key].append(seconds)
+            cpu[key].append(cpu_s)
             rss[key].append(kib)
     ds, es = statistics.median(starts["d"]), statistics.median(starts["e"])
+    dc, ec = statistics.median(cpu["d"]), statistics.median(cpu["e"])
     dr, er = statistics.median(rss["d"]), statistics.median(rss["e"])
+    # Wall time is the goal; CPU time is what the server did, which other work on the
+    # machine stretches far less (information).
     return [
         Row(f"start-up → initialize answer (median{label})", f"{ms(ds)} ms", f"{ms(es)} ms (empty pygls)",
             f"{ds / es:.2f}×", "≤ 1.1×", ds / es <= 1.1),
+        Row(f"CPU to the initialize answer (median{label})", f"{ms(dc)} ms", f"{ms(ec)} ms (empty pygls)",
+            f"{dc / ec:.2f}×", "information"),
         Row("RSS after initialize (median)", f"{dr / 1024:.1f} MiB", f"{er / 1024:.1f} MiB (empty pygls)",
             f"{dr / er:.2f}×", "≤ 1.25×", dr / er <= 1.25),
     ]  # fmt: skip
