@@ -15,6 +15,9 @@ def main(argv: list[str] | None = None) -> int:
         import pygls.lsp.server  # noqa: F401
 
         gc.freeze()
+        # What start-up makes from here on is hardly garbage (a few hundred objects): no
+        # collections until the initialize answer is out (`process.settle_gc`).
+        gc.disable()
         from .server import serve
 
         return serve()

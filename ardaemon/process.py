@@ -17,9 +17,11 @@ PARENT_POLL_SECONDS = 1.0
 
 def settle_gc() -> None:
     """Collect start-up garbage once, then keep the long-lived rest out of every future
-    collection: shorter GC pauses during completions."""
+    collection: shorter GC pauses during completions. Collections were off until now
+    (`__main__`), so start-up did not pay for them."""
     gc.collect()
     gc.freeze()
+    gc.enable()
 
 
 async def watch_parent(pid: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -272,37 +273,59 @@ def test_start_up_imports_only_what_initialize_needs() -> None:
     assert out.stdout.split() == ["[]", "[]"], "warm-up loads the whole request path"
 
 
-@pytest.mark.subprocess
-def test_answering_initialize_over_stdio_loads_none_of_the_request_path(tmp_path: Path) -> None:
-    """The real daemon gets `initialize` (with models in its options), then end of input:
-    no `initialized`, so no warm-up. What it loaded to answer is checked on the way out."""
+def initialize_alone(home: Path, report: str, linger: float = 0.0) -> tuple[str, str]:
+    """The real daemon (`ardaemon serve`'s path: `__main__.main`) gets `initialize` with
+    models in its options, and no `initialized` (so no warm-up); its input ends `linger`
+    seconds after the answer, and `report` (an expression) is printed to stderr on its way
+    out. Returns the answer and that line."""
     import subprocess
     import sys
 
     from ardaemon.gateway import isolated_env
 
-    params = {
-        "processId": None,
-        "capabilities": {},
-        "initializationOptions": {"models": {"chat": "glm-4.6"}},
-    }
+    params = {"capabilities": {}, "initializationOptions": {"models": {"chat": "glm-4.6"}}}
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": params})
-    frame = f"Content-Length: {len(body)}\r\n\r\n{body}"
     code = (
-        "import sys\nfrom ardaemon.__main__ import main\nmain(['serve'])\n"
-        f"print(sorted(m for m in {NOT_AT_START_UP!r} if m in sys.modules), file=sys.stderr)"
+        "import gc, sys\nfrom ardaemon.__main__ import main\nmain(['serve'])\n"
+        f"print({report}, file=sys.stderr)"
     )
-    out = subprocess.run(
+    proc = subprocess.Popen(
         [sys.executable, "-c", code],
-        input=frame,
-        capture_output=True,
-        text=True,
-        env=isolated_env(tmp_path / "home"),
-        timeout=60,
-        check=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=isolated_env(home),
     )
-    assert '"serverInfo"' in out.stdout, out.stdout
-    assert out.stderr.splitlines()[-1] == "[]", out.stderr
+    try:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(f"Content-Length: {len(body)}\r\n\r\n{body}".encode())
+        proc.stdin.flush()
+        length = int(proc.stdout.readline().split(b":")[1])
+        proc.stdout.readline()
+        answer = proc.stdout.read(length).decode()
+        time.sleep(linger)
+        _, err = proc.communicate(timeout=60)  # end of input: the daemon exits
+    finally:
+        proc.kill()
+    return answer, err.decode().splitlines()[-1]
+
+
+@pytest.mark.subprocess
+def test_answering_initialize_over_stdio_loads_none_of_the_request_path(tmp_path: Path) -> None:
+    answer, loaded = initialize_alone(
+        tmp_path / "home", f"sorted(m for m in {NOT_AT_START_UP!r} if m in sys.modules)"
+    )
+    assert '"serverInfo"' in answer, answer
+    assert loaded == "[]"
+
+
+@pytest.mark.subprocess
+def test_garbage_collection_is_back_on_once_initialize_is_answered(tmp_path: Path) -> None:
+    """Start-up runs with collections off (`__main__`); `process.settle_gc`, right after the
+    answer, turns them back on, or cyclic garbage would pile up for the daemon's life."""
+    answer, enabled = initialize_alone(tmp_path / "home", "gc.isenabled()", linger=0.5)
+    assert '"serverInfo"' in answer, answer
+    assert enabled == "True"
 
 
 def test_the_lazy_package_names_are_the_functions() -> None:
