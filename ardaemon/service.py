@@ -6,8 +6,8 @@ parts: the catalog cache (`catalog.CatalogStore`), the model choice
 (`selection.ModelChoice`), routes (`router.Router`), tokens (`credentials.Tokens`),
 completion requests (`completion.requests.Completions`), the fallback chain and usage
 ledger (`dispatch.Dispatch`, `usage.Meter`), the status line (`status.Activity`) and the
-way out (`upstream.Upstream`). The request path (routes onwards) is built on first use, so
-answering `initialize` imports only settings, the model choice and the status line.
+way out (`upstream.Upstream`). All but settings, tokens, feedback and the status line are
+built on first use: answering `initialize` imports little more than pygls itself.
 """
 
 from __future__ import annotations
@@ -19,23 +19,23 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from . import credentials, errors
-from .catalog import CachedCatalog, CatalogStore
 from .config import SettingsStore
 from .feedback import Feedback
 from .paths import Paths
 from .protocol import ListModelsResult, Role, Selected, StatusResult, UsageResult
 from .providers import ProviderSpec
-from .selection import ModelChoice
 from .settings import Settings
 from .status import Activity
 
 if TYPE_CHECKING:
     import httpx
 
+    from .catalog import CachedCatalog, CatalogStore
     from .chat import Chats
     from .completion.requests import Completions
     from .dispatch import Dispatch
     from .router import Router
+    from .selection import ModelChoice
     from .upstream import Upstream
     from .usage import GroupBy, Meter
 
@@ -53,17 +53,27 @@ class Service:
         self.environ = os.environ if environ is None else environ
         self.store = store or SettingsStore(paths, environ=self.environ)
         self.tokens = credentials.Tokens(lambda: self.store.provider, paths, self.environ)
-        self.catalog = CatalogStore(paths.cache_dir, self.store, self._download_catalog)
-        self.models = ModelChoice(paths.selection_file, self.store, self.catalog)
         self.activity = Activity()
         self.feedback = Feedback(paths.feedback_file)
         self._transport = transport
         self._upstream: Upstream | None = None
 
-    # --- the request path, built on first use -----------------------------------------
+    # --- the other parts, built on first use ------------------------------------------
     # Each part imports its module when first used: answering `initialize` must cost
     # little more than an empty pygls server. `warm_up` imports them all right after
     # `initialized`, off the event loop, so the first request finds them loaded.
+
+    @cached_property
+    def catalog(self) -> CatalogStore:
+        from .catalog import CatalogStore
+
+        return CatalogStore(self.paths.cache_dir, self.store, self._download_catalog)
+
+    @cached_property
+    def models(self) -> ModelChoice:
+        from .selection import ModelChoice
+
+        return ModelChoice(self.paths.selection_file, self.store, self.catalog)
 
     @cached_property
     def router(self) -> Router:
@@ -116,7 +126,7 @@ class Service:
     def warm_up() -> None:
         """Import the request path ahead of the first request (called off the event loop;
         imports only: the parts themselves are built on the loop, on first use)."""
-        from . import chat, dispatch, router, streamloop, upstream, usage  # noqa: F401
+        from . import catalog, chat, dispatch, router, selection, streamloop, upstream, usage  # noqa: F401
         from .completion import postprocess, prompt, requests  # noqa: F401
 
     # --- settings ---------------------------------------------------------------------

@@ -222,6 +222,8 @@ def test_the_bare_model_id_rule() -> None:
 #: The request path: imported by `Service.warm_up` right after `initialized` (so the first
 #: request finds it loaded), or on first use; never to answer `initialize`.
 REQUEST_PATH = (
+    "ardaemon.catalog",
+    "ardaemon.selection",
     "ardaemon.router",
     "ardaemon.dispatch",
     "ardaemon.fallback",
@@ -255,6 +257,8 @@ NOT_AT_START_UP = (
     "random",
     "tomllib",
     "platformdirs",
+    "logging.handlers",
+    "pickle",
 )
 
 
