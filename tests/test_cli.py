@@ -517,7 +517,6 @@ def test_exit_codes_and_one_line_errors(cli: Runner) -> None:
 
 
 def test_serve_does_not_import_the_cli(plain_env: dict[str, str]) -> None:
-    started = time.perf_counter()
     done = subprocess.run(
         [*CLI[:1], "-X", "importtime", *CLI[1:], "serve"],
         input="",
@@ -526,7 +525,6 @@ def test_serve_does_not_import_the_cli(plain_env: dict[str, str]) -> None:
         env=plain_env,
         timeout=30,
     )
-    assert time.perf_counter() - started < 10
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
     assert "ardaemon.server" in imported
     assert not {"ardaemon.cli", "keyring", "argparse"} & imported
