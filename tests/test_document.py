@@ -5,10 +5,12 @@ as the whole text."""
 
 from __future__ import annotations
 
+import itertools
 import random
 
 from lsprotocol import types
 from pygls.workspace import TextDocument
+from pygls.workspace.position_codec import PositionCodec
 
 from ardaemon.completion import build_context
 from ardaemon.document import LineDocument
@@ -88,8 +90,6 @@ def test_typing_on_a_line_keeps_the_window_start() -> None:
 
 def test_positions_convert_as_pygls_converts_them_in_every_encoding() -> None:
     """The shortcut for ASCII lines gives what the codec gives, past line ends too."""
-    from pygls.workspace.position_codec import PositionCodec
-
     rng = random.Random(11)
     for encoding in types.PositionEncodingKind:
         codec = PositionCodec(encoding)
@@ -102,3 +102,111 @@ def test_positions_convert_as_pygls_converts_them_in_every_encoding() -> None:
                     doc.lines, types.Position(at.line, at.character)
                 )
                 assert doc._from_client(at) == (expected.line, expected.character), (text, at)
+
+
+#: Text without line ends, for long lines: ASCII, 2-byte, 3-byte and astral characters.
+WORDS = ["abc", " ", "é", "€", "😀", "\t", "x=1;"]
+#: Every line end `str.splitlines` (and so pygls) knows, CRLF and its halves first.
+ENDS = ["\n", "\r\n", "\r", "\v", "\f", "\x1c", "\x85", "\u2028", "\u2029"]
+
+
+def random_document(rng: random.Random) -> str:
+    parts = []
+    for _ in range(rng.randrange(0, 8)):
+        words = rng.choice([1, 3, 10, 400, 2000])  # a minified file: one line of thousands
+        parts.append("".join(rng.choice(WORDS) for _ in range(rng.randrange(0, words))))
+        parts.append(rng.choice(ENDS))
+    return "".join(parts[: rng.randrange(0, len(parts) + 1)])
+
+
+def units(text: str, encoding: types.PositionEncodingKind) -> int:
+    if encoding == types.PositionEncodingKind.Utf8:
+        return len(text.encode("utf-8"))
+    if encoding == types.PositionEncodingKind.Utf16:
+        return len(text.encode("utf-16-le")) // 2
+    return len(text)
+
+
+def any_position(
+    rng: random.Random,
+    lines: list[str],
+    encoding: types.PositionEncodingKind,
+    line: int | None = None,
+) -> types.Position:
+    """Mostly inside one line's text, sometimes at or past its end or past the last line."""
+    if line is None:
+        line = rng.randrange(0, len(lines) + 2)
+    text = lines[line] if line < len(lines) else ""
+    body = text.rstrip("".join(ENDS)) if rng.random() < 0.8 else text
+    chars = rng.choice([0, len(body), rng.randrange(0, len(body) + 1)])
+    return types.Position(line, units(body[:chars], encoding) + (rng.random() < 0.05))
+
+
+def from_scratch(
+    text: str, change: types.TextDocumentContentChangePartial, codec: PositionCodec
+) -> str:
+    """The edit applied to the whole text: the codec's positions, taken as offsets."""
+    lines = text.splitlines(True)
+    if not lines:
+        return change.text
+    ends = []
+    for at in (change.range.start, change.range.end):
+        pos = codec.position_from_client_units(lines, types.Position(at.line, at.character))
+        ends.append((pos.line, pos.character))
+    (first, first_col), (last, last_col) = sorted(ends)
+    start = len("".join(lines[:first])) + min(first_col, len(lines[first]))
+    end = len("".join(lines[:last])) + min(last_col, len(lines[last]))
+    return text[:start] + change.text + text[end:]
+
+
+def test_edits_in_long_lines_match_a_from_scratch_edit_in_every_encoding() -> None:
+    """Edits inside one line take a short cut (a splice, no re-split): the text and the
+    lines stay what the edit applied to the whole text gives, in every position encoding,
+    with CRLF (and lone CR / LF halves meeting), every line end and astral characters."""
+    rng = random.Random(1212)
+    inserts = WORDS + ENDS + ["", "", "ab", "é😀"]
+    for encoding in types.PositionEncodingKind:
+        codec = PositionCodec(encoding)
+        for _ in range(60):
+            text = random_document(rng)
+            doc = LineDocument("file:///m.js", text, 1, "javascript", position_codec=codec)
+            for _ in range(40):
+                lines = text.splitlines(True)
+                if rng.random() < 0.6 and lines:  # one line, the short cut's case
+                    a = any_position(rng, lines, encoding)
+                    b = any_position(rng, lines, encoding, a.line) if rng.random() < 0.6 else a
+                else:
+                    a, b = any_position(rng, lines, encoding), any_position(rng, lines, encoding)
+                inserted = "".join(rng.choice(inserts) for _ in range(rng.choice([0, 1, 1, 3])))
+                change = types.TextDocumentContentChangePartial(
+                    range=types.Range(a, b), text=inserted
+                )
+                text = from_scratch(text, change, codec)
+                doc.apply_change(change)
+                assert doc.source == text, (encoding, change)
+                assert doc.lines == text.splitlines(True)
+                assert doc.size == len(text)
+
+
+def test_every_edit_inside_one_line_of_small_documents_matches_a_from_scratch_edit() -> None:
+    """Exhaustive on small documents: the cases where a splice could leave the lines
+    unlike a fresh split (a "\\r" meeting a "\\n", a position inside "\\r\\n", a line
+    emptied) are each a few characters long."""
+    pieces = ["a", "é", "\r", "\n", "\r\n"]
+    texts = {"".join(p) for n in range(4) for p in itertools.product(pieces, repeat=n)}
+    for encoding in types.PositionEncodingKind:
+        codec = PositionCodec(encoding)
+        for text in sorted(texts):
+            lines = text.splitlines(True)
+            for row in range(len(lines) + 1):
+                width = units(lines[row], encoding) if row < len(lines) else 0
+                for start in range(width + 2):
+                    for end in range(start, width + 2):
+                        for inserted in ["", "x", "\r", "\n"]:
+                            span = types.Range(types.Position(row, start), types.Position(row, end))
+                            change = types.TextDocumentContentChangePartial(span, inserted)
+                            doc = LineDocument("file:///s", text, 1, position_codec=codec)
+                            doc.apply_change(change)
+                            expected = from_scratch(text, change, codec)
+                            assert doc.lines == expected.splitlines(True), (text, change)
+                            assert doc.size == len(expected)
