@@ -17,7 +17,7 @@ from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.workspace import TextDocument, Workspace
-from pygls.workspace.position_codec import PositionCodec
+from pygls.workspace.position_codec import PositionCodec, UnitCounter, Utf8, Utf16, Utf32
 
 #: The start of a window snaps down to a multiple of this many lines, so typing (even a
 #: new line) keeps the window's start, and typing-through can match what was shown.
@@ -37,6 +37,42 @@ def _ending(line: str) -> int:
 
 def _has_line_end(text: str) -> bool:
     return bool(text) and text.splitlines() != [text]
+
+
+#: Bytes that continue a UTF-8 character, and the high bytes of UTF-16-LE low surrogates:
+#: a character's first code unit is neither, so counting the others counts characters.
+_UTF8_MORE = bytes(range(0x80, 0xC0))
+_UTF16_LOW = bytes(range(0xDC, 0xE0))
+#: pygls's unit counters, by the codec that counts the same units ("" for UTF-32).
+_CODECS: dict[type[UnitCounter], str] = {Utf8: "utf-8", Utf16: "utf-16-le", Utf32: ""}
+_UNIT_BYTES = {"utf-8": 1, "utf-16-le": 2}
+
+
+def _column(line: str, character: int, unit: UnitCounter) -> int | None:
+    """What pygls's codec makes of a column on a non-ASCII line, with C-speed encodes in
+    place of its loop in Python over each character (217 ms an edit mid-way along a 1 MB
+    line of "aé" pairs, 0.9 ms with this).
+
+    The codec's answer: the first index whose prefix has at least `character` units, in
+    the line with "\\r\\n" as "\\n", after a `character` past the end becomes the last unit.
+    A prefix of i characters has at least i units, so the answer is at most `character`
+    and only `line[:character]` is encoded. None for a counter of another kind."""
+    codec = _CODECS.get(type(unit))
+    if codec is None:
+        return None
+    if character <= 0:
+        return 0
+    body = line[:-2] + "\n" if line.endswith("\r\n") else line
+    if character > len(body):  # maybe past the end
+        size = len(body.encode(codec)) // _UNIT_BYTES[codec] if codec else len(body)
+        if character > size:
+            character = size - 1
+    if not codec:  # UTF-32: a unit is a character
+        return character
+    units = body[:character].encode(codec)[: character * _UNIT_BYTES[codec]]
+    if codec == "utf-8":
+        return len(units.translate(None, _UTF8_MORE))
+    return len(units[1::2].translate(None, _UTF16_LOW))
 
 
 class LineDocument(TextDocument):
@@ -124,6 +160,10 @@ class LineDocument(TextDocument):
             if size == 0:
                 return position.line, 0
             return position.line, position.character if position.character <= size else size - 1
+        if position.line < len(lines):
+            column = _column(lines[position.line], position.character, self._position_codec.impl)
+            if column is not None:
+                return position.line, column
         # The codec may change the position it is given.
         at = self._position_codec.position_from_client_units(
             lines, types.Position(position.line, position.character)

@@ -210,3 +210,28 @@ def test_every_edit_inside_one_line_of_small_documents_matches_a_from_scratch_ed
                             expected = from_scratch(text, change, codec)
                             assert doc.lines == expected.splitlines(True), (text, change)
                             assert doc.size == len(expected)
+
+
+def test_every_column_of_non_ascii_lines_converts_as_pygls_converts_it() -> None:
+    """Non-ASCII lines take a short cut (encodes, not pygls's loop over each character):
+    every column, inside surrogate pairs and UTF-8 sequences and past the end, in every
+    encoding, gives the codec's answer."""
+    rng = random.Random(12)
+    texts = [random_document(rng) for _ in range(20)] + [
+        "é\r\n",
+        "😀",
+        "€\r",
+        "a😀é\u2028",
+        "ÿ\U0010ffff\r\n",
+    ]
+    for encoding in types.PositionEncodingKind:
+        codec = PositionCodec(encoding)
+        for text in texts:
+            doc = LineDocument("file:///u", text, 1, position_codec=codec)
+            for row, line in enumerate(doc.lines):
+                step = max(1, units(line, encoding) // 300)  # long lines: a sample of columns
+                for character in range(0, units(line, encoding) + 3, step):
+                    at = types.Position(row, character)
+                    expected = codec.position_from_client_units(doc.lines, at)
+                    got = doc._from_client(types.Position(row, character))
+                    assert got == (expected.line, expected.character), (line[:40], at)
