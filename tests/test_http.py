@@ -4,7 +4,11 @@ in process through httpx.MockTransport (milliseconds, no sockets)."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -208,3 +212,71 @@ async def test_cookies_a_response_sets_go_back_and_no_set_cookie_costs_nothing()
     finally:
         await pool.aclose()
     assert seen == [None, "__cf_bm=abc", "__cf_bm=abc"]
+
+
+@pytest.fixture
+def no_tls_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No shared TLS context built yet, and httpx's default CA bundle (certifi)."""
+    monkeypatch.setattr(http, "_tls", None)
+    for name in http.CA_ENV:
+        monkeypatch.delenv(name, raising=False)
+
+
+def client_tls(client: httpx.AsyncClient) -> Any:
+    return client._transport._pool._ssl_context  # type: ignore[attr-defined]
+
+
+async def test_every_client_shares_one_tls_context_built_once_whoever_asks_first(
+    no_tls_context: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Warm-up, request loop and stream loop may ask at once: one builds, the others wait
+    and reuse it; every client (new settings, the stream loop's pool) gets that context."""
+    built: list[int] = []
+    real = httpx.create_ssl_context
+
+    def slow_build(*args: Any, **kwargs: Any) -> Any:
+        built.append(threading.get_ident())
+        time.sleep(0.05)  # so that the threads below meet while it is being built
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(httpx, "create_ssl_context", slow_build)
+    with ThreadPoolExecutor(4) as threads:
+        contexts = list(threads.map(lambda _: http.tls_context(), range(8)))
+    assert len(built) == 1 and all(c is contexts[0] for c in contexts)
+    requests, streams = Http(), Http()
+    try:
+        async with (
+            requests.use("https://gw.example", {}) as one,
+            requests.use("https://gw.example", {"x-set": "1"}) as other,
+            streams.use("https://gw.example", {}) as streamed,
+        ):
+            assert len({one, other, streamed}) == 3
+            assert all(client_tls(c) is contexts[0] for c in (one, other, streamed))
+    finally:
+        await requests.aclose()
+        await streams.aclose()
+    assert len(built) == 1
+
+
+async def test_a_client_for_another_ca_bundle_gets_a_context_that_trusts_it(
+    no_tls_context: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`SSL_CERT_FILE` (a corporate CA) works as with httpx's own default: a client made
+    under another value does not get the context built for the old one."""
+    import certifi
+
+    default = http.tls_context()
+    bundle = Path(certifi.where()).read_text()
+    end = "-----END CERTIFICATE-----\n"
+    one_ca = tmp_path / "ca.pem"
+    one_ca.write_text(bundle[: bundle.index(end) + len(end)])
+    monkeypatch.setenv("SSL_CERT_FILE", str(one_ca))
+    pool = Http()
+    try:
+        async with pool.use("https://gw.example", {}) as client:
+            custom = client_tls(client)
+    finally:
+        await pool.aclose()
+    assert custom is not default and custom is http.tls_context()
+    assert custom.cert_store_stats()["x509_ca"] == 1
+    assert default.cert_store_stats()["x509_ca"] > 1

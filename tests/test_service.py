@@ -271,10 +271,11 @@ def test_start_up_imports_only_what_initialize_needs() -> None:
         "import sys, ardaemon.server\n"
         f"print(sorted(m for m in {NOT_AT_START_UP!r} if m in sys.modules))\n"
         "ardaemon.server.Service.warm_up()\n"
-        f"print(sorted(m for m in {REQUEST_PATH!r} if m not in sys.modules))"
+        f"print(sorted(m for m in {REQUEST_PATH!r} if m not in sys.modules))\n"
+        "print(sys.modules['ardaemon.http']._tls is not None)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["[]", "[]"], "warm-up loads the whole request path"
+    assert out.stdout.split() == ["[]", "[]", "True"], "warm-up loads it all"
 
 
 def initialize_alone(home: Path, report: str, linger: float = 0.0) -> tuple[str, str]:
