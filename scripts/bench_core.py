@@ -82,17 +82,29 @@ async def spawn(env: dict[str, str], argv: list[str] = DAEMON) -> StdioClient:
     return client
 
 
+async def settled_rss(pid: int, step: float = 0.1, steady: int = 5, limit: float = 5.0) -> int:
+    """RSS once it has not changed for `steady` reads `step` apart: after `initialized` the
+    daemon's warm-up loads the request path, and a fixed pause read it early when busy."""
+    last, same, waited = rss_kib(pid), 0, 0.0
+    while same < steady and waited < limit:
+        await asyncio.sleep(step)
+        waited += step
+        now = rss_kib(pid)
+        same = same + 1 if now == last else 0
+        last = now
+    return last
+
+
 async def cold_start(argv: list[str], env: dict[str, str]) -> tuple[float, float, int]:
     """Seconds from spawn to the initialize answer, the server's CPU seconds to it (read
-    before `initialized` starts more work), and RSS after `initialized`."""
+    before `initialized` starts more work), and RSS once `initialized`'s warm-up is done."""
     started = time.perf_counter()
     client = await StdioClient.spawn(env, argv)
     await client.initialize(OPTIONS, initialized=False)
     elapsed = time.perf_counter() - started
     cpu = run_seconds(client.proc.pid)
     client.notify("initialized", {})
-    await asyncio.sleep(0.3)  # let warm-up imports settle before reading memory
-    rss = rss_kib(client.proc.pid)
+    rss = await settled_rss(client.proc.pid)
     await client.close()
     return elapsed, cpu, rss
 
