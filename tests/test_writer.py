@@ -25,6 +25,19 @@ def read_all(fd: int, into: bytearray) -> None:
         into += chunk
 
 
+async def close_and_read(writer: PipeWriter, r: int, w: int) -> bytes:
+    """Start reading the pipe only now, close the writer (it waits for the backlog to drain)
+    and return everything the pipe carried."""
+    got = bytearray()
+    reader = threading.Thread(target=read_all, args=(r, got))
+    reader.start()
+    await writer.aclose()
+    os.close(w)
+    reader.join(10)
+    os.close(r)
+    return bytes(got)
+
+
 def test_frames_leave_in_order_even_while_the_reader_is_not_reading() -> None:
     r, w = os.pipe()
     writer = QueueWriter(w)
@@ -79,14 +92,7 @@ async def test_the_pipe_writer_never_blocks_the_loop_and_keeps_order() -> None:
     frames = [b"%d;" % i for i in range(200000)]  # ~1.3 MB, far more than the pipe holds
     for frame in frames:
         writer.write(frame)  # returns at once although nobody reads yet
-    got = bytearray()
-    reader = threading.Thread(target=read_all, args=(r, got))
-    reader.start()
-    await writer.aclose()
-    os.close(w)
-    reader.join(10)
-    os.close(r)
-    assert bytes(got) == b"".join(frames)
+    assert await close_and_read(writer, r, w) == b"".join(frames)
 
 
 async def test_stdout_as_a_pipe_gets_the_pipe_writer() -> None:
@@ -160,14 +166,7 @@ async def test_while_the_editor_reads_slowly_an_answer_overtakes_queued_progress
         writer.write(note, owner=1)
     await asyncio.sleep(0.01)  # the loop writes what the pipe takes, the rest waits
     writer.write(b"answer;", owner=2, answer=True)
-    got = bytearray()
-    reader = threading.Thread(target=read_all, args=(r, got))
-    reader.start()
-    await writer.aclose()
-    os.close(w)
-    reader.join(10)
-    os.close(r)
-    out = bytes(got).split(b";")[:-1]
+    out = (await close_and_read(writer, r, w)).split(b";")[:-1]
     assert sorted(out) == sorted([n[:-1] for n in notes] + [b"answer"])
     assert [f for f in out if f != b"answer"] == [n[:-1] for n in notes], "progress in order"
     assert out.index(b"answer") < len(out) // 2, "the answer did not wait behind all of it"
