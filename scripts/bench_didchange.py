@@ -54,9 +54,7 @@ def per_edit(text: str, edits: int) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--quick", action="store_true", help="without the 10 MB line"
-    )
+    parser.add_argument("--quick", action="store_true", help="without the 10 MB line")
     args = parser.parse_args()
     print(f"{'document':<32} {'edits':>5} {'didChange ms':>13} {'copy floor ms':>14}")
     for label, text, edits in shapes(args.quick):
