@@ -211,6 +211,15 @@ class Workbench:
             ActionChains(self.d).send_keys(ch).perform()
             time.sleep(delay)
 
+    def new_function(self, header: str) -> None:
+        """Type `header` as a new top-level line at the end of the open file, then Enter:
+        the cursor waits in the body, where ghost text is asked for."""
+        self.chord(Keys.CONTROL, Keys.END)
+        self.keys(Keys.ENTER)
+        self.chord(Keys.SHIFT, Keys.TAB)
+        self.type_slowly(header)
+        self.keys(Keys.ENTER)
+
     def status_item(self) -> WebElement:
         item = self.find_status_item()
         if item is None:
@@ -1071,11 +1080,7 @@ def main() -> int:
 
         before = len(gateway.requests())
         wb.find(".monaco-editor .view-lines")[0].click()
-        wb.chord(Keys.CONTROL, Keys.END)
-        wb.keys(Keys.ENTER)
-        wb.chord(Keys.SHIFT, Keys.TAB)
-        wb.type_slowly("def multiply_numbers(a, b):")
-        wb.keys(Keys.ENTER)
+        wb.new_function("def multiply_numbers(a, b):")
         ghost = wb.wait(
             "ghost text from the newly selected model", lambda: wb.ghost_text() or None, timeout=30
         )
@@ -1246,11 +1251,7 @@ def main() -> int:
         )
         before = len(gateway.requests())
         wb.open_file("calc.py")
-        wb.chord(Keys.CONTROL, Keys.END)
-        wb.keys(Keys.ENTER)
-        wb.chord(Keys.SHIFT, Keys.TAB)
-        wb.type_slowly("def add_numbers_again(a, b):")
-        wb.keys(Keys.ENTER)
+        wb.new_function("def add_numbers_again(a, b):")
         time.sleep(2.0)
         assert not wb.ghost_text(), wb.ghost_text()
         assert len(gateway.requests()) == before, gateway.requests()[before:]
@@ -1273,11 +1274,7 @@ def main() -> int:
         wb.keys(Keys.ESCAPE)
         time.sleep(1.0)
         wb.open_file("calc.py")
-        wb.chord(Keys.CONTROL, Keys.END)
-        wb.keys(Keys.ENTER)
-        wb.chord(Keys.SHIFT, Keys.TAB)
-        wb.type_slowly("def subtract_numbers(a, b):")
-        wb.keys(Keys.ENTER)
+        wb.new_function("def subtract_numbers(a, b):")
         budget = wb.wait(
             "the daily token warning",
             lambda: [n for n in wb.notifications() if "dailyTokenWarning" in n],
