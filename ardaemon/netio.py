@@ -183,23 +183,6 @@ class _Protocol(asyncio.Protocol):
         return data
 
 
-def _expire(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_exception(TimeoutError())
-
-
-async def _wait(future: asyncio.Future[None], timeout: float | None) -> None:
-    """Await `future`; TimeoutError after `timeout` seconds (a write waiting for room)."""
-    if timeout is None:
-        await future
-        return
-    timer = asyncio.get_running_loop().call_later(timeout, _expire, future)
-    try:
-        await future
-    finally:
-        timer.cancel()
-
-
 class Stream(AsyncNetworkStream):
     def __init__(self, transport: asyncio.Transport, protocol: _Protocol) -> None:
         self._transport = transport
@@ -244,7 +227,7 @@ class Stream(AsyncNetworkStream):
         if p.writing_paused and not p.gone:
             p.drain = asyncio.get_running_loop().create_future()
             try:
-                await _wait(p.drain, timeout)
+                await _within(timeout, p.drain)
             except TimeoutError:
                 raise WriteTimeout(TimeoutError()) from None
             finally:
@@ -369,7 +352,8 @@ class Backend(AsyncNetworkBackend):
 
 
 async def _within(timeout: float | None, step: Awaitable[T]) -> T:
-    """Connect and TLS set-up only (once per connection, so a task for the timeout is fine)."""
+    """Connect, TLS set-up and a write waiting for room: not per read, so a task for the
+    timeout is fine."""
     try:
         return await asyncio.wait_for(step, timeout)
     except asyncio.TimeoutError:  # before Python 3.11 not the built-in TimeoutError
